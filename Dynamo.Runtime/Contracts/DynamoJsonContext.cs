@@ -11,4 +11,5 @@ namespace Dynamo.Runtime.Contracts;
 [JsonSerializable(typeof(WorkerLoadMetrics))]
 [JsonSerializable(typeof(WorkerRegistration))]
 [JsonSerializable(typeof(ModelCard))]
+[JsonSerializable(typeof(WorkerChangeNotice))]
 public sealed partial class DynamoJsonContext : JsonSerializerContext;
