@@ -62,8 +62,9 @@ internal sealed class NatsEventPlane : IEventPlane, IAsyncDisposable
         {
             throw new ArgumentException($"The payload of {payload.Length} bytes exceeds the broker's maximum ({connection.MaxPayload}).", nameof(payload), ex);
         }
-        catch (NATSException ex)
+        catch (Exception ex) when (ex is NATSException or IOException or NotSupportedException or ObjectDisposedException)
         {
+            // NATS.Client 0.8 surfaces a connection swapped mid-reconnect as stream errors rather than NATSException.
             throw new EventPlaneUnavailableException($"Could not publish on {subject}: {ex.Message}", ex);
         }
     }

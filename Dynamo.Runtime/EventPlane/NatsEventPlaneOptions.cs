@@ -22,13 +22,15 @@ public sealed class NatsEventPlaneOptions
 
     /// <summary>
     /// Ping period. NATS.Client 0.8 on .NET does not notice a server that went away (a 0-byte read is not
-    /// treated as end of stream), so missed pings are what trigger its reconnect: keep this short.
+    /// treated as end of stream), so missed pings are what trigger its reconnect. Interval × <see cref="MaxPingsOut"/>
+    /// bounds how long a dead server goes unnoticed; too tight and a busy host (the benchmark's publish burst on
+    /// 2 loaded cores) is declared stale while healthy.
     /// </summary>
-    public TimeSpan PingInterval { get; set; } = TimeSpan.FromSeconds(1);
+    public TimeSpan PingInterval { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>Unanswered pings after which the connection is considered stale and reconnected.</summary>
     [Range(1, 100)]
-    public int MaxPingsOut { get; set; } = 2;
+    public int MaxPingsOut { get; set; } = 3;
 
     /// <summary>Client-side pending limit per subscription (messages) before the client drops as a slow consumer.</summary>
     [Range(1, int.MaxValue)]
