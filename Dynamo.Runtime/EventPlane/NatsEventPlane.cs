@@ -10,7 +10,7 @@ namespace Dynamo.Runtime.EventPlane;
 /// service starts while NATS is down; afterwards the client reconnects by itself and re-subscribes, and a closed
 /// connection is replaced. Subscriptions made while disconnected attach when a connection comes up.
 /// </summary>
-internal sealed class NatsEventPlane : IEventPlane, IAsyncDisposable
+internal sealed class NatsEventPlane : IEventPlane, IAsyncDisposable, IDisposable
 {
     private readonly NatsEventPlaneOptions _options;
     private readonly ILogger<NatsEventPlane> _logger;
@@ -163,6 +163,9 @@ internal sealed class NatsEventPlane : IEventPlane, IAsyncDisposable
 
         _disposing.Dispose();
     }
+
+    /// <summary>For containers disposed synchronously.</summary>
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
 
     internal void Remove(NatsSubscription subscription)
     {

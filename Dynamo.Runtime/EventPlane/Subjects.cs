@@ -11,7 +11,11 @@ public static class Subjects
     /// <summary>KV cache events of every worker (subscription wildcard).</summary>
     public static string AllKvEvents(string ns) => Join(ns, "kv.events", "*");
 
-    /// <summary>Request/reply: a worker answers with a full dump of its cached blocks (after a router saw an event-id gap).</summary>
+    /// <summary>
+    /// Request/reply: a worker answers with a full dump of its cached blocks (after a router saw an event-id gap), as one
+    /// <see cref="Contracts.KvEventBatch"/> holding <see cref="Contracts.KvCleared"/> followed by <see cref="Contracts.KvStored"/> runs,
+    /// whose event id is the worker's latest so the router resumes the sequence from there.
+    /// </summary>
     public static string KvDump(string ns, string workerId) => Join(ns, "kv.dump", workerId);
 
     /// <summary>Load metrics of one worker (<see cref="Contracts.WorkerLoadMetrics"/>).</summary>

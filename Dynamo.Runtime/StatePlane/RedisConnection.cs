@@ -8,7 +8,7 @@ namespace Dynamo.Runtime.StatePlane;
 /// The process's one Redis multiplexer. It is opened in the background with <c>abortConnect=false</c>, so a
 /// service starts while Redis is down; StackExchange.Redis reconnects (and re-subscribes) on its own.
 /// </summary>
-internal sealed class RedisConnection : IAsyncDisposable
+internal sealed class RedisConnection : IAsyncDisposable, IDisposable
 {
     private readonly RedisStateOptions _options;
     private readonly ILogger<RedisConnection> _logger;
@@ -54,6 +54,9 @@ internal sealed class RedisConnection : IAsyncDisposable
             multiplexer.Dispose();
         }
     }
+
+    /// <summary>For containers disposed synchronously.</summary>
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
 
     private async Task<ConnectionMultiplexer> ConnectAsync()
     {

@@ -114,4 +114,29 @@ public sealed class RedisWorkerRegistryTests : IAsyncLifetime
         Assert.False(fresh.IsStale);
         Assert.Equal(["w4"], fresh.Workers.Select(w => w.WorkerId));
     }
+
+    [Fact]
+    public async Task LeaseKeeper_RedisRestartedEmpty_ReRegistersWorker()
+    {
+        await using var harness = new RegistryHarness(_server.ConnectionString);
+        using var keeper = new LeaseKeeper(harness.Registry, RegistryHarness.Worker("survivor"), TimeSpan.FromSeconds(1), TimeProvider.System, NullLogger<LeaseKeeper>.Instance);
+        await keeper.StartAsync(CancellationToken.None);
+        await Eventually.TrueAsync(() => keeper.IsRegistered, "lease created");
+
+        // No persistence: the restarted server is empty and the lease is gone.
+        await _server.RestartAsync();
+
+        await Eventually.TrueAsync(async () =>
+        {
+            try
+            {
+                return await harness.IsListedAsync("survivor") && !(await harness.Registry.ListAsync()).IsStale;
+            }
+            catch (StatePlaneUnavailableException)
+            {
+                return false;
+            }
+        }, "worker registered again after the restart");
+        await keeper.StopAsync(CancellationToken.None);
+    }
 }
