@@ -1,0 +1,23 @@
+using System.Text.Json.Serialization.Metadata;
+
+namespace Dynamo.Runtime.StatePlane;
+
+/// <summary>
+/// Small JSON documents and counters grouped in collections (SLA targets, API keys, usage). Each collection is one
+/// Redis hash, so reads of a whole collection are one round trip. Pass source-generated <see cref="JsonTypeInfo{T}"/>.
+/// </summary>
+public interface IStateStore
+{
+    Task<T?> GetAsync<T>(string collection, string id, JsonTypeInfo<T> typeInfo, CancellationToken cancellationToken = default);
+
+    Task SetAsync<T>(string collection, string id, T value, JsonTypeInfo<T> typeInfo, CancellationToken cancellationToken = default);
+
+    Task<bool> DeleteAsync(string collection, string id, CancellationToken cancellationToken = default);
+
+    Task<IReadOnlyDictionary<string, T>> ListAsync<T>(string collection, JsonTypeInfo<T> typeInfo, CancellationToken cancellationToken = default);
+
+    /// <summary>Atomically adds <paramref name="delta"/> to a counter and returns the new value.</summary>
+    Task<long> IncrementAsync(string collection, string id, long delta = 1, CancellationToken cancellationToken = default);
+
+    Task<long> GetCounterAsync(string collection, string id, CancellationToken cancellationToken = default);
+}
