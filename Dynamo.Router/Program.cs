@@ -1,6 +1,9 @@
+using Dynamo.Runtime.Hosting;
+
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
+builder.AddDynamoRuntime();
 
 var app = builder.Build();
 

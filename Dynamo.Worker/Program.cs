@@ -1,6 +1,9 @@
+using Dynamo.Worker.Hosting;
+
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
+builder.AddWorkerServices();
 
 var app = builder.Build();
 

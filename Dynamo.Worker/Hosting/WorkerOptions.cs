@@ -1,0 +1,35 @@
+using System.ComponentModel.DataAnnotations;
+using Dynamo.Runtime.Contracts;
+
+namespace Dynamo.Worker.Hosting;
+
+/// <summary>What this worker serves and how it announces itself (section <c>Worker</c>).</summary>
+public sealed class WorkerOptions
+{
+    public const string Section = "Worker";
+
+    /// <summary>Served model name, as clients and the router know it.</summary>
+    [Required(ErrorMessage = "Worker:Model is required.")]
+    [RegularExpression(@"^[A-Za-z0-9._:/-]+$", ErrorMessage = "Worker:Model may contain only letters, digits and . _ : / -.")]
+    public string Model { get; set; } = "dynamo-default";
+
+    public WorkerRole Role { get; set; } = WorkerRole.Aggregated;
+
+    [RegularExpression("^(native|mocker|openai)$", ErrorMessage = "Worker:Engine must be one of native, mocker, openai.")]
+    public string Engine { get; set; } = "native";
+
+    /// <summary>Tokens per KV block; only full blocks are shared (DESIGN.md §2).</summary>
+    [Range(1, 1024, ErrorMessage = "Worker:BlockSize must be between 1 and 1024.")]
+    public int BlockSize { get; set; } = 16;
+
+    [Range(1, 100_000_000, ErrorMessage = "Worker:KvCapacityBlocks must be between 1 and 100000000.")]
+    public long KvCapacityBlocks { get; set; } = 16_384;
+
+    /// <summary>Registry lease; the heartbeat renews it every third of this.</summary>
+    [Range(1, 3600, ErrorMessage = "Worker:LeaseTtlSeconds must be between 1 and 3600.")]
+    public int LeaseTtlSeconds { get; set; } = 10;
+
+    /// <summary>URL other services use to reach this worker; defaults to the first URL Kestrel is told to bind.</summary>
+    [Url(ErrorMessage = "Worker:AdvertisedUrl must be an absolute URL.")]
+    public string? AdvertisedUrl { get; set; }
+}
