@@ -15,7 +15,9 @@ internal sealed class TestApp : IAsyncDisposable
     {
         App = app;
         BaseAddress = baseAddress;
-        Client = new HttpClient { BaseAddress = baseAddress };
+        // Like an outside caller: the test process listens to System.Net.Http, which would otherwise
+        // replace a traceparent header a test sets with one of its own client span.
+        Client = new HttpClient(new SocketsHttpHandler { ActivityHeadersPropagator = null }) { BaseAddress = baseAddress };
     }
 
     public WebApplication App { get; }
