@@ -45,6 +45,9 @@ internal sealed class InstrumentState
 
     public Instrument Instrument { get; }
 
+    /// <summary>Publication order; the earliest instrument of a family decides its type, so scrapes are stable.</summary>
+    public long Sequence { get; init; }
+
     public string Name { get; }
 
     public string Help { get; }
@@ -62,9 +65,15 @@ internal sealed class InstrumentState
     public long Generation => Volatile.Read(ref _generation);
 
     /// <summary>Creates state for a supported instrument kind, or null for one Prometheus cannot express.</summary>
-    public static InstrumentState? TryCreate(Instrument instrument)
+    public static InstrumentState? TryCreate(Instrument instrument, long sequence)
     {
-        var definition = instrument.GetType().GetGenericTypeDefinition();
+        var type = instrument.GetType();
+        if (!type.IsGenericType)
+        {
+            return null; // a custom instrument subclass; its aggregation semantics are unknown
+        }
+
+        var definition = type.GetGenericTypeDefinition();
         (PrometheusMetricType Type, Update Update)? kind = definition switch
         {
             _ when definition == typeof(Counter<>) => (PrometheusMetricType.Counter, Update.Add),
@@ -84,7 +93,7 @@ internal sealed class InstrumentState
         }
 
         var boundaries = k.Type == PrometheusMetricType.Histogram ? HistogramBoundaries.For(instrument) : [];
-        return new InstrumentState(instrument, k.Type, k.Update, boundaries);
+        return new InstrumentState(instrument, k.Type, k.Update, boundaries) { Sequence = sequence };
     }
 
     /// <summary>Starts a scrape: observable callbacks that follow belong to <paramref name="generation"/>.</summary>

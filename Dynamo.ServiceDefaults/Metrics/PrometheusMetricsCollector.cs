@@ -21,6 +21,7 @@ public sealed partial class PrometheusMetricsCollector : IDisposable
     private readonly Lock _scrapeGate = new();
     private readonly HashSet<string> _reportedConflicts = new(StringComparer.Ordinal);
     private long _generation;
+    private long _published;
 
     /// <param name="meterFactory">
     /// This host's factory. Meters created by another host's factory (several hosts in one test
@@ -53,6 +54,7 @@ public sealed partial class PrometheusMetricsCollector : IDisposable
         {
             var generation = ++_generation;
             var states = _instruments.Values.ToArray();
+            Array.Sort(states, static (a, b) => a.Sequence.CompareTo(b.Sequence));
             foreach (var state in states)
             {
                 if (state.IsObservable)
@@ -61,7 +63,16 @@ public sealed partial class PrometheusMetricsCollector : IDisposable
                 }
             }
 
-            _listener.RecordObservableInstruments();
+            try
+            {
+                _listener.RecordObservableInstruments();
+            }
+            catch (AggregateException e)
+            {
+                // The listener runs every callback before throwing; one faulty gauge must not blank the scrape.
+                LogObservableCallbackFailed(e.InnerExceptions.Count, e.InnerExceptions[0]);
+            }
+
             PrometheusTextFormatter.Write(writer, states, OnConflict);
         }
     }
@@ -83,7 +94,7 @@ public sealed partial class PrometheusMetricsCollector : IDisposable
             return;
         }
 
-        if (InstrumentState.TryCreate(instrument) is not { } state)
+        if (InstrumentState.TryCreate(instrument, Interlocked.Increment(ref _published)) is not { } state)
         {
             return;
         }
@@ -99,6 +110,9 @@ public sealed partial class PrometheusMetricsCollector : IDisposable
             LogTypeConflict(skipped.Instrument.Meter.Name, skipped.Instrument.Name, skipped.Name, existing);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Count} observable instrument callback(s) failed during a scrape; their series are left out.")]
+    private partial void LogObservableCallbackFailed(int count, Exception first);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Instrument {Meter}/{Instrument} maps to Prometheus family {Family} that already has type {Type}; it is left out of /metrics.")]
     private partial void LogTypeConflict(string meter, string instrument, string family, PrometheusMetricType type);

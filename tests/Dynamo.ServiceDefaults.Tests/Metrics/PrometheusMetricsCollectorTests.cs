@@ -133,6 +133,18 @@ public sealed class PrometheusMetricsCollectorTests : IDisposable
     }
 
     [Fact]
+    public void Scrape_ObservableCallbackThrows_OtherFamiliesStillWritten()
+    {
+        _meter.CreateObservableGauge(_prefix + ".broken", int () => throw new InvalidOperationException("boom"));
+        _meter.CreateObservableGauge(_prefix + ".fine", () => 4);
+
+        var scrape = Scrape();
+
+        Assert.Equal(4, scrape.Value(_prefix + "_fine"));
+        Assert.Empty(scrape.Find(_prefix + "_broken"));
+    }
+
+    [Fact]
     public void Scrape_LabelValuesWithQuotesBackslashesAndNewlines_EscapedAndRoundTrip()
     {
         const string Nasty = "a \"quoted\" C:\\path\nnext } line";
@@ -161,6 +173,8 @@ public sealed class PrometheusMetricsCollectorTests : IDisposable
         Assert.Equal(1, scrape.Value(_prefix + "_shared_total", ("from", "a")));
         Assert.Equal(2, scrape.Value(_prefix + "_shared_total", ("from", "b")));
         Assert.Equal(2, scrape.Find(_prefix + "_shared_total").Count);
+        // The gauge that sanitises to the same family came later and is left out rather than mixing types.
+        Assert.Equal("counter", scrape.Types[_prefix + "_shared_total"]);
     }
 
     [Fact]
