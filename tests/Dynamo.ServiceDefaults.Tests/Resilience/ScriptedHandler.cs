@@ -42,6 +42,9 @@ internal sealed class ScriptedHandler(params Func<HttpRequestMessage, Cancellati
             throw new InvalidOperationException("unreachable");
         };
 
+    protected override HttpResponseMessage Send(HttpRequestMessage request, CancellationToken cancellationToken) =>
+        SendAsync(request, cancellationToken).GetAwaiter().GetResult();
+
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         int attempt;

@@ -54,6 +54,18 @@ public sealed class StandardResilienceHandlerTests
     }
 
     [Fact]
+    public void SyncSend_TransientFailureThenSuccess_RetriedToo()
+    {
+        var inner = new ScriptedHandler(ScriptedHandler.Status(HttpStatusCode.ServiceUnavailable), ScriptedHandler.Status(HttpStatusCode.OK));
+        using var client = new Client(inner);
+
+        using var response = client.Http.Send(new HttpRequestMessage(HttpMethod.Get, Url));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(2, inner.Attempts);
+    }
+
+    [Fact]
     public async Task Get_AlwaysFailing_StopsAfterMaxRetriesAndReturnsLastResponse()
     {
         var inner = new ScriptedHandler(ScriptedHandler.Status(HttpStatusCode.BadGateway));
