@@ -48,14 +48,17 @@ public sealed class TokenCounts
     {
         foreach (var token in promptTokens)
         {
-            _inPrompt[IndexOf(token)] = true;
+            // IndexOf may grow the arrays, so it must run before an array is read.
+            var index = IndexOf(token);
+            _inPrompt[index] = true;
         }
     }
 
     /// <summary>Records one generated token; call once per sampled token, before the next step.</summary>
     public void AddOutput(int token)
     {
-        _outputCounts[IndexOf(token)]++;
+        var index = IndexOf(token);
+        _outputCounts[index]++;
         OutputLength++;
     }
 
