@@ -14,9 +14,8 @@ public sealed class Sampler
     private readonly float[] _work;
     private readonly float[] _probs;
     private readonly double[] _chunkSums;
-    private readonly double[] _bucketMass = new double[CandidateFilters.HistogramBuckets + 1];
     private readonly CandidateKey[] _candidates;
-    private readonly CandidateKey[] _boundary;
+    private readonly CandidateKey[] _band;
     private readonly float[] _candidateMass;
     private readonly CandidateKey[] _top = new CandidateKey[SamplingParams.MaxTopLogprobs];
 
@@ -35,7 +34,7 @@ public sealed class Sampler
         _probs = new float[maxVocabSize];
         _chunkSums = new double[SamplerKernels.ChunkCount(maxVocabSize)];
         _candidates = new CandidateKey[maxVocabSize];
-        _boundary = new CandidateKey[maxVocabSize];
+        _band = new CandidateKey[maxVocabSize];
         _candidateMass = new float[maxVocabSize];
     }
 
@@ -87,9 +86,9 @@ public sealed class Sampler
     private int SampleRandom(ReadOnlySpan<float> w, SamplingParams p, SamplingRng rng)
     {
         var max = SamplerKernels.Max(w);
-        if (float.IsNegativeInfinity(max))
+        if (!float.IsFinite(max))
         {
-            throw new ArgumentException("No token has a finite logit.", nameof(w));
+            throw new ArgumentException("Logits need a finite maximum to sample from.", nameof(w));
         }
 
         var temperature = p.Temperature;
@@ -126,8 +125,7 @@ public sealed class Sampler
 
         if (p.HasTopP)
         {
-            var count = CandidateFilters.TopPFull(
-                w, probs, mass, max, _invTemperature, minLogit, p.TopP, _bucketMass, _candidates, _boundary, out _);
+            var count = CandidateFilters.TopPFull(w, probs, mass, max, temperature, minLogit, p.TopP, _candidates, _band);
             for (var i = 0; i < count; i++)
             {
                 _candidateMass[i] = probs[_candidates[i].TokenId];
