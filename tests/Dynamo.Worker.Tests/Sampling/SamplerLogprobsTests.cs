@@ -210,16 +210,24 @@ public sealed class SamplerLogprobsTests
             sampler.Sample(logits, p, history, rng, top);
         }
 
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 0; i < 20; i++)
+        // The smallest of several windows: a window can be charged for runtime work on this thread (a GC in
+        // another test), but a per-call allocation shows in every window.
+        var fewest = long.MaxValue;
+        for (var window = 0; window < 5; window++)
         {
-            foreach (var p in all)
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            for (var i = 0; i < 10; i++)
             {
-                sampler.Sample(logits, p, history, rng, top);
+                foreach (var p in all)
+                {
+                    sampler.Sample(logits, p, history, rng, top);
+                }
             }
+
+            fewest = Math.Min(fewest, GC.GetAllocatedBytesForCurrentThread() - before);
         }
 
-        Assert.Equal(before, GC.GetAllocatedBytesForCurrentThread());
+        Assert.Equal(0, fewest);
     }
 }
 
