@@ -119,7 +119,7 @@ internal static class CandidateFilters
             Narrow(logits, probs, target, thresholds, masses, counts, ref high, ref highCount, ref low, ref lowCount);
         }
 
-        var (above, between) = SamplerKernels.Partition(logits, high, low, candidates, band);
+        var (above, between) = ThresholdKernels.Partition(logits, high, low, candidates, band);
         double before = 0;
         for (var i = 0; i < above; i++)
         {
@@ -136,7 +136,7 @@ internal static class CandidateFilters
         ReadOnlySpan<float> logits, ReadOnlySpan<float> probs, double target, ReadOnlySpan<float> thresholds,
         Span<double> masses, Span<int> counts, ref float high, ref int highCount, ref float low, ref int lowCount)
     {
-        SamplerKernels.MassesAtOrAbove(logits, probs, thresholds, masses, counts);
+        ThresholdKernels.MassesAtOrAbove(logits, probs, thresholds, masses, counts);
         for (var k = 0; k < 4; k++)
         {
             if (masses[k] >= target)

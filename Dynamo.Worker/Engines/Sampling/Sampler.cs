@@ -58,6 +58,12 @@ public sealed class Sampler
                 $"Logits must hold between 1 and {MaxVocabSize} values, got {logits.Length}.", nameof(logits));
         }
 
+        if (parameters.TopLogprobs is < 0 or > SamplingParams.MaxTopLogprobs)
+        {
+            throw new InvalidSamplingParameterException(
+                new SamplingParameterError("top_logprobs", "top_logprobs must be an integer in [0, 20]."));
+        }
+
         if (parameters.Logprobs && topLogprobs.Length < parameters.TopLogprobs)
         {
             throw new ArgumentException(
