@@ -92,7 +92,7 @@ public sealed class LogitProcessorsTests
     [InlineData(false, 0)]
     [InlineData(true, 0)]
     [InlineData(true, 1)]
-    public void Applies_NeedsBiasOrPenaltyWithHistory(bool penalty, int historyTokens)
+    public void Applies_BiasOrPenaltyAndHistory_TrueOnlyWhenSomethingToApply(bool penalty, int historyTokens)
     {
         var history = new TokenCounts();
         for (var i = 0; i < historyTokens; i++)
