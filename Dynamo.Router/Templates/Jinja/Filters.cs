@@ -11,7 +11,7 @@ internal static partial class Filters
         ["abs"] = (_, v, _) => v switch
         {
             long l => Math.Abs(l),
-            double d => Math.Abs(d),
+            double d => (object)Math.Abs(d),
             bool b => b ? 1L : 0L,
             _ => throw new TemplateRenderException($"TypeError: bad operand type for abs(): '{PyOps.TypeName(v)}'"),
         },

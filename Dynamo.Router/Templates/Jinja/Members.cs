@@ -32,7 +32,7 @@ internal static class Members
             case Undefined u:
                 throw u.Fail();
             case PyDict dict:
-                if (key is not null && dict.TryGetValue(key, out var value))
+                if (key is not null and not Undefined && dict.TryGetValue(key, out var value))
                 {
                     return value;
                 }

@@ -30,9 +30,9 @@ internal static class PyArithmetic
 
     public static object? Negate(object? value) => value switch
     {
-        long l => -l,
+        long l => checked(-l),
         bool b => b ? -1L : 0L,
-        double d => -d,
+        double d => (object)-d,
         Undefined u => throw u.Fail(),
         _ => throw new TemplateRenderException($"TypeError: bad operand type for unary -: '{PyOps.TypeName(value)}'"),
     };
@@ -40,7 +40,7 @@ internal static class PyArithmetic
     public static object? Plus(object? value) => value switch
     {
         long or double => value,
-        bool b => b ? 1L : 0L,
+        bool b => (object)(b ? 1L : 0L),
         Undefined u => throw u.Fail(),
         _ => throw new TemplateRenderException($"TypeError: bad operand type for unary +: '{PyOps.TypeName(value)}'"),
     };

@@ -183,6 +183,6 @@ internal static class PyJson
     {
         var raw = element.GetRawText();
         var isInteger = raw.AsSpan().IndexOfAny(".eE") < 0;
-        return isInteger && element.TryGetInt64(out var l) ? l : element.GetDouble();
+        return isInteger && element.TryGetInt64(out var l) ? l : (object)element.GetDouble();
     }
 }
