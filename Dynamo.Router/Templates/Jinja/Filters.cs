@@ -134,7 +134,7 @@ internal static partial class Filters
     }
 
     /// <summary>Python's str.splitlines(): no trailing empty line for a final separator.</summary>
-    private static List<string> SplitLines(string s)
+    internal static List<string> SplitLines(string s)
     {
         var lines = new List<string>();
         var start = 0;

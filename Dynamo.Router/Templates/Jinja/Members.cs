@@ -6,12 +6,21 @@ namespace Dynamo.Router.Templates.Jinja;
 /// </summary>
 internal static class Members
 {
+    // The immutable sandbox HF uses refuses these (SecurityError); templates must build new values instead.
+    private static readonly HashSet<string> s_listMutators = ["append", "extend", "insert", "pop", "remove", "clear", "sort", "reverse"];
+    private static readonly HashSet<string> s_dictMutators = ["update", "pop", "popitem", "setdefault", "clear"];
+
+    private static PyFunction Unsafe(object? target, string name) => new(name, _ =>
+        throw new TemplateRenderException($"SecurityError: access to attribute '{name}' of '{PyOps.TypeName(target)}' object is unsafe."));
+
     public static object? GetAttr(object? target, string name)
     {
         switch (target)
         {
             case Undefined u:
                 throw u.Fail();
+            case PyDict dict when s_dictMutators.Contains(name):
+                return Unsafe(dict, name);
             case PyDict dict:
                 return (object?)DictMethod(dict, name) ?? (dict.TryGetValue(name, out var value) ? value : Undefined.Attribute(dict, name));
             case string s:
@@ -20,6 +29,8 @@ internal static class Members
                 return ns.Attributes.TryGetValue(name, out var attr) ? attr : Undefined.Attribute(ns, name);
             case LoopInfo loop:
                 return loop.Get(name);
+            case List<object?> or PyTuple when s_listMutators.Contains(name):
+                return Unsafe(target, name);
             default:
                 return Undefined.Attribute(target, name);
         }

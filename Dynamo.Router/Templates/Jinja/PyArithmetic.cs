@@ -52,7 +52,7 @@ internal static class PyArithmetic
             case (string x, string y):
                 return x + y;
             case (List<object?> x, List<object?> y):
-                return new List<object?>(x.Count + y.Count).Also(l => { l.AddRange(x); l.AddRange(y); });
+                return (List<object?>)[.. x, .. y];
             case (PyTuple x, PyTuple y):
                 return new PyTuple([.. x.Items, .. y.Items]);
             case (string, _):

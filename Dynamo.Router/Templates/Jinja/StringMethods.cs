@@ -13,7 +13,7 @@ internal static class StringMethods
         "rstrip" => new(name, a => Strip(s, Chars(a), false, true)),
         "split" => new(name, a => Split(s, a.Get(0, "sep", null), ToInt(a.Get(1, "maxsplit", -1L)))),
         "rsplit" => new(name, a => RSplit(s, a.Get(0, "sep", null), ToInt(a.Get(1, "maxsplit", -1L)))),
-        "splitlines" => new(name, _ => s.Split('\n').Select(l => (object?)l.TrimEnd('\r')).ToList().Also(l => { if (s.EndsWith('\n')) { l.RemoveAt(l.Count - 1); } })),
+        "splitlines" => new(name, _ => Filters.SplitLines(s).Cast<object?>().ToList()),
         "startswith" => new(name, a => Affix(a.Get(0, "prefix", null)).Any(p => s.StartsWith(p, StringComparison.Ordinal))),
         "endswith" => new(name, a => Affix(a.Get(0, "suffix", null)).Any(p => s.EndsWith(p, StringComparison.Ordinal))),
         "replace" => new(name, a => Replace(s, Str(a.Get(0, "old", null)), Str(a.Get(1, "new", null)), ToInt(a.Get(2, "count", -1L)))),

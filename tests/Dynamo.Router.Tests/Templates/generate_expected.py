@@ -86,11 +86,10 @@ def render(env, source, context):
         return {"output": env.from_string(source).render(**context)}
     except jinja2.exceptions.TemplateSyntaxError as e:
         return {"error_kind": "syntax", "error": str(e)}
-    except jinja2.exceptions.UndefinedError as e:
-        return {"error_kind": "python", "error": "UndefinedError: " + str(e)}
-    except jinja2.exceptions.TemplateError as e:
-        return {"error_kind": "raise_exception", "error": str(e)}
-    except Exception as e:  # TypeError, ValueError... from Python operations inside the template
+    except Exception as e:
+        if type(e) is jinja2.exceptions.TemplateError:  # what raise_exception raises
+            return {"error_kind": "raise_exception", "error": str(e)}
+        # UndefinedError, SecurityError, TypeError... from operations inside the template
         return {"error_kind": "python", "error": type(e).__name__ + ": " + str(e)}
 
 
