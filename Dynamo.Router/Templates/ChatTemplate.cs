@@ -48,6 +48,32 @@ public sealed class ChatTemplate
         }
     }
 
+    /// <summary>
+    /// Picks a model's template as the Router loads it: a configured template file wins over the GGUF's
+    /// <c>tokenizer.chat_template</c>. Fails here, at model load, if neither exists or the template is unsupported.
+    /// </summary>
+    public static ChatTemplate FromModel(string? configuredTemplatePath, string? ggufChatTemplate, string? bosToken, string? eosToken, TimeProvider? timeProvider = null)
+    {
+        if (!string.IsNullOrEmpty(configuredTemplatePath))
+        {
+            return Load(configuredTemplatePath, bosToken, eosToken, timeProvider);
+        }
+
+        if (string.IsNullOrEmpty(ggufChatTemplate))
+        {
+            throw new InvalidOperationException("The model has no chat template: its GGUF has no tokenizer.chat_template and no template file is configured.");
+        }
+
+        try
+        {
+            return Compile(ggufChatTemplate, bosToken, eosToken, timeProvider);
+        }
+        catch (TemplateException e)
+        {
+            throw new TemplateException($"{e.Reason} in the GGUF's tokenizer.chat_template", e.Line, e.Column);
+        }
+    }
+
     /// <summary>Renders the prompt; throws <see cref="TemplateRenderException"/> when the template rejects the request.</summary>
     public string Render(ChatTemplateRequest request) => RenderWithGenerationSpans(request).Text;
 

@@ -91,3 +91,40 @@ public sealed class ChatTemplateTests
         Assert.Throws<ArgumentException>(() => Request("""{"model":"m"}"""));
     }
 }
+
+public sealed class ChatTemplateFromModelTests
+{
+    [Fact]
+    public void FromModel_ConfiguredFile_WinsOverGgufTemplate()
+    {
+        var path = Path.Combine(TemplateTestData.TemplatesDirectory, "Qwen-Qwen3-0.6B.jinja");
+
+        var template = ChatTemplate.FromModel(path, "{{ 'from gguf' }}", null, "<|im_end|>");
+
+        Assert.Equal(File.ReadAllText(path), template.Source);
+    }
+
+    [Fact]
+    public void FromModel_OnlyGgufTemplate_CompilesIt()
+    {
+        var template = ChatTemplate.FromModel(null, "{{ bos_token }}{{ messages | length }}", "<s>", "</s>");
+
+        Assert.Equal("<s>0", template.Render(ChatTemplateRequest.FromOpenAiRequest(JsonDocument.Parse("""{"messages":[]}""").RootElement)));
+    }
+
+    [Fact]
+    public void FromModel_NoTemplateAnywhere_FailsAtLoad()
+    {
+        var error = Assert.Throws<InvalidOperationException>(() => ChatTemplate.FromModel(null, null, null, null));
+
+        Assert.Contains("tokenizer.chat_template", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void FromModel_UnsupportedGgufTemplate_NamesTheSource()
+    {
+        var error = Assert.Throws<TemplateException>(() => ChatTemplate.FromModel(null, "\n\n{% import 'x' as y %}", null, null));
+
+        Assert.Equal("unsupported statement 'import' in the GGUF's tokenizer.chat_template at line 3, col 4", error.Message);
+    }
+}
