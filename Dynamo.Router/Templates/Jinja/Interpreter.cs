@@ -45,6 +45,11 @@ internal sealed partial class Interpreter
         {
             throw new TemplateRenderException("OverflowError: integer result out of range", line: _line);
         }
+        catch (Exception e) when (e is InvalidCastException or ArgumentException or FormatException)
+        {
+            // A value of an unexpected type reached an operation: report it as Python's TypeError would be.
+            throw new TemplateRenderException($"TypeError: {e.Message}", line: _line);
+        }
 
         return _root.ToString();
     }

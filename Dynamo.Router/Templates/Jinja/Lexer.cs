@@ -141,7 +141,7 @@ internal sealed partial class Lexer
         _pos = end;
     }
 
-    private bool Matches(int pos, string s) => pos + s.Length <= _src.Length && string.CompareOrdinal(_src, pos, s, 0, s.Length) == 0;
+    private bool Matches(int pos, string s) => pos <= _src.Length && _src.AsSpan(pos).StartsWith(s, StringComparison.Ordinal);
 
     private int SkipSpace(int pos)
     {

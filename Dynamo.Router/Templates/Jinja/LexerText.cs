@@ -144,7 +144,13 @@ internal sealed partial class Lexer
             throw Error($"truncated \\{_src[i]} escape in string", i);
         }
 
-        sb.Append(char.ConvertFromUtf32(code));
+        if (code > 0x10FFFF)
+        {
+            throw Error($"illegal Unicode character \\{_src[i]}{_src.AsSpan(start, digits)} in string", i);
+        }
+
+        // Python strings may hold lone surrogates, which ConvertFromUtf32 refuses.
+        sb.Append(code <= 0xFFFF ? ((char)code).ToString() : char.ConvertFromUtf32(code));
         return start + digits;
     }
 }

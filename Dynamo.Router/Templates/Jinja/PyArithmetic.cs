@@ -73,7 +73,7 @@ internal static class PyArithmetic
             case (long or bool, string s):
                 return Repeat(s, AsLong(a));
             case (List<object?> list, long or bool):
-                var n = AsLong(b);
+                var n = CheckSize(AsLong(b), list.Count);
                 var result = new List<object?>();
                 for (var i = 0; i < n; i++)
                 {
@@ -86,7 +86,11 @@ internal static class PyArithmetic
         }
     }
 
-    private static string Repeat(string s, long n) => n <= 0 ? "" : string.Concat(Enumerable.Repeat(s, (int)n));
+    private static string Repeat(string s, long n) => n <= 0 ? "" : string.Concat(Enumerable.Repeat(s, (int)CheckSize(n, s.Length)));
+
+    // A prompt template has no business building huge values; fail cleanly instead of exhausting memory.
+    private static long CheckSize(long count, int itemSize) =>
+        count * Math.Max(1, itemSize) > 10_000_000 ? throw new TemplateRenderException("MemoryError: repetition result too large") : count;
 
     private static object Numeric(string op, object? a, object? b, Func<long, long, long> ints, Func<double, double, double> floats)
     {
