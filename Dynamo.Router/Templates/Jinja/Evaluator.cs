@@ -108,14 +108,7 @@ internal sealed partial class Interpreter
     {
         var callee = Eval(call.Callee, scope);
         var args = EvalArgs(call.Args, scope);
-        return callee switch
-        {
-            Macro macro => InvokeMacro(macro, args, caller),
-            PyFunction function => function.Invoke(args),
-            GlobalFunction global => global(this, args),
-            Undefined u => throw u.Fail(),
-            _ => throw new TemplateRenderException($"TypeError: '{PyOps.TypeName(callee)}' object is not callable"),
-        };
+        return callee is Macro macro ? InvokeMacro(macro, args, caller) : CallValue(callee, args);
     }
 
     private CallArgs EvalArgs(Arguments args, Scope scope)

@@ -6,7 +6,11 @@ internal abstract record Expr(int Line) : Node(Line);
 
 internal sealed record LiteralExpr(int Line, object? Value) : Expr(Line);
 
-internal sealed record NameExpr(int Line, string Name) : Expr(Line);
+internal sealed record NameExpr(int Line, string Name) : Expr(Line)
+{
+    /// <summary>Where the name starts, for load-time errors about it.</summary>
+    public int Column { get; init; }
+}
 
 internal sealed record ListExpr(int Line, IReadOnlyList<Expr> Items) : Expr(Line);
 

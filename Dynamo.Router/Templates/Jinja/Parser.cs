@@ -19,6 +19,7 @@ internal sealed partial class Parser
     {
         var parser = new Parser(Lexer.Tokenize(source));
         var body = parser.ParseStatements([], out _);
+        Validator.Validate(body);
         return body;
     }
 

@@ -17,7 +17,7 @@ internal sealed partial class Parser
                     "true" or "True" => new LiteralExpr(token.Line, true),
                     "false" or "False" => new LiteralExpr(token.Line, false),
                     "none" or "None" => new LiteralExpr(token.Line, null),
-                    _ => new NameExpr(token.Line, token.Value),
+                    _ => new NameExpr(token.Line, token.Value) { Column = token.Column },
                 };
             case TokenKind.String:
                 var text = token.Value;

@@ -153,3 +153,28 @@ public sealed class JinjaTemplateTests
         }
     }
 }
+
+public sealed class JinjaValidationTests
+{
+    [Theory]
+    [InlineData("{% set c = cycler('a', 'b') %}", "cycler", 1, 12)]
+    [InlineData("x\n  {{ joiner(', ')() }}", "joiner", 2, 6)]
+    [InlineData("{% if x %}{{ [lipsum()] }}{% endif %}", "lipsum", 1, 15)]
+    public void Compile_CallToUnknownFunction_FailsAtLoad(string source, string function, int line, int column)
+    {
+        var error = Assert.Throws<TemplateException>(() => JinjaTemplate.Compile(source));
+
+        Assert.Equal($"unsupported function '{function}' at line {line}, col {column}", error.Message);
+    }
+
+    [Theory]
+    [InlineData("{% macro m() %}{% endmacro %}{{ m() }}")]
+    [InlineData("{{ later() }}{% macro later() %}{% endmacro %}")]
+    [InlineData("{% set f = namespace %}{{ f(a=1) }}")]
+    [InlineData("{% macro outer(cb) %}{{ cb() }}{{ caller() }}{% endmacro %}")]
+    [InlineData("{{ raise_exception('x') if false }}{{ range(2) }}{{ dict(a=1) }}{{ strftime_now('%Y') }}")]
+    public void Compile_CallsToKnownCallables_AreAccepted(string source)
+    {
+        Assert.NotNull(JinjaTemplate.Compile(source));
+    }
+}
