@@ -1,4 +1,10 @@
+using Dynamo.Router.Templates;
 using Dynamo.Runtime.Hosting;
+
+if (args is ["render-template", ..])
+{
+    return RenderTemplateCommand.Run(args[1..]);
+}
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -10,3 +16,4 @@ var app = builder.Build();
 app.MapDefaultEndpoints();
 
 app.Run();
+return 0;
