@@ -61,7 +61,8 @@ public sealed partial class GgufReader : IDisposable
         var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
         try
         {
-            using var stream = new FileStream(handle, FileAccess.Read, bufferSize: 0);
+            // A separate stream for parsing: disposing a FileStream built on the handle would close the handle too.
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0);
             return Parse(stream, handle, null, 0);
         }
         catch
