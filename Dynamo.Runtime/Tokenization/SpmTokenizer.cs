@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+
 namespace Dynamo.Runtime.Tokenization;
 
 /// <summary>
@@ -9,7 +11,15 @@ internal sealed class SpmTokenizer : TokenizerBase
     private static readonly byte[] s_escapedSpace = [0xE2, 0x96, 0x81]; // U+2581
     private static readonly int[] s_utf8Length = [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 3, 4];
 
+    // Segments longer than this are rarely repeated; caching them would only churn memory.
+    private const int MaxCachedSegmentBytes = 64;
+    private const int MaxCacheEntries = 1 << 17;
+
     private readonly int[] _byteTokens = new int[256];
+    private readonly bool _splitAtSpaces;
+    private readonly ConcurrentDictionary<byte[], int[]> _cache = new(ByteArrayComparer.Instance);
+    private readonly ConcurrentDictionary<byte[], int[]>.AlternateLookup<ReadOnlySpan<byte>> _cacheLookup;
+    private int _cacheCount;
 
     public SpmTokenizer(Vocabulary vocab)
         : base(vocab, TokenizerModel.Spm, PreTokenizers.Default, cleanSpaces: false)
@@ -23,6 +33,8 @@ internal sealed class SpmTokenizer : TokenizerBase
         }
 
         vocab.SetNewline(_byteTokens['\n'] >= 0 ? _byteTokens['\n'] : vocab.Special.Padding);
+        _splitAtSpaces = !HasSpaceAfterOtherCharacter(vocab);
+        _cacheLookup = _cache.GetAlternateLookup<ReadOnlySpan<byte>>();
     }
 
     protected override byte[] NormalPiece(ReadOnlySpan<byte> text)
@@ -71,7 +83,65 @@ internal sealed class SpmTokenizer : TokenizerBase
             }
         }
 
-        Tokenize(s, text.AsSpan(0, length), output);
+        if (!_splitAtSpaces)
+        {
+            Tokenize(s, text.AsSpan(0, length), output);
+            return;
+        }
+
+        // No token has U+2581 after another character, so no merge can cross the start of a "▁word": each such
+        // segment tokenizes on its own exactly as inside the whole text, and repeated segments come from the cache.
+        var segmentStart = 0;
+        for (var i = 1; i <= length; i++)
+        {
+            if (i == length || (IsEscapedSpaceAt(text, i, length) && !IsEscapedSpaceAt(text, i - 3, length)))
+            {
+                EncodeSegment(s, text.AsSpan(segmentStart, i - segmentStart), output);
+                segmentStart = i;
+            }
+        }
+    }
+
+    private static bool IsEscapedSpaceAt(ReadOnlySpan<byte> text, int i, int length) =>
+        i >= 0 && i + 3 <= length && text.Slice(i, 3).SequenceEqual(s_escapedSpace);
+
+    private static bool HasSpaceAfterOtherCharacter(Vocabulary vocab)
+    {
+        for (var id = 0; id < vocab.Size; id++)
+        {
+            var text = vocab.Text(id);
+            for (var i = 1; i + 3 <= text.Length; i++)
+            {
+                if (IsEscapedSpaceAt(text, i, text.Length) && !IsEscapedSpaceAt(text, i - 3, text.Length))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
+    private void EncodeSegment(EncodeScratch s, ReadOnlySpan<byte> segment, List<int> output)
+    {
+        if (_cacheLookup.TryGetValue(segment, out var cached))
+        {
+            output.AddRange(cached);
+            return;
+        }
+
+        var before = output.Count;
+        Tokenize(s, segment, output);
+        if (segment.Length <= MaxCachedSegmentBytes)
+        {
+            if (Interlocked.Increment(ref _cacheCount) > MaxCacheEntries)
+            {
+                _cache.Clear();
+                Interlocked.Exchange(ref _cacheCount, 0);
+            }
+
+            _cacheLookup.TryAdd(segment, output.GetRange(before, output.Count - before).ToArray());
+        }
     }
 
     private void Tokenize(EncodeScratch s, ReadOnlySpan<byte> text, List<int> output)

@@ -118,8 +118,13 @@ internal sealed class Utf8TokenIndex
             tail = (tail << 8) | key[i];
         }
 
-        h = (h ^ tail) * 0xC4CEB9FE1A85EC53UL;
-        h ^= h >> 29;
+        // murmur3's fmix64: every input bit reaches the low bits the table indexes with.
+        h ^= tail;
+        h ^= h >> 33;
+        h *= 0xFF51AFD7ED558CCDUL;
+        h ^= h >> 33;
+        h *= 0xC4CEB9FE1A85EC53UL;
+        h ^= h >> 33;
         return (int)(h & 0x7FFFFFFF);
     }
 }
