@@ -83,6 +83,16 @@ public sealed class SyntheticVocabularyTests
         Assert.Equal([263], spm.Encode("ab", addSpecial: false));
     }
 
+    [Fact]
+    public void Spm_TokenWithInnerSpace_MergesAcrossWords()
+    {
+        // "a▁" can join a word to the next space, so the whole text must be merged as one sequence.
+        var spm = Load(SpmVocab(extra: ("a▁", -0.5f)));
+
+        Assert.Equal([259, 265, 261], spm.Encode("a b", addSpecial: false));
+        Assert.Equal("a b", spm.Decode([259, 265, 261]));
+    }
+
     private static ITokenizer Load(byte[] gguf)
     {
         using var reader = GgufReader.Read(new MemoryStream(gguf));
@@ -103,7 +113,7 @@ public sealed class SyntheticVocabularyTests
             .Build();
     }
 
-    private static byte[] SpmVocab(bool addSpacePrefix = true)
+    private static byte[] SpmVocab(bool addSpacePrefix = true, (string Text, float Score)? extra = null)
     {
         var tokens = new List<string> { "<unk>", "<s>", "</s>" };
         tokens.AddRange(Enumerable.Range(0, 256).Select(b => $"<0x{b:X2}>"));
@@ -114,6 +124,13 @@ public sealed class SyntheticVocabularyTests
         var scores = new List<float> { 0, 0, 0 };
         scores.AddRange(Enumerable.Repeat(0f, 256));
         scores.AddRange([-1f, -2f, -3f, -4f, -1.5f, -1f]);
+        if (extra is { } e)
+        {
+            tokens.Add(e.Text);
+            types.Add(1);
+            scores.Add(e.Score);
+        }
+
         return new GgufTestFileBuilder()
             .AddString("tokenizer.ggml.model", "llama")
             .AddStringArray("tokenizer.ggml.tokens", [.. tokens])
