@@ -8,6 +8,8 @@ namespace Dynamo.Runtime.Gguf;
 /// </summary>
 internal sealed class GgufBinaryReader
 {
+    private const ulong MaxCountWithoutLength = 1 << 26;
+
     private readonly Stream _stream;
     private readonly byte[] _buffer = new byte[64 * 1024];
     private int _start;
@@ -60,7 +62,8 @@ internal sealed class GgufBinaryReader
     /// <summary>Throws unless <paramref name="count"/> items of at least <paramref name="minItemBytes"/> bytes can still fit.</summary>
     public void EnsurePlausible(ulong count, long minItemBytes, string what)
     {
-        if (count > int.MaxValue)
+        // Without a known length, cap counts so a corrupt header cannot demand gigabytes of arrays up front.
+        if (count > int.MaxValue || (Length is null && count > MaxCountWithoutLength))
         {
             throw new InvalidDataException($"GGUF {what} count {count} at offset {Position} is absurd (file corrupt?).");
         }

@@ -182,6 +182,30 @@ public sealed class GgufReaderTests : IDisposable
     }
 
     [Fact]
+    public void Read_NonSeekableStreamWithHugeCount_ThrowsBeforeAllocating()
+    {
+        var bytes = new GgufTestFileBuilder().Add("arr", GgufValueType.Array, w =>
+        {
+            w.Write((uint)GgufValueType.UInt8);
+            w.Write(1UL << 29);
+        }).Build();
+
+        var e = Assert.Throws<InvalidDataException>(() => GgufReader.Read(new ForwardOnlyStream(bytes)));
+        Assert.Contains("absurd", e.Message);
+    }
+
+    [Fact]
+    public void Read_NonSeekableStream_ReadsMetadata()
+    {
+        var bytes = new GgufTestFileBuilder().AddString("general.name", "tiny").AddTensor("t", GgmlType.F32, [1], new byte[4]).Build();
+
+        using var gguf = GgufReader.Read(new ForwardOnlyStream(bytes));
+
+        Assert.Equal("tiny", gguf.GetString("general.name"));
+        Assert.Throws<InvalidOperationException>(() => gguf.ReadTensorData(gguf.Tensors[0]));
+    }
+
+    [Fact]
     public void Read_HugeStringLength_Throws()
     {
         var bytes = new GgufTestFileBuilder().Add("s", GgufValueType.String, w => w.Write(1UL << 50)).Build();
@@ -232,5 +256,36 @@ public sealed class GgufReaderTests : IDisposable
         var path = Path.Combine(_dir, name);
         File.WriteAllBytes(path, bytes);
         return path;
+    }
+
+    private sealed class ForwardOnlyStream(byte[] data) : Stream
+    {
+        private readonly MemoryStream _inner = new(data);
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position
+        {
+            get => throw new NotSupportedException();
+            set => throw new NotSupportedException();
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => _inner.Read(buffer, offset, Math.Min(count, 7));
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }
