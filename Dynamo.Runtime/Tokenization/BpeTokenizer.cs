@@ -122,7 +122,7 @@ internal sealed class BpeTokenizer : TokenizerBase
                 Interlocked.Exchange(ref _cacheCount, 0);
             }
 
-            _cacheLookup.TryAdd(word, output.GetRange(before, output.Count - before).ToArray());
+            _cacheLookup.TryAdd(word, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(output)[before..].ToArray());
         }
     }
 

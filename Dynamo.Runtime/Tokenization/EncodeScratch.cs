@@ -18,14 +18,14 @@ internal sealed class EncodeScratch
     public List<int> Output { get; } = [];
 
     /// <summary>Escaped SPM text or a byte-level BPE word.</summary>
-    public byte[] Bytes = new byte[1024];
+    public byte[] Bytes { get; private set; } = new byte[1024];
 
     /// <summary>Code points of the current text and their byte offsets / property flags (pre-tokenizers).</summary>
-    public int[] Codepoints = new int[1024];
+    public int[] Codepoints { get; private set; } = new int[1024];
 
-    public int[] ByteOffsets = new int[1025];
+    public int[] ByteOffsets { get; private set; } = new int[1025];
 
-    public byte[] Flags = new byte[1024];
+    public byte[] Flags { get; private set; } = new byte[1024];
 
     /// <summary>Split ends produced by the pre-tokenizer stages (code point indices).</summary>
     public List<int> Splits { get; } = [];
@@ -33,11 +33,11 @@ internal sealed class EncodeScratch
     public List<int> SplitsSwap { get; } = [];
 
     // Linked symbols for SPM and BPE merging.
-    public int[] SymStart = new int[256];
-    public int[] SymLength = new int[256];
-    public int[] SymPrev = new int[256];
-    public int[] SymNext = new int[256];
-    public int[] SymId = new int[256];
+    public int[] SymStart { get; private set; } = new int[256];
+    public int[] SymLength { get; private set; } = new int[256];
+    public int[] SymPrev { get; private set; } = new int[256];
+    public int[] SymNext { get; private set; } = new int[256];
+    public int[] SymId { get; private set; } = new int[256];
 
     public MergeQueue Queue { get; } = new();
 

@@ -140,7 +140,7 @@ internal sealed class SpmTokenizer : TokenizerBase
                 Interlocked.Exchange(ref _cacheCount, 0);
             }
 
-            _cacheLookup.TryAdd(segment, output.GetRange(before, output.Count - before).ToArray());
+            _cacheLookup.TryAdd(segment, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(output)[before..].ToArray());
         }
     }
 

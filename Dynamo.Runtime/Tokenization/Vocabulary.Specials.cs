@@ -122,6 +122,8 @@ internal sealed partial class Vocabulary
         }
     }
 
+    // llama.cpp walks an unordered_map, so which of several candidates wins is unspecified there; the lowest id
+    // is taken here so the choice is at least stable.
     private int? DetectByText(string[] texts)
     {
         int? found = null;
