@@ -232,9 +232,9 @@ internal sealed class BpeTokenizer : TokenizerBase
 
     private static ulong Pair(int left, int right) => ((ulong)(uint)left << 32) | (uint)right;
 
-    private static Dictionary<ulong, ulong> LoadMerges(Utf8TokenIndex index, GgufStringArray merges)
+    internal static Dictionary<ulong, ulong> LoadMerges(Utf8TokenIndex index, GgufStringArray merges)
     {
-        var result = new Dictionary<ulong, ulong>(merges.Count);
+        var result = new Dictionary<ulong, ulong>(merges.Count, MixedPairComparer.Instance);
         var joined = new byte[256];
         for (var rank = 0; rank < merges.Count; rank++)
         {
@@ -257,5 +257,22 @@ internal sealed class BpeTokenizer : TokenizerBase
         }
 
         return result;
+    }
+
+    // ulong's own hash is (low ^ high): for (left id, right id) pairs below 2^17 that folds 280k merges onto a few
+    // clustered values and turns every lookup into a long chain walk. A full 64-bit mix spreads them.
+    private sealed class MixedPairComparer : IEqualityComparer<ulong>
+    {
+        public static MixedPairComparer Instance { get; } = new();
+
+        public bool Equals(ulong x, ulong y) => x == y;
+
+        public int GetHashCode(ulong obj)
+        {
+            obj ^= obj >> 33;
+            obj *= 0xFF51AFD7ED558CCDUL;
+            obj ^= obj >> 33;
+            return (int)obj;
+        }
     }
 }

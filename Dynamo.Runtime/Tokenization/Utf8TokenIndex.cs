@@ -11,8 +11,7 @@ internal sealed class Utf8TokenIndex
 {
     private byte[] _blob = new byte[1 << 16];
     private int[] _offsets = new int[1 << 10];
-    private int[] _hashes = new int[1 << 10];
-    private int[] _slots = new int[1 << 11]; // id + 1; 0 = empty
+    private ulong[] _slots = new ulong[1 << 11]; // hash << 32 | (id + 1); 0 = empty. The hash beside the id saves a cache miss per probe.
     private int _blobUsed;
 
     public int Count { get; private set; }
@@ -32,8 +31,8 @@ internal sealed class Utf8TokenIndex
                 return -1;
             }
 
-            var id = entry - 1;
-            if (_hashes[id] == hash && GetBytes(id).SequenceEqual(key))
+            var id = (int)(uint)entry - 1;
+            if ((int)(entry >> 32) == hash && GetBytes(id).SequenceEqual(key))
             {
                 return id;
             }
@@ -53,7 +52,6 @@ internal sealed class Utf8TokenIndex
         if (id + 2 > _offsets.Length)
         {
             Array.Resize(ref _offsets, _offsets.Length * 2);
-            Array.Resize(ref _hashes, _hashes.Length * 2);
         }
 
         if (_blobUsed + key.Length > _blob.Length)
@@ -65,40 +63,41 @@ internal sealed class Utf8TokenIndex
         _offsets[id] = _blobUsed;
         _blobUsed += key.Length;
         _offsets[id + 1] = _blobUsed;
-        _hashes[id] = Hash(key);
         Count = id + 1;
 
         if (Count * 2 > _slots.Length)
         {
             Rehash(_slots.Length * 2);
         }
-        else
-        {
-            Insert(id);
-        }
+
+        Insert(((ulong)(uint)Hash(key) << 32) | (uint)(id + 1));
 
         return (id, true);
     }
 
     private void Rehash(int capacity)
     {
-        _slots = new int[capacity];
-        for (var id = 0; id < Count; id++)
+        var old = _slots;
+        _slots = new ulong[capacity];
+        foreach (var entry in old)
         {
-            Insert(id);
+            if (entry != 0)
+            {
+                Insert(entry);
+            }
         }
     }
 
-    private void Insert(int id)
+    private void Insert(ulong entry)
     {
         var mask = _slots.Length - 1;
-        var slot = _hashes[id] & mask;
+        var slot = (int)(entry >> 32) & mask;
         while (_slots[slot] != 0)
         {
             slot = (slot + 1) & mask;
         }
 
-        _slots[slot] = id + 1;
+        _slots[slot] = entry;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
