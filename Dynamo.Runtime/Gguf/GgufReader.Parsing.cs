@@ -5,6 +5,10 @@ namespace Dynamo.Runtime.Gguf;
 
 public sealed partial class GgufReader
 {
+    // Chat templates are the longest strings in practice (tens of KB); without a known file length nothing larger
+    // than this is believed.
+    private const ulong MaxStringWithoutLength = 64 << 20;
+
     private static GgufReader Parse(Stream stream, SafeFileHandle? file, Stream? keptStream, long baseOffset)
     {
         var r = new GgufBinaryReader(stream);
@@ -250,7 +254,7 @@ public sealed partial class GgufReader
     private static int ReadStringLength(GgufBinaryReader r, string what)
     {
         var length = r.ReadUInt64();
-        if (length > int.MaxValue || (long)length > r.Remaining)
+        if (length > int.MaxValue || (long)length > r.Remaining || (r.Length is null && length > MaxStringWithoutLength))
         {
             throw new InvalidDataException(
                 $"GGUF string length {length} for {what} at offset {r.Position - 8} exceeds the {r.Remaining} bytes remaining (file truncated or corrupt).");
