@@ -79,6 +79,9 @@ public sealed class DistributedApplication : IAsyncDisposable
             return Fail(ExitCodes.PortInUse, portError);
         }
 
+        // Kestrel is created with the WebApplication, so the address is added now that the port is known.
+        _app.Urls.Clear();
+        _app.Urls.Add(control.Url);
         try
         {
             await _app.StartAsync().ConfigureAwait(false);

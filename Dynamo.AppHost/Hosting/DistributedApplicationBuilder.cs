@@ -2,7 +2,6 @@ using System.Text.RegularExpressions;
 using Dynamo.AppHost.Control;
 using Dynamo.AppHost.Orchestration;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -78,8 +77,6 @@ internal sealed partial class DistributedApplicationBuilder : IDistributedApplic
         services.AddSingleton<IHostLifetime, AppHostLifetime>();
         services.AddSingleton<RunContext>();
         services.AddSingleton<ControlEndpoint>();
-        services.AddOptions<KestrelServerOptions>().Configure<ControlEndpoint>((kestrel, control) =>
-            kestrel.Listen(System.Net.IPAddress.Loopback, control.Port));
         services.AddOrchestration();
         services.AddSingleton(_commandLine);
 

@@ -36,11 +36,14 @@ internal sealed class EndpointsFile(RunContext run)
         {
             try
             {
-                using var stream = File.OpenRead(Path);
-                var current = JsonSerializer.Deserialize<EndpointsDocument>(stream, JsonOptions);
-                if (current?.RunId == run.RunId)
+                string? runId;
+                using (var document = JsonDocument.Parse(File.ReadAllText(Path)))
                 {
-                    stream.Dispose();
+                    runId = document.RootElement.TryGetProperty("runId", out var id) ? id.GetString() : null;
+                }
+
+                if (runId == run.RunId)
+                {
                     File.Delete(Path);
                 }
             }
