@@ -7,14 +7,16 @@ internal sealed class ChildLogWriter
         [ConsoleColor.Cyan, ConsoleColor.Green, ConsoleColor.Magenta, ConsoleColor.Yellow, ConsoleColor.Blue, ConsoleColor.DarkCyan, ConsoleColor.DarkGreen, ConsoleColor.DarkYellow];
 
     private readonly Lock _gate = new();
-    private readonly bool _colour = !Console.IsOutputRedirected;
+    private readonly bool _colour;
     private readonly TextWriter _output;
 
     public ChildLogWriter()
-        : this(Console.Out)
     {
+        _output = Console.Out;
+        _colour = !Console.IsOutputRedirected;
     }
 
+    /// <summary>Plain lines to <paramref name="output"/> (no colours).</summary>
     internal ChildLogWriter(TextWriter output)
     {
         _output = output;
