@@ -43,10 +43,12 @@ public sealed class AppHostOptions
 
 internal sealed class AppHostOptionsValidator : IValidateOptions<AppHostOptions>
 {
+    public const int MaxGracePeriodSeconds = 300;
+
     public ValidateOptionsResult Validate(string? name, AppHostOptions options)
     {
         var failures = new List<string>();
-        Range(failures, nameof(AppHostOptions.GracePeriodSeconds), options.GracePeriodSeconds, 1, 300);
+        Range(failures, nameof(AppHostOptions.GracePeriodSeconds), options.GracePeriodSeconds, 1, MaxGracePeriodSeconds);
         Range(failures, nameof(AppHostOptions.ControlPort), options.ControlPort, 0, 65535);
         Range(failures, nameof(AppHostOptions.HealthTimeoutSeconds), options.HealthTimeoutSeconds, 1, 3600);
         Range(failures, nameof(AppHostOptions.RestartBaseDelayMilliseconds), options.RestartBaseDelayMilliseconds, 10, 60_000);

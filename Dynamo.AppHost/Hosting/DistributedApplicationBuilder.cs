@@ -72,8 +72,9 @@ internal sealed partial class DistributedApplicationBuilder : IDistributedApplic
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<AppHostOptions>, AppHostOptionsValidator>();
         services.TryAddSingleton(TimeProvider.System);
-        services.AddOptions<HostOptions>().Configure<IOptions<AppHostOptions>>((host, options) =>
-            host.ShutdownTimeout = TimeSpan.FromSeconds(options.Value.GracePeriodSeconds * 2 + 15));
+        // The orchestrator bounds each child's stop by the grace period itself; the host must never cut that short,
+        // so its limit covers the largest grace period twice (projects, then servers) plus slack.
+        services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(2 * AppHostOptionsValidator.MaxGracePeriodSeconds + 15));
         services.AddSingleton<IHostLifetime, AppHostLifetime>();
         services.AddSingleton<RunContext>();
         services.AddSingleton<ControlEndpoint>();
