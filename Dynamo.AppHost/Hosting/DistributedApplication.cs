@@ -126,7 +126,7 @@ public sealed class DistributedApplication : IAsyncDisposable
 public static class ExitCodes
 {
     public const int Success = 0;
-    public const int ChildFailed = 1;
+    public const int OrchestrationFailed = 1;
     public const int InvalidOptions = 2;
     public const int MissingExecutable = 3;
     public const int PortInUse = 4;

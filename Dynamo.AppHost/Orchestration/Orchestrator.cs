@@ -120,6 +120,10 @@ internal sealed partial class Orchestrator(
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
         }
+        catch (Exception ex) when (ex is IOException or System.Net.Sockets.SocketException or InvalidOperationException or UnauthorizedAccessException)
+        {
+            Fatal(ExitCodes.OrchestrationFailed, ex.Message);
+        }
     }
 
     private void Plan(Dictionary<ProjectResource, string> targets)
