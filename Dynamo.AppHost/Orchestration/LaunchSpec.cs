@@ -6,4 +6,8 @@ internal sealed record LaunchSpec(
     string FileName,
     IReadOnlyList<string> Arguments,
     IReadOnlyDictionary<string, string> Environment,
-    string WorkingDirectory);
+    string WorkingDirectory)
+{
+    /// <summary>Receives each output line (line, isError) instead of the prefixed console log.</summary>
+    public Action<string, bool>? OnOutput { get; init; }
+}

@@ -98,18 +98,19 @@ internal sealed partial class ProcessSpawner
 
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
         var source = spec.ReplicaName;
+        var onOutput = spec.OnOutput ?? ((line, isError) => _logs.Write(source, line, isError));
         process.OutputDataReceived += (_, e) =>
         {
             if (e.Data is not null)
             {
-                _logs.Write(source, e.Data, isError: false);
+                onOutput(e.Data, false);
             }
         };
         process.ErrorDataReceived += (_, e) =>
         {
             if (e.Data is not null)
             {
-                _logs.Write(source, e.Data, isError: true);
+                onOutput(e.Data, true);
             }
         };
         process.Start();

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using Dynamo.AppHost.Hosting;
 
@@ -8,7 +7,7 @@ namespace Dynamo.AppHost.Orchestration;
 /// Builds all project resources with one <c>dotnet build</c> (a solution filter over Dynamo.Aspire.sln, so MSBuild
 /// builds shared libraries once and in parallel) and finds each project's output assembly.
 /// </summary>
-internal sealed class ProjectBuildRunner(ChildLogWriter logs, RunContext run)
+internal sealed class ProjectBuildRunner(ChildLogWriter logs, RunContext run, ProcessSpawner spawner, TimeProvider time)
 {
     private const string Source = "build";
 
@@ -39,7 +38,8 @@ internal sealed class ProjectBuildRunner(ChildLogWriter logs, RunContext run)
         var targets = target is null ? projects.Select(p => p.Metadata.ProjectPath).ToList() : [target];
         foreach (var path in targets)
         {
-            var exitCode = await RunDotnetAsync(["build", path, "-c", configuration, "-nologo", "-v:q", "-clp:NoSummary"], cancellationToken)
+            // No node reuse: nothing of the build may outlive the AppHost.
+            var exitCode = await RunDotnetAsync(["build", path, "-c", configuration, "-nologo", "-v:q", "-clp:NoSummary", "-nodeReuse:false"], cancellationToken)
                 .ConfigureAwait(false);
             if (exitCode != 0)
             {
@@ -67,7 +67,8 @@ internal sealed class ProjectBuildRunner(ChildLogWriter logs, RunContext run)
         return path;
     }
 
-    private string? WriteSolutionFilter(IReadOnlyList<ProjectResource> projects)
+    /// <summary>A solution filter over the repository's solution, or null when a project is not in it.</summary>
+    internal string? WriteSolutionFilter(IReadOnlyList<ProjectResource> projects)
     {
         var solution = Path.Combine(run.RepositoryRoot, RepositoryLayout.SolutionFile);
         if (!File.Exists(solution))
@@ -89,46 +90,29 @@ internal sealed class ProjectBuildRunner(ChildLogWriter logs, RunContext run)
         return filter;
     }
 
+    /// <summary>Runs dotnet through the spawner, so a build dies with the AppHost too.</summary>
     private async Task<int> RunDotnetAsync(IReadOnlyList<string> args, CancellationToken cancellationToken, List<string>? capture = null)
     {
-        var info = new ProcessStartInfo(DotnetHost)
+        var spec = new LaunchSpec(Source, DotnetHost, args, new Dictionary<string, string> { ["DOTNET_CLI_UI_LANGUAGE"] = "en" }, run.RepositoryRoot)
         {
-            UseShellExecute = false,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = run.RepositoryRoot,
+            OnOutput = OnLine,
         };
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        info.Environment["DOTNET_CLI_UI_LANGUAGE"] = "en";
-        using var process = new Process { StartInfo = info };
-        process.OutputDataReceived += (_, e) => OnLine(e.Data, false);
-        process.ErrorDataReceived += (_, e) => OnLine(e.Data, true);
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        using var process = await spawner.StartAsync(spec, cancellationToken).ConfigureAwait(false);
         try
         {
             await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
-            process.Kill(entireProcessTree: true);
+            await ProcessStopper.StopAsync(process, TimeSpan.FromSeconds(5), time).ConfigureAwait(false);
             throw;
         }
 
+        // WaitForExitAsync returns once the output streams are drained too.
         return process.ExitCode;
 
-        void OnLine(string? line, bool isError)
+        void OnLine(string line, bool isError)
         {
-            if (line is null)
-            {
-                return;
-            }
-
             if (capture is not null)
             {
                 lock (capture)
