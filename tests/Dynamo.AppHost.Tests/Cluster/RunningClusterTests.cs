@@ -66,6 +66,22 @@ public sealed class RunningClusterTests(ClusterFixture cluster)
         Assert.False(gatewayEnv.ContainsKey("ConnectionStrings__redis"));
     }
 
+    [Theory]
+    [InlineData("redis", "router")]
+    [InlineData("nats", "worker")]
+    [InlineData("redis", "worker")]
+    [InlineData("nats", "planner")]
+    public void Start_WaitFor_DependentStartsOnlyAfterDependencyHealthy(string dependency, string dependent)
+    {
+        var output = cluster.AppHost.StandardOutput;
+
+        var healthy = output.IndexOf($"{dependency} is healthy at", StringComparison.Ordinal);
+        var started = output.IndexOf($"{dependent}-0 started (pid", StringComparison.Ordinal);
+
+        Assert.True(healthy >= 0, $"no '{dependency} is healthy' line");
+        Assert.True(started > healthy, $"{dependent} started before {dependency} was healthy");
+    }
+
     [Fact]
     public void ChildOutput_IsPrefixedWithReplicaName()
     {
