@@ -10,6 +10,9 @@ namespace Dynamo.AppHost.Orchestration;
 /// PR_SET_PDEATHSIG fires when the thread that forked the child exits, and Process.Start forks on the calling
 /// thread: a retired thread-pool thread would kill its children. This thread lives as long as the AppHost, so
 /// children die exactly when the AppHost dies, even by SIGKILL.
+/// Each child also gets its own session (<c>setsid</c>, which execs without forking because the child is not a
+/// group leader, so the PID stays the same): a Ctrl+C in the terminal then reaches only the AppHost, which stops
+/// dependents before the servers they use, instead of every process racing to exit at once.
 /// </summary>
 internal sealed partial class ProcessSpawner
 {
@@ -17,12 +20,14 @@ internal sealed partial class ProcessSpawner
     private readonly ChildLogWriter _logs;
     private readonly ILogger<ProcessSpawner> _logger;
     private readonly string? _setpriv;
+    private readonly string? _setsid;
 
     public ProcessSpawner(ChildLogWriter logs, ILogger<ProcessSpawner> logger)
     {
         _logs = logs;
         _logger = logger;
         _setpriv = ExecutableLocator.Find("setpriv");
+        _setsid = ExecutableLocator.Find("setsid");
         if (_setpriv is null)
         {
             LogNoSetpriv(_logger);
@@ -73,20 +78,20 @@ internal sealed partial class ProcessSpawner
             StandardErrorEncoding = Encoding.UTF8,
             WorkingDirectory = spec.WorkingDirectory,
         };
+        var command = new List<string>();
         if (_setpriv is not null)
         {
-            info.FileName = _setpriv;
-            foreach (var arg in new[] { "--pdeathsig", "KILL", "--", spec.FileName })
-            {
-                info.ArgumentList.Add(arg);
-            }
-        }
-        else
-        {
-            info.FileName = spec.FileName;
+            command.AddRange([_setpriv, "--pdeathsig", "KILL", "--"]);
         }
 
-        foreach (var arg in spec.Arguments)
+        if (_setsid is not null)
+        {
+            command.AddRange([_setsid, "--"]);
+        }
+
+        command.Add(spec.FileName);
+        info.FileName = command[0];
+        foreach (var arg in command.Skip(1).Concat(spec.Arguments))
         {
             info.ArgumentList.Add(arg);
         }

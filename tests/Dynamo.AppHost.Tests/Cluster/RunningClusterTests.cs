@@ -46,6 +46,19 @@ public sealed class RunningClusterTests(ClusterFixture cluster)
     }
 
     [Fact]
+    public async Task Children_RunInTheirOwnSession_SoTerminalCtrlCReachesOnlyTheAppHost()
+    {
+        // Other tests of the collection restart children, so read the current PIDs.
+        var redis = await cluster.AppHost.GetResourceAsync(cluster.ControlUrl, "redis");
+        var router = await cluster.AppHost.GetResourceAsync(cluster.ControlUrl, "router");
+        var pids = redis.Pids.Concat(router.Pids).ToList();
+
+        Assert.NotEmpty(pids);
+        Assert.All(pids, pid => Assert.Equal(pid, ProcessProbe.SessionId(pid)));
+        Assert.NotEqual(cluster.AppHost.Pid, ProcessProbe.SessionId(pids[0]));
+    }
+
+    [Fact]
     public async Task Children_GetAspireEnvironmentConventions()
     {
         var resources = cluster.Endpoints.Resources;

@@ -20,6 +20,14 @@ internal static class ProcessProbe
         }
     }
 
+    /// <summary>The session id (field 6 of /proc/pid/stat).</summary>
+    public static int SessionId(int pid)
+    {
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return int.Parse(fields[3], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     public static async Task<bool> WaitAllDeadAsync(IEnumerable<int> pids, TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;
