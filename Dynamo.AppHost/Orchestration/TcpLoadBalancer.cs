@@ -80,7 +80,18 @@ internal sealed partial class TcpLoadBalancer : IAsyncDisposable
         using (client)
         {
             client.NoDelay = true;
-            using var backend = await ConnectBackendAsync(cancellationToken).ConfigureAwait(false);
+            Socket? connected;
+            try
+            {
+                connected = await ConnectBackendAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // The AppHost is stopping.
+                return;
+            }
+
+            using var backend = connected;
             if (backend is null)
             {
                 LogNoBackend(_logger, _name);
