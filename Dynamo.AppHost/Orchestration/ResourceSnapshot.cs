@@ -1,0 +1,39 @@
+namespace Dynamo.AppHost.Orchestration;
+
+/// <summary>Life cycle of one replica.</summary>
+public enum ReplicaState
+{
+    Waiting,
+    Starting,
+    Running,
+    Restarting,
+    Stopping,
+    Stopped,
+}
+
+/// <summary>A resource as the control API and endpoints.json show it.</summary>
+public sealed record ResourceSnapshot(
+    string Name,
+    string Type,
+    string State,
+    IReadOnlyList<string> Urls,
+    string? ConnectionString,
+    IReadOnlyList<int> Pids,
+    IReadOnlyList<ReplicaSnapshot> Replicas);
+
+public sealed record ReplicaSnapshot(
+    int Index,
+    string Name,
+    string State,
+    string Url,
+    int? Pid,
+    int Restarts,
+    string? InstanceId);
+
+/// <summary>The document written to <c>.dynamo/endpoints.json</c>.</summary>
+public sealed record EndpointsDocument(
+    string RunId,
+    int AppHostPid,
+    string ControlUrl,
+    DateTimeOffset StartedAt,
+    IReadOnlyDictionary<string, ResourceSnapshot> Resources);

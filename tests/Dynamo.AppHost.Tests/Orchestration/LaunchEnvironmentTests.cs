@@ -1,0 +1,51 @@
+using Dynamo.AppHost.Hosting;
+using Dynamo.AppHost.Orchestration;
+
+namespace Dynamo.AppHost.Tests.Orchestration;
+
+public sealed class LaunchEnvironmentTests
+{
+    private static readonly Dictionary<string, string> s_addresses = new()
+    {
+        ["nats"] = "nats://127.0.0.1:4222",
+        ["redis"] = "127.0.0.1:6379",
+        ["router"] = "http://127.0.0.1:5000",
+    };
+
+    [Fact]
+    public void ForProject_References_FollowAspireConventions()
+    {
+        var builder = DistributedApplication.CreateBuilder([]);
+        var nats = builder.AddNats("nats");
+        var redis = builder.AddRedis("redis");
+        var router = builder.AddProject("router", new Projects.Dynamo_Router());
+        var gateway = builder.AddProject("gateway", new Projects.Dynamo_Gateway())
+            .WithReference(nats).WithReference(redis).WithReference(router).WithEnvironment("EXTRA", "1");
+
+        var env = LaunchEnvironment.ForProject(gateway.Resource, 2, 6001, "gateway-2-abc", s_addresses, "http://127.0.0.1:7000", new AppHostOptions());
+
+        Assert.Equal("nats://127.0.0.1:4222", env["ConnectionStrings__nats"]);
+        Assert.Equal("127.0.0.1:6379", env["ConnectionStrings__redis"]);
+        Assert.Equal("http://127.0.0.1:5000", env["services__router__http__0"]);
+        Assert.Equal("http://127.0.0.1:7000", env["services__apphost__http__0"]);
+        Assert.Equal("http://127.0.0.1:6001", env["ASPNETCORE_URLS"]);
+        Assert.Equal("gateway", env["OTEL_SERVICE_NAME"]);
+        Assert.Equal("2", env["DYNAMO_REPLICA_INDEX"]);
+        Assert.Equal("gateway-2-abc", env["DYNAMO_INSTANCE_ID"]);
+        Assert.Equal("1", env["EXTRA"]);
+        Assert.False(env.ContainsKey("OTEL_EXPORTER_OTLP_ENDPOINT"));
+    }
+
+    [Fact]
+    public void ForProject_OtlpEndpointSet_IsPassedOn()
+    {
+        var builder = DistributedApplication.CreateBuilder([]);
+        var worker = builder.AddProject("worker", new Projects.Dynamo_Worker());
+
+        var env = LaunchEnvironment.ForProject(worker.Resource, 0, 6001, "w", s_addresses, "http://127.0.0.1:7000",
+            new AppHostOptions { OtlpEndpoint = "http://collector:4317" });
+
+        Assert.Equal("http://collector:4317", env["OTEL_EXPORTER_OTLP_ENDPOINT"]);
+        Assert.False(env.ContainsKey("ConnectionStrings__nats"));
+    }
+}
