@@ -15,7 +15,8 @@ var router = builder.AddProject<Projects.Dynamo_Router>("router")
     .WithReplicas(1);
 
 var gateway = builder.AddProject<Projects.Dynamo_Gateway>("gateway")
-    .WithReference(router)
+    .WithReference(nats).WithReference(redis).WithReference(router)
+    .WaitFor(redis)
     .WithExternalHttpEndpoints();
 
 var planner = builder.AddProject<Projects.Dynamo_Planner>("planner")

@@ -13,7 +13,7 @@ public abstract class ServerProcess : IAsyncDisposable
     private static readonly TimeSpan s_startTimeout = TimeSpan.FromSeconds(20);
     private readonly string _executable;
     private Process? _server;
-    private Process? _watchdog;
+    private ProcessWatchdog? _watchdog;
     private bool _disposed;
 
     protected ServerProcess(string executableName, string installHint, string? overrideVariable)
@@ -47,7 +47,7 @@ public abstract class ServerProcess : IAsyncDisposable
         }
 
         _server = Process.Start(info) ?? throw new InvalidOperationException($"Could not start {_executable}.");
-        _watchdog = StartWatchdog(_server.Id);
+        _watchdog = ProcessWatchdog.Watch(_server.Id);
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(s_startTimeout);
@@ -81,18 +81,8 @@ public abstract class ServerProcess : IAsyncDisposable
     public async Task StopAsync()
     {
         // The watchdog goes first so it cannot outlive the server and signal a recycled pid.
-        var watchdog = _watchdog;
+        _watchdog?.Dispose();
         _watchdog = null;
-        if (watchdog is not null)
-        {
-            if (!watchdog.HasExited)
-            {
-                watchdog.Kill();
-            }
-
-            await watchdog.WaitForExitAsync().ConfigureAwait(false);
-            watchdog.Dispose();
-        }
 
         var server = _server;
         _server = null;
@@ -151,21 +141,6 @@ public abstract class ServerProcess : IAsyncDisposable
         {
             return $"(log unreadable: {ex.Message})";
         }
-    }
-
-    private static Process? StartWatchdog(int serverPid)
-    {
-        if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS())
-        {
-            return null;
-        }
-
-        // Kills the server if the test host dies without disposing it (crash, SIGKILL), so no orphan keeps the port.
-        var script = $"while kill -0 {Environment.ProcessId} 2>/dev/null && kill -0 {serverPid} 2>/dev/null; do sleep 1; done; kill -9 {serverPid} 2>/dev/null";
-        var info = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
-        info.ArgumentList.Add("-c");
-        info.ArgumentList.Add(script);
-        return Process.Start(info);
     }
 
     private static int FreePort()

@@ -26,7 +26,7 @@ public sealed class RunningClusterTests(ClusterFixture cluster)
             Assert.Equal(2, resource.Urls.Count);
             foreach (var url in resource.Urls)
             {
-                Assert.Equal("Healthy", await Http.GetStringAsync($"{url}/health"));
+                Assert.Equal("Healthy", await HealthStatusAsync(Http, $"{url}/health"));
             }
         }
 
@@ -76,7 +76,8 @@ public sealed class RunningClusterTests(ClusterFixture cluster)
         var gateway = await cluster.AppHost.GetResourceAsync(cluster.ControlUrl, "gateway");
         var gatewayEnv = ProcessProbe.Environment(gateway.Replicas[0].Pid!.Value);
         Assert.Equal(resources["router"].Urls[0], gatewayEnv["services__router__http__0"]);
-        Assert.False(gatewayEnv.ContainsKey("ConnectionStrings__redis"));
+        Assert.Equal(resources["redis"].ConnectionString, gatewayEnv["ConnectionStrings__redis"]);
+        Assert.False(gatewayEnv.ContainsKey("services__worker__http__0"));
     }
 
     [Theory]
@@ -116,14 +117,14 @@ public sealed class RunningClusterTests(ClusterFixture cluster)
         Assert.Equal("1", ProcessProbe.Environment(two.Replicas[1].Pid!.Value)["DYNAMO_REPLICA_INDEX"]);
         foreach (var replica in two.Replicas)
         {
-            Assert.Equal("Healthy", await Http.GetStringAsync($"{replica.Url}/health"));
+            Assert.Equal("Healthy", await HealthStatusAsync(Http, $"{replica.Url}/health"));
         }
 
         // Fresh connections through the stable proxy URL alternate between the replicas and all succeed.
         for (var i = 0; i < 4; i++)
         {
             using var fresh = new HttpClient(new SocketsHttpHandler { UseProxy = false, PooledConnectionLifetime = TimeSpan.Zero });
-            Assert.Equal("Healthy", await fresh.GetStringAsync($"{two.Urls[0]}/health"));
+            Assert.Equal("Healthy", await HealthStatusAsync(fresh, $"{two.Urls[0]}/health"));
         }
 
         var removedPid = two.Replicas[1].Pid!.Value;
@@ -147,7 +148,7 @@ public sealed class RunningClusterTests(ClusterFixture cluster)
             r => r.State == "Running" && r.Replicas[0].Pid is { } pid && pid != oldPid);
         Assert.True(after.Replicas[0].Restarts > before.Replicas[0].Restarts);
         Assert.False(ProcessProbe.IsAlive(oldPid));
-        Assert.Equal("Healthy", await Http.GetStringAsync($"{after.Urls[0]}/health"));
+        Assert.Equal("Healthy", await HealthStatusAsync(Http, $"{after.Urls[0]}/health"));
     }
 
     [Fact]
@@ -161,7 +162,7 @@ public sealed class RunningClusterTests(ClusterFixture cluster)
         var after = await cluster.AppHost.WaitForResourceAsync(cluster.ControlUrl, "planner",
             r => r.State == "Running" && r.Replicas[0].Pid is { } pid && pid != before.Replicas[0].Pid);
         Assert.True(await ProcessProbe.WaitAllDeadAsync([before.Replicas[0].Pid!.Value], TimeSpan.FromSeconds(15)));
-        Assert.Equal("Healthy", await Http.GetStringAsync($"{after.Replicas[0].Url}/health"));
+        Assert.Equal("Healthy", await HealthStatusAsync(Http, $"{after.Replicas[0].Url}/health"));
     }
 
     [Theory]
@@ -201,5 +202,12 @@ public sealed class RunningClusterTests(ClusterFixture cluster)
         var buffer = new byte[256];
         var read = await stream.ReadAsync(buffer);
         return Encoding.ASCII.GetString(buffer, 0, read);
+    }
+
+    // /health answers a JSON report ({"status": "Healthy", "checks": {...}}), NATS and Redis reachability included.
+    private static async Task<string?> HealthStatusAsync(HttpClient http, string url)
+    {
+        using var document = System.Text.Json.JsonDocument.Parse(await http.GetStringAsync(url));
+        return document.RootElement.GetProperty("status").GetString();
     }
 }

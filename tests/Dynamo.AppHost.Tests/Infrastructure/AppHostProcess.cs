@@ -13,6 +13,7 @@ internal sealed class AppHostProcess : IAsyncDisposable
     public static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(180);
 
     private readonly Process _process;
+    private ProcessWatchdog? _watchdog;
     private readonly StringBuilder _stdout = new();
     private readonly StringBuilder _stderr = new();
 
@@ -91,6 +92,8 @@ internal sealed class AppHostProcess : IAsyncDisposable
         process.OutputDataReceived += (_, e) => Append(host._stdout, e.Data);
         process.ErrorDataReceived += (_, e) => Append(host._stderr, e.Data);
         process.Start();
+        // SIGTERM: an orphaned AppHost stops its own children (which also die with it by pdeathsig).
+        host._watchdog = ProcessWatchdog.Watch(process.Id, "TERM");
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return host;
@@ -171,6 +174,7 @@ internal sealed class AppHostProcess : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        _watchdog?.Dispose();
         if (!_process.HasExited)
         {
             Signal(NativeMethods.SIGTERM);
