@@ -63,12 +63,22 @@ public static class DynamoRuntimeExtensions
     /// </summary>
     public static IServiceCollection AddWorkerLease(this IServiceCollection services, Func<IServiceProvider, WorkerRegistration> registration, TimeSpan ttl)
     {
-        ArgumentNullException.ThrowIfNull(registration);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(ttl, TimeSpan.Zero);
+        return services.AddWorkerLease(registration, _ => ttl);
+    }
+
+    /// <summary>
+    /// As above, with the TTL read from the container (e.g. from validated options), so an invalid setting fails
+    /// with the options' own message at start rather than while the container is composed.
+    /// </summary>
+    public static IServiceCollection AddWorkerLease(this IServiceCollection services, Func<IServiceProvider, WorkerRegistration> registration, Func<IServiceProvider, TimeSpan> ttl)
+    {
+        ArgumentNullException.ThrowIfNull(registration);
+        ArgumentNullException.ThrowIfNull(ttl);
         services.AddSingleton(sp => new LeaseKeeper(
             sp.GetRequiredService<IWorkerRegistry>(),
             registration(sp),
-            ttl,
+            ttl(sp),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<LeaseKeeper>>()));
         services.AddHostedService(sp => sp.GetRequiredService<LeaseKeeper>());

@@ -18,8 +18,7 @@ public static class WorkerHostingExtensions
         var configuration = builder.Configuration;
         builder.Services.AddWorkerLease(
             sp => CreateRegistration(sp.GetRequiredService<IOptions<WorkerOptions>>().Value, configuration, sp.GetRequiredService<TimeProvider>()),
-            TimeSpan.FromSeconds(builder.Configuration.GetValue(
-                $"{WorkerOptions.Section}:{nameof(WorkerOptions.LeaseTtlSeconds)}", new WorkerOptions().LeaseTtlSeconds)));
+            sp => TimeSpan.FromSeconds(sp.GetRequiredService<IOptions<WorkerOptions>>().Value.LeaseTtlSeconds));
         return builder;
     }
 
