@@ -17,20 +17,8 @@ public sealed class NatsServer : ServerProcess
 
     protected override string LogPath => Path.Combine(DataDirectory, "nats.log");
 
-    public static async Task<NatsServer> StartNewAsync(CancellationToken cancellationToken = default)
-    {
-        var server = new NatsServer();
-        try
-        {
-            await server.StartAsync(cancellationToken).ConfigureAwait(false);
-            return server;
-        }
-        catch
-        {
-            await server.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
-    }
+    public static Task<NatsServer> StartNewAsync(CancellationToken cancellationToken = default) =>
+        StartOwnedAsync(new NatsServer(), cancellationToken);
 
     protected override IEnumerable<string> Arguments() =>
         ["-a", "127.0.0.1", "-p", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-l", LogPath];

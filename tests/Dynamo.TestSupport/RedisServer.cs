@@ -18,20 +18,8 @@ public sealed class RedisServer : ServerProcess
 
     protected override string LogPath => Path.Combine(DataDirectory, "redis.log");
 
-    public static async Task<RedisServer> StartNewAsync(CancellationToken cancellationToken = default)
-    {
-        var server = new RedisServer();
-        try
-        {
-            await server.StartAsync(cancellationToken).ConfigureAwait(false);
-            return server;
-        }
-        catch
-        {
-            await server.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
-    }
+    public static Task<RedisServer> StartNewAsync(CancellationToken cancellationToken = default) =>
+        StartOwnedAsync(new RedisServer(), cancellationToken);
 
     protected override IEnumerable<string> Arguments() =>
     [

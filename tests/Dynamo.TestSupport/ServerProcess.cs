@@ -124,6 +124,22 @@ public abstract class ServerProcess : IAsyncDisposable
         GC.SuppressFinalize(this);
     }
 
+    /// <summary>Starts <paramref name="server"/>; if it cannot start, disposes it before the error reaches the caller.</summary>
+    protected static async Task<T> StartOwnedAsync<T>(T server, CancellationToken cancellationToken)
+        where T : ServerProcess
+    {
+        try
+        {
+            await server.StartAsync(cancellationToken).ConfigureAwait(false);
+            return server;
+        }
+        catch
+        {
+            await server.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
     protected abstract IEnumerable<string> Arguments();
 
     /// <summary>Whether the server accepts and answers a connection on <see cref="Port"/>.</summary>
