@@ -69,7 +69,7 @@ public:
         const uint64_t len = read<uint64_t>(what);
         if (len > size_ - pos_) {
             fail(DYN_ERR_FORMAT, std::string("GGUF string length ") + std::to_string(len) + " for " + what +
-                                     " runs past the end of the file");
+                                     " runs past the end of the file (truncated or corrupt GGUF)");
         }
         const auto* p = reinterpret_cast<const char*>(take(static_cast<size_t>(len), what));
         return {p, static_cast<size_t>(len)};
@@ -157,7 +157,7 @@ GgufFile::GgufFile(const std::string& path) : file_(path) {
     const uint64_t n_kv = c.read<uint64_t>("metadata count");
     // Each entry needs at least a few bytes, so counts beyond the file size are corrupt.
     if (n_tensors > file_.size() / 8 || n_kv > file_.size() / 8) {
-        fail(DYN_ERR_FORMAT, "GGUF header counts are larger than the file could hold");
+        fail(DYN_ERR_FORMAT, "GGUF header counts are larger than the file could hold (truncated or corrupt GGUF)");
     }
 
     for (uint64_t k = 0; k < n_kv; k++) {
@@ -227,7 +227,7 @@ GgufFile::GgufFile(const std::string& path) : file_(path) {
             fail(DYN_ERR_FORMAT, "tensor '" + t.name + "' data offset is not aligned");
         }
         if (offsets[k] > data_size || nbytes > data_size - offsets[k]) {
-            fail(DYN_ERR_FORMAT, "tensor '" + t.name + "' data runs past the end of the file (truncated GGUF?)");
+            fail(DYN_ERR_FORMAT, "tensor '" + t.name + "' data runs past the end of the file (truncated or corrupt GGUF)");
         }
         t.data = file_.data() + data_start + offsets[k];
         t.nbytes = static_cast<size_t>(nbytes);
