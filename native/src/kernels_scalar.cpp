@@ -68,6 +68,13 @@ void quantize_q8_0(const float* x, void* y, int n) {
     }
 }
 
+template <typename W, typename X, float (*Dot)(const W*, const X*, int)>
+void dot4(const W* w, const X* x, size_t x_stride, int n, float* out) {
+    for (int r = 0; r < 4; r++) {
+        out[r] = Dot(w, reinterpret_cast<const X*>(reinterpret_cast<const uint8_t*>(x) + r * x_stride), n);
+    }
+}
+
 void axpy_f32(float a, const float* x, float* y, int n) {
     for (int i = 0; i < n; i++) y[i] += a * x[i];
 }
@@ -84,7 +91,10 @@ void scale(float* y, float a, int n) {
 
 const KernelTable& scalar_kernels() {
     static const KernelTable table{"scalar", dot_f32, dot_f16, dot_bf16, dot_q8_0, dot_q4_0,
-                                   quantize_q8_0, axpy_f32, axpy_f16, scale};
+                                   quantize_q8_0,
+                                   dot4<float, float, dot_f32>, dot4<uint16_t, float, dot_f16>,
+                                   dot4<void, void, dot_q8_0>, dot4<void, void, dot_q4_0>,
+                                   axpy_f32, axpy_f16, scale};
     return table;
 }
 
