@@ -86,16 +86,17 @@ int Context::validate(const dyn_batch& b) {
     int n_out = 0;
     for (int s = 0; s < b.n_seqs; s++) {
         const dyn_seq& q = b.seqs[s];
-        const std::string who = "sequence " + std::to_string(s);
+        // Messages are built only on failure: a valid step allocates nothing.
+        auto who = [s] { return "sequence " + std::to_string(s); };
         if (q.n_tokens < 1 || q.tokens == nullptr) {
-            fail(DYN_ERR_INVALID_ARGUMENT, who + " has no tokens");
+            fail(DYN_ERR_INVALID_ARGUMENT, who() + " has no tokens");
         }
         if (q.start_pos < 0) {
-            fail(DYN_ERR_INVALID_ARGUMENT, who + " has a negative start position");
+            fail(DYN_ERR_INVALID_ARGUMENT, who() + " has a negative start position");
         }
         const int64_t end = static_cast<int64_t>(q.start_pos) + q.n_tokens;
         if (end > max_context_) {
-            fail(DYN_ERR_OUT_OF_RANGE, "context overflow: " + who + " reaches position " + std::to_string(end - 1) +
+            fail(DYN_ERR_OUT_OF_RANGE, "context overflow: " + who() + " reaches position " + std::to_string(end - 1) +
                                            " but the context holds " + std::to_string(max_context_) + " positions");
         }
         total += q.n_tokens;
@@ -105,20 +106,20 @@ int Context::validate(const dyn_batch& b) {
         }
         const int64_t need = (end + bs - 1) / bs;
         if (q.block_table == nullptr || q.n_blocks < need) {
-            fail(DYN_ERR_OUT_OF_RANGE, "block table too short: " + who + " needs " + std::to_string(need) +
+            fail(DYN_ERR_OUT_OF_RANGE, "block table too short: " + who() + " needs " + std::to_string(need) +
                                            " blocks for " + std::to_string(end) + " positions, got " +
                                            std::to_string(q.block_table == nullptr ? 0 : q.n_blocks));
         }
         for (int64_t i = 0; i < need; i++) {
             if (q.block_table[i] < 0 || q.block_table[i] >= kv_.num_blocks()) {
-                fail(DYN_ERR_INVALID_ARGUMENT, who + " block table entry " + std::to_string(i) + " = " +
+                fail(DYN_ERR_INVALID_ARGUMENT, who() + " block table entry " + std::to_string(i) + " = " +
                                                    std::to_string(q.block_table[i]) + " is outside the pool of " +
                                                    std::to_string(kv_.num_blocks()) + " blocks");
             }
         }
         for (int i = 0; i < q.n_tokens; i++) {
             if (q.tokens[i] < 0 || q.tokens[i] >= hp.n_vocab) {
-                fail(DYN_ERR_INVALID_ARGUMENT, who + " token " + std::to_string(i) + " = " +
+                fail(DYN_ERR_INVALID_ARGUMENT, who() + " token " + std::to_string(i) + " = " +
                                                    std::to_string(q.tokens[i]) + " is outside the vocabulary of " +
                                                    std::to_string(hp.n_vocab));
             }
