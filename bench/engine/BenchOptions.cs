@@ -56,3 +56,12 @@ internal static class Memory
         return 2.0 * size / best;
     }
 }
+
+internal readonly record struct CpuMeter(TimeSpan Cpu, long Ticks)
+{
+    public static CpuMeter Start() => new(System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime, System.Diagnostics.Stopwatch.GetTimestamp());
+
+    public double CoresBusy() =>
+        (System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime - Cpu).TotalSeconds /
+        System.Diagnostics.Stopwatch.GetElapsedTime(Ticks).TotalSeconds;
+}

@@ -20,8 +20,9 @@ var bandwidth = Memory.MeasureCopyBandwidth();
 Console.WriteLine($"model      {Path.GetFileName(modelPath)}: {info.Architecture}, {info.ParameterCount / 1e6:F1}M params, {info.WeightType}, {info.WeightBytes / 1048576.0:F1} MiB of weights read per step");
 Console.WriteLine($"machine    {Environment.ProcessorCount} cores, {engine.Threads} engine threads, kernels {NativeModel.KernelsName}, memcpy {bandwidth / 1e9:F1} GB/s (read+write)");
 Console.WriteLine();
-Console.WriteLine($"{"scenario",-28} {"tokens/s",12} {"ms/step",10} {"bandwidth",10}");
-Console.WriteLine(new string('-', 63));
+Console.WriteLine($"{"scenario",-28} {"tokens/s",12} {"ms/step",10} {"bandwidth",10} {"cores busy",11}");
+Console.WriteLine(new string('-', 75));
+var cpu = CpuMeter.Start();
 
 var logits = new float[maxSeqs * info.VocabSize];
 var batch = new NativeBatch(maxBatch, maxSeqs, maxSeqs * blocksPerSeq);
@@ -36,6 +37,7 @@ foreach (var b in options.DecodeBatches)
         engine.Step(batch, logits);
     }
 
+    cpu = CpuMeter.Start();
     var watch = Stopwatch.StartNew();
     for (var step = 0; step < options.DecodeSteps; step++)
     {
@@ -50,12 +52,13 @@ foreach (var b in options.DecodeBatches)
 
     var seconds = watch.Elapsed.TotalSeconds;
     var steps = options.DecodeSteps / seconds;
-    Report($"decode batch {b}", b * steps, 1000 / steps, info.WeightBytes * steps / bandwidth);
+    Report($"decode batch {b}", b * steps, 1000 / steps, info.WeightBytes * steps / bandwidth, cpu.CoresBusy());
 }
 
 var prefillTable = Enumerable.Range(maxSeqs * blocksPerSeq, (options.PrefillTokens / 16) + 1).ToArray();
 var prompt = Prompt(options.PrefillTokens, 99);
 var best = double.MaxValue;
+cpu = CpuMeter.Start();
 for (var run = 0; run < 3; run++)
 {
     batch.Clear();
@@ -65,10 +68,12 @@ for (var run = 0; run < 3; run++)
     best = Math.Min(best, watch.Elapsed.TotalSeconds);
 }
 
-Report($"prefill {options.PrefillTokens} tokens", options.PrefillTokens / best, best * 1000, info.WeightBytes / best / bandwidth);
+Report($"prefill {options.PrefillTokens} tokens", options.PrefillTokens / best, best * 1000, info.WeightBytes / best / bandwidth, cpu.CoresBusy());
 return 0;
 
 static int[] Prompt(int length, int salt) => Enumerable.Range(0, length).Select(i => 1 + (((i * 7919) + (salt * 104729)) % 31990)).ToArray();
 
-static void Report(string scenario, double tokensPerSecond, double msPerStep, double bandwidthFraction) =>
-    Console.WriteLine($"{scenario,-28} {tokensPerSecond,12:F1} {msPerStep,10:F2} {bandwidthFraction,9:P1}");
+// "cores busy" is process CPU time over wall time: below the thread count means the
+// machine was shared and the wall-clock rates understate the engine.
+static void Report(string scenario, double tokensPerSecond, double msPerStep, double bandwidthFraction, double coresBusy) =>
+    Console.WriteLine($"{scenario,-28} {tokensPerSecond,12:F1} {msPerStep,10:F2} {bandwidthFraction,9:P1} {coresBusy,11:F2}");
