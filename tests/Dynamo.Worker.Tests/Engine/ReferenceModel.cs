@@ -31,7 +31,12 @@ internal sealed class ReferenceModel
         _eps = file.Get<float>($"{arch}.attention.layer_norm_rms_epsilon");
         _headDim = _embd / _heads;
         var freqBase = (double)file.Get<float>($"{arch}.rope.freq_base");
-        _invFreq = Enumerable.Range(0, _headDim / 2).Select(i => Math.Pow(freqBase, -2.0 * i / _headDim)).ToArray();
+        // Linear RoPE scaling divides every frequency; Llama-3 style rope_freqs.weight divides each one.
+        var linear = file.Metadata.TryGetValue($"{arch}.rope.scaling.factor", out var f) ? (float)f : 1f;
+        var factors = file.Tensors.ContainsKey("rope_freqs.weight") ? Load(file, "rope_freqs.weight") : null;
+        _invFreq = Enumerable.Range(0, _headDim / 2)
+            .Select(i => Math.Pow(freqBase, -2.0 * i / _headDim) / linear / (factors?[i] ?? 1f))
+            .ToArray();
 
         float[] T(string name) => Load(file, name);
         _tokEmbd = T("token_embd.weight");
