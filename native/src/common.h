@@ -115,6 +115,14 @@ struct BlockQ8_0 {
 };
 static_assert(sizeof(BlockQ8_0) == 34, "Q8_0 block must be 34 bytes");
 
+// Quantized activations: Q8_0 values with the (half-rounded) scale kept as a float, so
+// inner loops multiply by it directly instead of converting a half per block and row.
+struct BlockQ8_0A {
+    float d;
+    int8_t qs[32];
+};
+static_assert(sizeof(BlockQ8_0A) == 36, "activation Q8_0 block must be 36 bytes");
+
 struct BlockQ4_0 {
     uint16_t d;
     uint8_t qs[16];

@@ -55,7 +55,7 @@ Context::Context(const Model& model, KvPool& pool, const dyn_context_params& par
     att_.resize(T * hp.q_dim());
     gate_.resize(T * hp.n_ff);
     up_.resize(T * hp.n_ff);
-    q8_.resize(T * (static_cast<size_t>(model.max_in_dim()) / 32 + 1) * sizeof(BlockQ8_0));
+    q8_.resize(T * (static_cast<size_t>(model.max_in_dim()) / 32 + 1) * sizeof(BlockQ8_0A));
     tokens_.resize(T);
     out_rows_.resize(T);
     set_threads(params.n_threads);

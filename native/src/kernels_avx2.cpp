@@ -100,10 +100,10 @@ inline __m256 mul_sum_i8(const __m256i x, const __m256i y) {
 
 float dot_q8_0(const void* w, const void* x, int n) {
     const auto* a = static_cast<const BlockQ8_0*>(w);
-    const auto* b = static_cast<const BlockQ8_0*>(x);
+    const auto* b = static_cast<const BlockQ8_0A*>(x);
     __m256 acc = _mm256_setzero_ps();
     for (int k = 0; k < n / 32; k++) {
-        const __m256 d = _mm256_set1_ps(h2f(a[k].d) * h2f(b[k].d));
+        const __m256 d = _mm256_set1_ps(h2f(a[k].d) * b[k].d);
         const __m256i qa = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a[k].qs));
         const __m256i qb = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b[k].qs));
         acc = _mm256_fmadd_ps(d, mul_sum_i8(qa, qb), acc);
@@ -113,12 +113,12 @@ float dot_q8_0(const void* w, const void* x, int n) {
 
 float dot_q4_0(const void* w, const void* x, int n) {
     const auto* a = static_cast<const BlockQ4_0*>(w);
-    const auto* b = static_cast<const BlockQ8_0*>(x);
+    const auto* b = static_cast<const BlockQ8_0A*>(x);
     const __m256i low = _mm256_set1_epi8(0xF);
     const __m256i eight = _mm256_set1_epi8(8);
     __m256 acc = _mm256_setzero_ps();
     for (int k = 0; k < n / 32; k++) {
-        const __m256 d = _mm256_set1_ps(h2f(a[k].d) * h2f(b[k].d));
+        const __m256 d = _mm256_set1_ps(h2f(a[k].d) * b[k].d);
         // Low nibbles are elements 0..15, high nibbles 16..31.
         const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(a[k].qs));
         const __m256i both = _mm256_insertf128_si256(_mm256_castsi128_si256(packed), _mm_srli_epi16(packed, 4), 1);
@@ -146,10 +146,10 @@ void dot4_q(const Block* a, const uint8_t* x, size_t stride, int n, float* out, 
         const __m256i ax = _mm256_sign_epi8(qa, qa);
         const float da = h2f(a[k].d);
         for (int r = 0; r < 4; r++) {
-            const BlockQ8_0& b = reinterpret_cast<const BlockQ8_0*>(x + r * stride)[k];
+            const BlockQ8_0A& b = reinterpret_cast<const BlockQ8_0A*>(x + r * stride)[k];
             const __m256i sy = _mm256_sign_epi8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qs)), qa);
             const __m256 p = _mm256_cvtepi32_ps(_mm256_madd_epi16(_mm256_maddubs_epi16(ax, sy), ones));
-            acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(da * h2f(b.d)), p, acc[r]);
+            acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(da * b.d), p, acc[r]);
         }
     }
     for (int r = 0; r < 4; r++) out[r] = hsum(acc[r]);
@@ -183,7 +183,7 @@ void dot4_f16(const uint16_t* w, const float* x, size_t stride, int n, float* ou
 }
 
 void quantize_q8_0(const float* x, void* y, int n) {
-    auto* out = static_cast<BlockQ8_0*>(y);
+    auto* out = static_cast<BlockQ8_0A*>(y);
     const __m256 sign = _mm256_set1_ps(-0.0f);
     for (int k = 0; k < n / 32; k++) {
         const float* p = x + k * 32;
@@ -197,7 +197,7 @@ void quantize_q8_0(const float* x, void* y, int n) {
         m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
         m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
         const float amax = _mm_cvtss_f32(m4);
-        out[k].d = fp32_to_fp16(amax / 127.0f);
+        out[k].d = fp16_to_fp32(fp32_to_fp16(amax / 127.0f));
         const __m256 id = _mm256_set1_ps(amax != 0.0f ? 127.0f / amax : 0.0f);
         constexpr int kRound = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
         __m256i i0 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v0, id), kRound));

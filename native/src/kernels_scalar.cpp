@@ -28,19 +28,19 @@ float dot_bf16(const uint16_t* w, const float* x, int n) {
 
 float dot_q8_0(const void* w, const void* x, int n) {
     const auto* a = static_cast<const BlockQ8_0*>(w);
-    const auto* b = static_cast<const BlockQ8_0*>(x);
+    const auto* b = static_cast<const BlockQ8_0A*>(x);
     float s = 0;
     for (int k = 0; k < n / 32; k++) {
         int sum = 0;
         for (int j = 0; j < 32; j++) sum += a[k].qs[j] * b[k].qs[j];
-        s += static_cast<float>(sum) * fp16_to_fp32(a[k].d) * fp16_to_fp32(b[k].d);
+        s += static_cast<float>(sum) * fp16_to_fp32(a[k].d) * b[k].d;
     }
     return s;
 }
 
 float dot_q4_0(const void* w, const void* x, int n) {
     const auto* a = static_cast<const BlockQ4_0*>(w);
-    const auto* b = static_cast<const BlockQ8_0*>(x);
+    const auto* b = static_cast<const BlockQ8_0A*>(x);
     float s = 0;
     for (int k = 0; k < n / 32; k++) {
         int sum = 0;
@@ -48,20 +48,20 @@ float dot_q4_0(const void* w, const void* x, int n) {
             sum += ((a[k].qs[j] & 0xF) - 8) * b[k].qs[j];
             sum += ((a[k].qs[j] >> 4) - 8) * b[k].qs[j + 16];
         }
-        s += static_cast<float>(sum) * fp16_to_fp32(a[k].d) * fp16_to_fp32(b[k].d);
+        s += static_cast<float>(sum) * fp16_to_fp32(a[k].d) * b[k].d;
     }
     return s;
 }
 
 void quantize_q8_0(const float* x, void* y, int n) {
-    auto* out = static_cast<BlockQ8_0*>(y);
+    auto* out = static_cast<BlockQ8_0A*>(y);
     for (int k = 0; k < n / 32; k++) {
         float amax = 0;
         for (int j = 0; j < 32; j++) amax = std::fmax(amax, std::fabs(x[k * 32 + j]));
         const float d = amax / 127.0f;
         // Same formula and round-half-even as the AVX2 path, so both quantize identically.
         const float id = amax != 0.0f ? 127.0f / amax : 0.0f;
-        out[k].d = fp32_to_fp16(d);
+        out[k].d = fp16_to_fp32(fp32_to_fp16(d));
         for (int j = 0; j < 32; j++) {
             out[k].qs[j] = static_cast<int8_t>(std::nearbyint(x[k * 32 + j] * id));
         }

@@ -47,7 +47,7 @@ void matmul(ThreadPool& pool, const Mat& w, Activations& act, float* y, int64_t 
     const int n = static_cast<int>(K);
     const int64_t T = act.rows;
     const bool wants_q8 = w.type == GGML_Q8_0 || w.type == GGML_Q4_0;
-    const size_t q8_row = static_cast<size_t>(K / 32) * sizeof(BlockQ8_0);
+    const size_t q8_row = static_cast<size_t>(K / 32) * sizeof(BlockQ8_0A);
 
     if (wants_q8 && !act.q8_ready) {
         pool.run([&](int ith, int nth) {

@@ -1,6 +1,7 @@
 // Y = X · Wᵀ over a batch of activation rows, split across the pool by weight
 // rows. Quantized weights are consumed block by block (never dequantized as a
-// whole matrix); Q8_0/Q4_0 use Q8_0-quantized activations as llama.cpp does.
+// whole matrix); Q8_0/Q4_0 use Q8_0-quantized activations as llama.cpp does
+// (same values and half-rounded scales; the scale is stored as a float).
 #pragma once
 
 #include <cstdint>
@@ -16,7 +17,7 @@ struct Activations {
     const float* x = nullptr;
     int64_t rows = 0;
     int64_t cols = 0;
-    uint8_t* q8 = nullptr;   // capacity: rows * cols / 32 * 34 bytes
+    uint8_t* q8 = nullptr;   // capacity: rows * cols / 32 blocks of BlockQ8_0A
     bool q8_ready = false;
 
     void reset(const float* data, int64_t n_rows, int64_t n_cols) {
