@@ -217,12 +217,20 @@ GgufFile::GgufFile(const std::string& path) : file_(path) {
         if (g.block_elems == 0) {
             fail(DYN_ERR_UNSUPPORTED, "tensor '" + t.name + "' has unsupported type " + type_name(t.type));
         }
-        const int64_t n = t.elements();
+        int64_t n = 1;
+        for (int d = 0; d < 4; d++) {
+            if (__builtin_mul_overflow(n, t.ne[d], &n)) {
+                fail(DYN_ERR_FORMAT, "tensor '" + t.name + "' has more elements than fit in 64 bits");
+            }
+        }
         if (t.ne[0] % g.block_elems != 0) {
             fail(DYN_ERR_FORMAT, "tensor '" + t.name + "' row length " + std::to_string(t.ne[0]) +
                                      " is not a multiple of the " + type_name(t.type) + " block size");
         }
-        const uint64_t nbytes = static_cast<uint64_t>(n / g.block_elems) * static_cast<uint64_t>(g.block_bytes);
+        uint64_t nbytes = 0;
+        if (__builtin_mul_overflow(static_cast<uint64_t>(n / g.block_elems), static_cast<uint64_t>(g.block_bytes), &nbytes)) {
+            fail(DYN_ERR_FORMAT, "tensor '" + t.name + "' is larger than 64-bit offsets allow");
+        }
         if (offsets[k] % alignment != 0) {
             fail(DYN_ERR_FORMAT, "tensor '" + t.name + "' data offset is not aligned");
         }

@@ -76,6 +76,39 @@ public sealed class EngineErrorTests(EngineModelsFixture models)
     }
 
     [Fact]
+    public void Load_RandomlyCorruptedHeader_LoadsOrThrowsButNeverCrashes()
+    {
+        var original = File.ReadAllBytes(models.LlamaF32);
+        var tensorInfos = IndexOf(original, Encoding.UTF8.GetBytes("token_embd.weight")) - 8;
+        var random = new Random(1234);
+        var outcomes = new Dictionary<NativeStatus, int>();
+        for (var i = 0; i < 200; i++)
+        {
+            var bytes = (byte[])original.Clone();
+            // Half the trials hit the header and leading metadata, half the tensor infos.
+            var region = i % 2 == 0 ? (Start: 0, Length: 600) : (Start: tensorInfos, Length: 2500);
+            for (var k = random.Next(1, 4); k > 0; k--)
+            {
+                bytes[region.Start + random.Next(region.Length)] = (byte)random.Next(256);
+            }
+
+            var path = Write("fuzz", bytes);
+            try
+            {
+                using var model = NativeModel.Load(path);
+                outcomes[NativeStatus.Ok] = outcomes.GetValueOrDefault(NativeStatus.Ok) + 1;
+            }
+            catch (NativeEngineException ex)
+            {
+                Assert.False(string.IsNullOrWhiteSpace(ex.NativeMessage));
+                outcomes[ex.Status] = outcomes.GetValueOrDefault(ex.Status) + 1;
+            }
+        }
+
+        Assert.True(outcomes.Keys.Count(s => s != NativeStatus.Ok) >= 2, string.Join(", ", outcomes));
+    }
+
+    [Fact]
     public void Step_BlockTableTooShort_ThrowsOutOfRangeAndEngineStillWorks()
     {
         using var session = new EngineSession(models.LlamaF32);
