@@ -3,7 +3,7 @@ using Dynamo.Runtime.Gguf;
 namespace Dynamo.Worker.Models;
 
 /// <summary>
-/// <c>generate-model --preset tiny|default --out PATH [--type f32|f16|q8_0] [--seed N] [--arch llama|qwen2] [--vocab PATH]</c>
+/// <c>generate-model --preset tiny|default --out PATH [--type f32|f16|q8_0|q4_0] [--seed N] [--arch llama|qwen2] [--vocab PATH]</c>
 /// plus shape overrides <c>--embd --layers --heads --kv-heads --ffn --untied</c> (e.g. K-quant-friendly shapes).
 /// </summary>
 public static class GenerateModelCommand
@@ -73,7 +73,7 @@ public static class GenerateModelCommand
         catch (Exception ex) when (ex is ArgumentException or FormatException or IOException or InvalidDataException or OverflowException)
         {
             stderr.WriteLine($"generate-model: {ex.Message}");
-            stderr.WriteLine("usage: generate-model --preset tiny|default --out PATH [--type f32|f16|q8_0] [--seed N] [--arch llama|qwen2] [--vocab PATH]");
+            stderr.WriteLine("usage: generate-model --preset tiny|default --out PATH [--type f32|f16|q8_0|q4_0] [--seed N] [--arch llama|qwen2] [--vocab PATH]");
             stderr.WriteLine("       shape overrides: [--embd N] [--layers N] [--heads N] [--kv-heads N] [--ffn N] [--untied]");
             return 2;
         }
@@ -86,6 +86,7 @@ public static class GenerateModelCommand
         "f32" => GgmlType.F32,
         "f16" => GgmlType.F16,
         "q8_0" => GgmlType.Q8_0,
-        _ => throw new ArgumentException($"Unknown weight type '{value}' (f32, f16, q8_0)."),
+        "q4_0" => GgmlType.Q4_0,
+        _ => throw new ArgumentException($"Unknown weight type '{value}' (f32, f16, q8_0, q4_0)."),
     };
 }

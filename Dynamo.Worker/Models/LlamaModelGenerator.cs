@@ -29,9 +29,9 @@ public static class LlamaModelGenerator
     {
         ArgumentNullException.ThrowIfNull(config);
         config.Validate();
-        if (weightType is not (GgmlType.F32 or GgmlType.F16 or GgmlType.Q8_0))
+        if (weightType is not (GgmlType.F32 or GgmlType.F16 or GgmlType.Q8_0 or GgmlType.Q4_0))
         {
-            throw new ArgumentException($"Weight type {weightType} is not supported by the generator (F32, F16, Q8_0).", nameof(weightType));
+            throw new ArgumentException($"Weight type {weightType} is not supported by the generator (F32, F16, Q8_0, Q4_0).", nameof(weightType));
         }
 
         var vocab = GgufModelFile.Read(vocabularyPath);
@@ -89,7 +89,7 @@ public static class LlamaModelGenerator
         var a = c.Architecture;
         w.Add("general.architecture", a);
         w.Add("general.name", c.Name);
-        w.Add("general.file_type", type switch { GgmlType.F32 => 0u, GgmlType.F16 => 1u, _ => 7u });
+        w.Add("general.file_type", type switch { GgmlType.F32 => 0u, GgmlType.F16 => 1u, GgmlType.Q4_0 => 2u, _ => 7u });
         w.Add($"{a}.vocab_size", (uint)vocabSize);
         w.Add($"{a}.context_length", (uint)c.ContextLength);
         w.Add($"{a}.embedding_length", (uint)c.EmbeddingLength);

@@ -21,6 +21,8 @@ public sealed class EngineModelsFixture : IDisposable
 
     public string LlamaQ8 => Get("llama-q8_0", LlamaModelConfig.Tiny, GgmlType.Q8_0);
 
+    public string LlamaQ4 => Get("llama-q4_0", LlamaModelConfig.Tiny with { TiedOutput = false }, GgmlType.Q4_0);
+
     public string LlamaF16Untied => Get("llama-f16-untied", LlamaModelConfig.Tiny with { TiedOutput = false }, GgmlType.F16);
 
     public string Qwen2F32 => Get("qwen2-f32", LlamaModelConfig.Tiny with { Architecture = "qwen2", RopeFreqBase = 1_000_000f, RmsEpsilon = 1e-6f }, GgmlType.F32);
