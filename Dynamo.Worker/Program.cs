@@ -1,4 +1,11 @@
 using Dynamo.Worker.Hosting;
+using Dynamo.Worker.Models;
+
+if (GenerateModelCommand.IsInvocation(args))
+{
+    Environment.ExitCode = GenerateModelCommand.Run(args.AsSpan(1), Console.Out, Console.Error);
+    return;
+}
 
 var builder = WebApplication.CreateBuilder(args);
 

@@ -1,0 +1,102 @@
+using System.Runtime.InteropServices;
+using Dynamo.Runtime.Gguf;
+
+namespace Dynamo.Worker.Engines.Native;
+
+/// <summary>Architectures the native engine runs.</summary>
+public enum NativeArchitecture
+{
+    Llama = 0,
+    Qwen2 = 1,
+}
+
+/// <summary>Hyperparameters of a loaded model, as the engine read them from the GGUF file.</summary>
+public sealed record NativeModelInfo(
+    NativeArchitecture Architecture,
+    int VocabSize,
+    int EmbeddingLength,
+    int LayerCount,
+    int HeadCount,
+    int KvHeadCount,
+    int HeadDim,
+    int FeedForwardLength,
+    int TrainedContextLength,
+    int RopeDimensions,
+    bool RopeNeox,
+    bool TiedOutput,
+    float RmsEpsilon,
+    float RopeFreqBase,
+    float RopeFreqScale,
+    GgmlType WeightType,
+    long ParameterCount,
+    long WeightBytes);
+
+/// <summary>A GGUF model memory-mapped by the native engine.</summary>
+public sealed class NativeModel : IDisposable
+{
+    private NativeModel(SafeModelHandle handle, NativeModelInfo info)
+    {
+        Handle = handle;
+        Info = info;
+    }
+
+    public NativeModelInfo Info { get; }
+
+    /// <summary>The kernel set chosen for this CPU ("avx2" or "scalar").</summary>
+    public static string KernelsName => Marshal.PtrToStringUTF8(NativeMethods.dyn_kernels_name()) ?? "unknown";
+
+    internal SafeModelHandle Handle { get; }
+
+    /// <summary>Loads and validates a llama or qwen2 GGUF file; throws <see cref="NativeEngineException"/> on any problem.</summary>
+    public static unsafe NativeModel Load(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        CheckAbi();
+        var parameters = default(DynModelParams);
+        NativeMethods.dyn_model_load(path, &parameters, out var handle).ThrowIfFailed();
+        try
+        {
+            NativeMethods.dyn_model_get_info(handle, out var raw).ThrowIfFailed();
+            return new NativeModel(handle, ToInfo(raw));
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Forces the portable scalar kernels process-wide (for comparing against the SIMD path).</summary>
+    public static void ForceScalarKernels(bool force) => NativeMethods.dyn_set_force_scalar(force ? 1 : 0);
+
+    public void Dispose() => Handle.Dispose();
+
+    private static void CheckAbi()
+    {
+        var version = NativeMethods.dyn_abi_version();
+        if (version != NativeMethods.AbiVersion)
+        {
+            throw new NativeEngineException(NativeStatus.Unsupported, $"native engine ABI {version} does not match the binding's ABI {NativeMethods.AbiVersion}; rebuild the worker");
+        }
+    }
+
+    private static NativeModelInfo ToInfo(in DynModelInfo r) => new(
+        (NativeArchitecture)r.Arch,
+        r.VocabSize,
+        r.EmbeddingLength,
+        r.LayerCount,
+        r.HeadCount,
+        r.KvHeadCount,
+        r.HeadDim,
+        r.FeedForwardLength,
+        r.TrainedContextLength,
+        r.RopeDimensions,
+        r.RopeNeox != 0,
+        r.TiedOutput != 0,
+        r.RmsEpsilon,
+        r.RopeFreqBase,
+        r.RopeFreqScale,
+        (GgmlType)r.WeightType,
+        r.ParameterCount,
+        r.WeightBytes);
+}

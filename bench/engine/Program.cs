@@ -1,0 +1,79 @@
+using System.Diagnostics;
+using Dynamo.Engine.Bench;
+using Dynamo.Worker.Engines.Native;
+using Dynamo.Worker.Models;
+
+// Native engine throughput on the default generated model (or --model PATH):
+// decode tokens/s at several batch sizes, prefill tokens/s for a 512-token prompt,
+// and the fraction of measured memory bandwidth the weight reads use.
+var options = BenchOptions.Parse(args);
+var modelPath = options.ModelPath ?? LlamaModelGenerator.EnsureDefaultModel(Path.Combine(BenchOptions.RepoRoot(), "models", "generated"));
+using var model = NativeModel.Load(modelPath);
+var info = model.Info;
+var maxBatch = Math.Max(512, options.DecodeBatches.Max());
+var blocksPerSeq = (options.PromptTokens + options.DecodeSteps + 15) / 16 + 1;
+var maxSeqs = Math.Max(options.DecodeBatches.Max(), 1);
+using var pool = NativeKvPool.Create(model, (blocksPerSeq * maxSeqs) + (options.PrefillTokens / 16) + 2, 16, NativeKvType.F32);
+using var engine = NativeEngine.Create(model, pool, new NativeEngineOptions { MaxBatchTokens = maxBatch, MaxContext = Math.Max(4096, options.PrefillTokens + 16), Threads = options.Threads });
+
+var bandwidth = Memory.MeasureCopyBandwidth();
+Console.WriteLine($"model      {Path.GetFileName(modelPath)}: {info.Architecture}, {info.ParameterCount / 1e6:F1}M params, {info.WeightType}, {info.WeightBytes / 1048576.0:F1} MiB of weights read per step");
+Console.WriteLine($"machine    {Environment.ProcessorCount} cores, {engine.Threads} engine threads, kernels {NativeModel.KernelsName}, memcpy {bandwidth / 1e9:F1} GB/s (read+write)");
+Console.WriteLine();
+Console.WriteLine($"{"scenario",-28} {"tokens/s",12} {"ms/step",10} {"bandwidth",10} {"cores busy",11}");
+Console.WriteLine(new string('-', 75));
+var cpu = CpuMeter.Start();
+
+var logits = new float[maxSeqs * info.VocabSize];
+var batch = new NativeBatch(maxBatch, maxSeqs, maxSeqs * blocksPerSeq);
+foreach (var b in options.DecodeBatches)
+{
+    // Prefill every sequence's prompt, then time decode steps of b tokens each.
+    var tables = Enumerable.Range(0, b).Select(s => Enumerable.Range(s * blocksPerSeq, blocksPerSeq).ToArray()).ToArray();
+    for (var s = 0; s < b; s++)
+    {
+        batch.Clear();
+        batch.Add(Prompt(options.PromptTokens, s), 0, tables[s], wantLogits: false);
+        engine.Step(batch, logits);
+    }
+
+    cpu = CpuMeter.Start();
+    var watch = Stopwatch.StartNew();
+    for (var step = 0; step < options.DecodeSteps; step++)
+    {
+        batch.Clear();
+        for (var s = 0; s < b; s++)
+        {
+            batch.Add([1 + ((step * 31) + s) % 1000], options.PromptTokens + step, tables[s], wantLogits: true);
+        }
+
+        engine.Step(batch, logits);
+    }
+
+    var seconds = watch.Elapsed.TotalSeconds;
+    var steps = options.DecodeSteps / seconds;
+    Report($"decode batch {b}", b * steps, 1000 / steps, info.WeightBytes * steps / bandwidth, cpu.CoresBusy());
+}
+
+var prefillTable = Enumerable.Range(maxSeqs * blocksPerSeq, (options.PrefillTokens / 16) + 1).ToArray();
+var prompt = Prompt(options.PrefillTokens, 99);
+var best = double.MaxValue;
+cpu = CpuMeter.Start();
+for (var run = 0; run < 3; run++)
+{
+    batch.Clear();
+    batch.Add(prompt, 0, prefillTable, wantLogits: true);
+    var watch = Stopwatch.StartNew();
+    engine.Step(batch, logits);
+    best = Math.Min(best, watch.Elapsed.TotalSeconds);
+}
+
+Report($"prefill {options.PrefillTokens} tokens", options.PrefillTokens / best, best * 1000, info.WeightBytes / best / bandwidth, cpu.CoresBusy());
+return 0;
+
+static int[] Prompt(int length, int salt) => Enumerable.Range(0, length).Select(i => 1 + (((i * 7919) + (salt * 104729)) % 31990)).ToArray();
+
+// "cores busy" is process CPU time over wall time: below the thread count means the
+// machine was shared and the wall-clock rates understate the engine.
+static void Report(string scenario, double tokensPerSecond, double msPerStep, double bandwidthFraction, double coresBusy) =>
+    Console.WriteLine($"{scenario,-28} {tokensPerSecond,12:F1} {msPerStep,10:F2} {bandwidthFraction,9:P1} {coresBusy,11:F2}");

@@ -1,0 +1,180 @@
+// The C boundary: every entry point validates its pointers, runs the C++ code
+// inside guard(), and turns any exception into a status plus a thread-local message.
+#include <new>
+#include <string>
+
+#include "forward.h"
+#include "kernels.h"
+#include "kv_pool.h"
+#include "model.h"
+
+struct dyn_model {
+    explicit dyn_model(const std::string& path) : impl(path) {}
+    dyn::Model impl;
+};
+
+struct dyn_kv_pool {
+    dyn_kv_pool(const dyn::Model& m, int n, int bs, dyn_kv_type t) : impl(m, n, bs, t) {}
+    dyn::KvPool impl;
+};
+
+struct dyn_context {
+    dyn_context(const dyn::Model& m, dyn::KvPool& p, const dyn_context_params& params) : impl(m, p, params) {}
+    dyn::Context impl;
+};
+
+namespace {
+
+thread_local std::string t_last_error;
+
+template <typename F>
+dyn_status guard(F&& f) {
+    try {
+        f();
+        t_last_error.clear();
+        return DYN_OK;
+    } catch (const dyn::Error& e) {
+        t_last_error = e.what();
+        return e.status();
+    } catch (const std::bad_alloc&) {
+        t_last_error = "out of memory";
+        return DYN_ERR_OUT_OF_MEMORY;
+    } catch (const std::exception& e) {
+        t_last_error = std::string("internal error: ") + e.what();
+        return DYN_ERR_INTERNAL;
+    } catch (...) {
+        t_last_error = "internal error: unknown exception";
+        return DYN_ERR_INTERNAL;
+    }
+}
+
+void require(const void* p, const char* what) {
+    if (p == nullptr) {
+        dyn::fail(DYN_ERR_INVALID_ARGUMENT, std::string(what) + " must not be null");
+    }
+}
+
+}  // namespace
+
+extern "C" {
+
+int32_t dyn_abi_version(void) { return DYN_ABI_VERSION; }
+
+const char* dyn_last_error(void) { return t_last_error.c_str(); }
+
+const char* dyn_kernels_name(void) { return dyn::kernels().name; }
+
+void dyn_set_force_scalar(int32_t force) { dyn::set_force_scalar(force != 0); }
+
+dyn_status dyn_model_load(const char* path, const dyn_model_params* params, dyn_model** out) {
+    return guard([&] {
+        require(path, "path");
+        require(out, "model_out");
+        *out = nullptr;
+        if (params != nullptr && params->reserved != 0) {
+            dyn::fail(DYN_ERR_INVALID_ARGUMENT, "dyn_model_params.reserved must be 0");
+        }
+        *out = new dyn_model(path);
+    });
+}
+
+dyn_status dyn_model_get_info(const dyn_model* model, dyn_model_info* out) {
+    return guard([&] {
+        require(model, "model");
+        require(out, "info_out");
+        const dyn::Model& m = model->impl;
+        const dyn::HParams& hp = m.hp();
+        dyn_model_info i{};
+        i.arch = hp.arch;
+        i.n_vocab = hp.n_vocab;
+        i.n_embd = hp.n_embd;
+        i.n_layer = hp.n_layer;
+        i.n_head = hp.n_head;
+        i.n_head_kv = hp.n_head_kv;
+        i.head_dim = hp.head_dim;
+        i.n_ff = hp.n_ff;
+        i.n_ctx_train = hp.n_ctx_train;
+        i.n_rot = hp.n_rot;
+        i.rope_neox = hp.neox ? 1 : 0;
+        i.tied_output = m.tied_output() ? 1 : 0;
+        i.rms_eps = hp.rms_eps;
+        i.rope_freq_base = hp.freq_base;
+        i.rope_freq_scale = hp.freq_scale;
+        i.weight_type = static_cast<int32_t>(m.layers().front().wq.type);
+        i.n_params = m.n_params();
+        i.weight_bytes = m.weight_bytes();
+        *out = i;
+    });
+}
+
+void dyn_model_free(dyn_model* model) { delete model; }
+
+dyn_status dyn_kv_pool_create(const dyn_model* model, int32_t num_blocks, int32_t block_size, int32_t kv_type,
+                              dyn_kv_pool** out) {
+    return guard([&] {
+        require(model, "model");
+        require(out, "pool_out");
+        *out = nullptr;
+        *out = new dyn_kv_pool(model->impl, num_blocks, block_size, static_cast<dyn_kv_type>(kv_type));
+    });
+}
+
+void dyn_kv_pool_free(dyn_kv_pool* pool) { delete pool; }
+
+int64_t dyn_kv_block_bytes(const dyn_kv_pool* pool) {
+    return pool == nullptr ? 0 : static_cast<int64_t>(pool->impl.block_bytes());
+}
+
+dyn_status dyn_kv_block_export(const dyn_kv_pool* pool, int32_t block_id, void* dst, int64_t dst_len) {
+    return guard([&] {
+        require(pool, "pool");
+        pool->impl.export_block(block_id, dst, dst_len);
+    });
+}
+
+dyn_status dyn_kv_block_import(dyn_kv_pool* pool, int32_t block_id, const void* src, int64_t src_len) {
+    return guard([&] {
+        require(pool, "pool");
+        pool->impl.import_block(block_id, src, src_len);
+    });
+}
+
+dyn_status dyn_kv_block_copy(dyn_kv_pool* pool, int32_t src_block, int32_t dst_block) {
+    return guard([&] {
+        require(pool, "pool");
+        pool->impl.copy_block(src_block, dst_block);
+    });
+}
+
+dyn_status dyn_context_create(const dyn_model* model, dyn_kv_pool* pool, const dyn_context_params* params,
+                              dyn_context** out) {
+    return guard([&] {
+        require(model, "model");
+        require(pool, "pool");
+        require(out, "context_out");
+        *out = nullptr;
+        const dyn_context_params defaults{};
+        *out = new dyn_context(model->impl, pool->impl, params != nullptr ? *params : defaults);
+    });
+}
+
+void dyn_context_free(dyn_context* ctx) { delete ctx; }
+
+dyn_status dyn_context_set_threads(dyn_context* ctx, int32_t n_threads) {
+    return guard([&] {
+        require(ctx, "context");
+        ctx->impl.set_threads(n_threads);
+    });
+}
+
+int32_t dyn_context_threads(const dyn_context* ctx) { return ctx == nullptr ? 0 : ctx->impl.threads(); }
+
+dyn_status dyn_step(dyn_context* ctx, const dyn_batch* batch) {
+    return guard([&] {
+        require(ctx, "context");
+        require(batch, "batch");
+        ctx->impl.step(*batch);
+    });
+}
+
+}  // extern "C"

@@ -1,0 +1,331 @@
+// The Llama/Qwen2 forward pass over a mixed batch (prefill chunks and single
+// decode tokens), reading and writing K/V through each sequence's block table.
+#include "forward.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "kernels.h"
+#include "quants.h"
+
+namespace dyn {
+
+namespace {
+
+void rms_norm_row(const float* x, const float* w, float* y, int n, float eps) {
+    double sum = 0;
+    for (int i = 0; i < n; i++) sum += static_cast<double>(x[i]) * x[i];
+    const float scale = 1.0f / std::sqrt(static_cast<float>(sum / n) + eps);
+    for (int i = 0; i < n; i++) y[i] = (x[i] * scale) * w[i];
+}
+
+int hardware_threads() {
+    const unsigned n = std::thread::hardware_concurrency();
+    return n == 0 ? 1 : static_cast<int>(n);
+}
+
+}  // namespace
+
+Context::Context(const Model& model, KvPool& pool, const dyn_context_params& params) : model_(model), kv_(pool) {
+    if (&pool.model() != &model) {
+        fail(DYN_ERR_INVALID_ARGUMENT, "the KV pool was created for a different model");
+    }
+    if (params.reserved != 0) {
+        fail(DYN_ERR_INVALID_ARGUMENT, "dyn_context_params.reserved must be 0");
+    }
+    const HParams& hp = model.hp();
+    max_tokens_ = params.max_batch_tokens == 0 ? 512 : params.max_batch_tokens;
+    max_context_ = params.max_context == 0 ? hp.n_ctx_train : params.max_context;
+    if (max_tokens_ < 1 || max_tokens_ > (1 << 16)) {
+        fail(DYN_ERR_INVALID_ARGUMENT, "max_batch_tokens must be in 1..65536, got " + std::to_string(max_tokens_));
+    }
+    if (max_context_ < 1 || max_context_ > (1 << 24)) {
+        fail(DYN_ERR_INVALID_ARGUMENT, "max_context must be in 1..16777216, got " + std::to_string(max_context_));
+    }
+    if (params.n_threads < 0 || params.n_threads > 1024) {
+        fail(DYN_ERR_INVALID_ARGUMENT, "n_threads must be in 0..1024");
+    }
+    const size_t T = static_cast<size_t>(max_tokens_);
+    x_.resize(T * hp.n_embd);
+    xn_.resize(T * hp.n_embd);
+    q_.resize(T * hp.q_dim());
+    k_.resize(T * hp.kv_dim());
+    v_.resize(T * hp.kv_dim());
+    att_.resize(T * hp.q_dim());
+    gate_.resize(T * hp.n_ff);
+    up_.resize(T * hp.n_ff);
+    q8_.resize(T * (static_cast<size_t>(model.max_in_dim()) / 32 + 1) * sizeof(BlockQ8_0A));
+    tokens_.resize(T);
+    out_rows_.resize(T);
+    set_threads(params.n_threads);
+}
+
+void Context::set_threads(int n_threads) {
+    if (n_threads < 0 || n_threads > 1024) {
+        fail(DYN_ERR_INVALID_ARGUMENT, "n_threads must be in 0..1024");
+    }
+    const int n = n_threads == 0 ? hardware_threads() : n_threads;
+    pool_.reset();
+    pool_ = std::make_unique<ThreadPool>(n);
+    const HParams& hp = model_.hp();
+    thread_stride_ = (model_.max_in_dim() + hp.head_dim + kv_.block_size() + 15) / 16 * 16;
+    thread_scratch_.assign(static_cast<size_t>(thread_stride_) * static_cast<size_t>(n), 0.0f);
+}
+
+int Context::validate(const dyn_batch& b) {
+    if (b.reserved != 0) {
+        fail(DYN_ERR_INVALID_ARGUMENT, "dyn_batch.reserved must be 0");
+    }
+    if (b.n_seqs < 0 || (b.n_seqs > 0 && b.seqs == nullptr)) {
+        fail(DYN_ERR_INVALID_ARGUMENT, "batch has no sequence array");
+    }
+    const HParams& hp = model_.hp();
+    const int bs = kv_.block_size();
+    int64_t total = 0;
+    int n_out = 0;
+    for (int s = 0; s < b.n_seqs; s++) {
+        const dyn_seq& q = b.seqs[s];
+        // Messages are built only on failure: a valid step allocates nothing.
+        auto who = [s] { return "sequence " + std::to_string(s); };
+        if (q.n_tokens < 1 || q.tokens == nullptr) {
+            fail(DYN_ERR_INVALID_ARGUMENT, who() + " has no tokens");
+        }
+        if (q.start_pos < 0) {
+            fail(DYN_ERR_INVALID_ARGUMENT, who() + " has a negative start position");
+        }
+        const int64_t end = static_cast<int64_t>(q.start_pos) + q.n_tokens;
+        if (end > max_context_) {
+            fail(DYN_ERR_OUT_OF_RANGE, "context overflow: " + who() + " reaches position " + std::to_string(end - 1) +
+                                           " but the context holds " + std::to_string(max_context_) + " positions");
+        }
+        total += q.n_tokens;
+        if (total > max_tokens_) {
+            fail(DYN_ERR_OUT_OF_RANGE, "batch has more than max_batch_tokens (" + std::to_string(max_tokens_) +
+                                           ") tokens");
+        }
+        const int64_t need = (end + bs - 1) / bs;
+        if (q.block_table == nullptr || q.n_blocks < need) {
+            fail(DYN_ERR_OUT_OF_RANGE, "block table too short: " + who() + " needs " + std::to_string(need) +
+                                           " blocks for " + std::to_string(end) + " positions, got " +
+                                           std::to_string(q.block_table == nullptr ? 0 : q.n_blocks));
+        }
+        for (int64_t i = 0; i < need; i++) {
+            if (q.block_table[i] < 0 || q.block_table[i] >= kv_.num_blocks()) {
+                fail(DYN_ERR_INVALID_ARGUMENT, who() + " block table entry " + std::to_string(i) + " = " +
+                                                   std::to_string(q.block_table[i]) + " is outside the pool of " +
+                                                   std::to_string(kv_.num_blocks()) + " blocks");
+            }
+        }
+        for (int i = 0; i < q.n_tokens; i++) {
+            if (q.tokens[i] < 0 || q.tokens[i] >= hp.n_vocab) {
+                fail(DYN_ERR_INVALID_ARGUMENT, who() + " token " + std::to_string(i) + " = " +
+                                                   std::to_string(q.tokens[i]) + " is outside the vocabulary of " +
+                                                   std::to_string(hp.n_vocab));
+            }
+        }
+        const int64_t first = total - q.n_tokens;
+        for (int i = 0; i < q.n_tokens; i++) {
+            tokens_[static_cast<size_t>(first + i)] = {s, q.start_pos + i};
+        }
+        if (q.want_logits != 0) {
+            out_rows_[static_cast<size_t>(n_out++)] = static_cast<int32_t>(total - 1);
+        }
+    }
+    if (n_out > 0 && (b.logits == nullptr || b.logits_len < static_cast<int64_t>(n_out) * hp.n_vocab)) {
+        fail(DYN_ERR_INVALID_ARGUMENT, "logits buffer needs " + std::to_string(static_cast<int64_t>(n_out) * hp.n_vocab) +
+                                           " floats for " + std::to_string(n_out) + " rows");
+    }
+    return static_cast<int>(total);
+}
+
+void Context::step(const dyn_batch& b) {
+    const int64_t T = validate(b);
+    if (T == 0) {
+        return;
+    }
+    const HParams& hp = model_.hp();
+    const int E = hp.n_embd;
+    ThreadPool& pool = *pool_;
+    float* x = x_.data();
+    float* xn = xn_.data();
+    float* deq = thread_scratch_.data();
+    Activations act;
+    act.q8 = q8_.data();
+
+    pool.run([&](int ith, int nth) {
+        int64_t t0, t1;
+        split_range(T, ith, nth, t0, t1);
+        for (int64_t t = t0; t < t1; t++) {
+            const TokenRef& r = tokens_[static_cast<size_t>(t)];
+            const dyn_seq& q = b.seqs[r.seq];
+            const int32_t token = q.tokens[r.pos - q.start_pos];
+            dequantize_row(model_.tok_embd().type, model_.tok_embd().row(token), x + t * E, E);
+        }
+    });
+    auto norm_all = [&](const std::vector<float>& w) {
+        pool.run([&](int ith, int nth) {
+            int64_t t0, t1;
+            split_range(T, ith, nth, t0, t1);
+            for (int64_t t = t0; t < t1; t++) rms_norm_row(x + t * E, w.data(), xn + t * E, E, hp.rms_eps);
+        });
+    };
+
+    for (int l = 0; l < hp.n_layer; l++) {
+        const Layer& L = model_.layers()[static_cast<size_t>(l)];
+        norm_all(L.attn_norm);
+        act.reset(xn, T, E);
+        matmul(pool, L.wq, act, q_.data(), hp.q_dim(), false, deq, thread_stride_);
+        matmul(pool, L.wk, act, k_.data(), hp.kv_dim(), false, deq, thread_stride_);
+        matmul(pool, L.wv, act, v_.data(), hp.kv_dim(), false, deq, thread_stride_);
+        rope_and_store(l, T, b);
+        attention_layer(l, T, b);
+        act.reset(att_.data(), T, hp.q_dim());
+        matmul(pool, L.wo, act, x, E, true, deq, thread_stride_);
+        if (!L.bo.empty()) {
+            for (int64_t t = 0; t < T; t++) {
+                for (int i = 0; i < E; i++) x[t * E + i] += L.bo[static_cast<size_t>(i)];
+            }
+        }
+
+        norm_all(L.ffn_norm);
+        act.reset(xn, T, E);
+        matmul(pool, L.w_gate, act, gate_.data(), hp.n_ff, false, deq, thread_stride_);
+        matmul(pool, L.w_up, act, up_.data(), hp.n_ff, false, deq, thread_stride_);
+        pool.run([&](int ith, int nth) {
+            int64_t b0, b1;
+            split_range(T * hp.n_ff, ith, nth, b0, b1);
+            float* g = gate_.data();
+            const float* u = up_.data();
+            for (int64_t i = b0; i < b1; i++) g[i] = g[i] / (1.0f + std::exp(-g[i])) * u[i];
+        });
+        act.reset(gate_.data(), T, hp.n_ff);
+        matmul(pool, L.w_down, act, x, E, true, deq, thread_stride_);
+    }
+
+    int n_out = 0;
+    for (int s = 0; s < b.n_seqs; s++) n_out += b.seqs[s].want_logits != 0 ? 1 : 0;
+    if (n_out == 0) {
+        return;
+    }
+    for (int j = 0; j < n_out; j++) {
+        const int32_t t = out_rows_[static_cast<size_t>(j)];
+        rms_norm_row(x + static_cast<int64_t>(t) * E, model_.output_norm().data(), xn + static_cast<int64_t>(j) * E, E,
+                     hp.rms_eps);
+    }
+    act.reset(xn, n_out, E);
+    matmul(pool, model_.output(), act, b.logits, hp.n_vocab, false, deq, thread_stride_);
+}
+
+void Context::rope_and_store(int layer, int64_t T, const dyn_batch& b) {
+    const HParams& hp = model_.hp();
+    const Layer& L = model_.layers()[static_cast<size_t>(layer)];
+    const int hd = hp.head_dim, qd = hp.q_dim(), kd = hp.kv_dim(), half = hp.n_rot / 2;
+    const int bs = kv_.block_size();
+    const std::vector<double>& inv_freq = model_.inv_freq();
+    pool_->run([&](int ith, int nth) {
+        int64_t t0, t1;
+        split_range(T, ith, nth, t0, t1);
+        for (int64_t t = t0; t < t1; t++) {
+            float* qr = q_.data() + t * qd;
+            float* kr = k_.data() + t * kd;
+            float* vr = v_.data() + t * kd;
+            if (!L.bq.empty()) for (int i = 0; i < qd; i++) qr[i] += L.bq[static_cast<size_t>(i)];
+            if (!L.bk.empty()) for (int i = 0; i < kd; i++) kr[i] += L.bk[static_cast<size_t>(i)];
+            if (!L.bv.empty()) for (int i = 0; i < kd; i++) vr[i] += L.bv[static_cast<size_t>(i)];
+            const TokenRef& r = tokens_[static_cast<size_t>(t)];
+            for (int i = 0; i < half; i++) {
+                const double theta = static_cast<double>(r.pos) * inv_freq[static_cast<size_t>(i)];
+                const float c = static_cast<float>(std::cos(theta)), s = static_cast<float>(std::sin(theta));
+                // Llama rotates adjacent pairs (GGUF Q/K are permuted for it); NeoX/Qwen2 rotates halves.
+                const int i0 = hp.neox ? i : 2 * i;
+                const int i1 = hp.neox ? i + half : 2 * i + 1;
+                auto rotate = [&](float* head) {
+                    const float a = head[i0], bb = head[i1];
+                    head[i0] = a * c - bb * s;
+                    head[i1] = a * s + bb * c;
+                };
+                for (int h = 0; h < hp.n_head; h++) rotate(qr + h * hd);
+                for (int h = 0; h < hp.n_head_kv; h++) rotate(kr + h * hd);
+            }
+            const dyn_seq& q = b.seqs[r.seq];
+            const int block = q.block_table[r.pos / bs];
+            const size_t slot = static_cast<size_t>(r.pos % bs) * static_cast<size_t>(kd);
+            if (kv_.type() == DYN_KV_F32) {
+                std::memcpy(reinterpret_cast<float*>(kv_.k(block, layer)) + slot, kr, static_cast<size_t>(kd) * 4);
+                std::memcpy(reinterpret_cast<float*>(kv_.v(block, layer)) + slot, vr, static_cast<size_t>(kd) * 4);
+            } else {
+                uint16_t* kd16 = reinterpret_cast<uint16_t*>(kv_.k(block, layer)) + slot;
+                uint16_t* vd16 = reinterpret_cast<uint16_t*>(kv_.v(block, layer)) + slot;
+                for (int i = 0; i < kd; i++) {
+                    kd16[i] = fp32_to_fp16(kr[i]);
+                    vd16[i] = fp32_to_fp16(vr[i]);
+                }
+            }
+        }
+    });
+}
+
+void Context::attention_layer(int layer, int64_t T, const dyn_batch& b) {
+    const HParams& hp = model_.hp();
+    const KernelTable& k = kernels();
+    const int hd = hp.head_dim, qd = hp.q_dim(), kd = hp.kv_dim();
+    const int group = hp.n_head / hp.n_head_kv;
+    const int bs = kv_.block_size();
+    const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+    const bool f16 = kv_.type() == DYN_KV_F16;
+    const int64_t tasks = T * hp.n_head;
+    pool_->run([&](int ith, int nth) {
+        float* acc = thread_scratch_.data() + static_cast<int64_t>(ith) * thread_stride_ + model_.max_in_dim();
+        float* scores = acc + hd;
+        // Strided assignment spreads long (late-position) and short rows evenly.
+        for (int64_t task = ith; task < tasks; task += nth) {
+            const int64_t t = task / hp.n_head;
+            const int h = static_cast<int>(task % hp.n_head);
+            const int g = h / group;
+            const TokenRef& r = tokens_[static_cast<size_t>(t)];
+            const int32_t* table = b.seqs[r.seq].block_table;
+            const float* qh = q_.data() + t * qd + h * hd;
+            std::fill(acc, acc + hd, 0.0f);
+            float m = -std::numeric_limits<float>::infinity();
+            float sum = 0;
+            const int n_ctx = r.pos + 1;
+            // Online softmax one block at a time: no scratch proportional to context length.
+            for (int blk = 0; blk * bs < n_ctx; blk++) {
+                const int block = table[blk];
+                const int n_here = std::min(bs, n_ctx - blk * bs);
+                const uint8_t* kb = kv_.k(block, layer);
+                const uint8_t* vb = kv_.v(block, layer);
+                float bmax = -std::numeric_limits<float>::infinity();
+                for (int s = 0; s < n_here; s++) {
+                    const size_t off = static_cast<size_t>(s) * kd + static_cast<size_t>(g) * hd;
+                    const float sc = (f16 ? k.dot_f16(reinterpret_cast<const uint16_t*>(kb) + off, qh, hd)
+                                          : k.dot_f32(reinterpret_cast<const float*>(kb) + off, qh, hd)) * scale;
+                    scores[s] = sc;
+                    bmax = std::max(bmax, sc);
+                }
+                if (bmax > m) {
+                    const float corr = std::exp(m - bmax);
+                    k.scale(acc, corr, hd);
+                    sum *= corr;
+                    m = bmax;
+                }
+                for (int s = 0; s < n_here; s++) {
+                    const float p = std::exp(scores[s] - m);
+                    sum += p;
+                    const size_t off = static_cast<size_t>(s) * kd + static_cast<size_t>(g) * hd;
+                    if (f16) {
+                        k.axpy_f16(p, reinterpret_cast<const uint16_t*>(vb) + off, acc, hd);
+                    } else {
+                        k.axpy_f32(p, reinterpret_cast<const float*>(vb) + off, acc, hd);
+                    }
+                }
+            }
+            float* out = att_.data() + t * qd + h * hd;
+            const float inv = 1.0f / sum;
+            for (int i = 0; i < hd; i++) out[i] = acc[i] * inv;
+        }
+    });
+}
+
+}  // namespace dyn

@@ -1,0 +1,48 @@
+// An execution context: the thread pool and all scratch for one step of up to
+// max_batch_tokens tokens, allocated once so that step() never allocates.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "kv_pool.h"
+#include "matmul.h"
+#include "model.h"
+#include "threadpool.h"
+
+namespace dyn {
+
+class Context {
+public:
+    Context(const Model& model, KvPool& pool, const dyn_context_params& params);
+
+    void set_threads(int n_threads);
+    int threads() const { return pool_->size(); }
+    void step(const dyn_batch& batch);
+
+private:
+    struct TokenRef {
+        int32_t seq;
+        int32_t pos;
+    };
+
+    int validate(const dyn_batch& batch);
+    void attention_layer(int layer, int64_t n_tokens, const dyn_batch& batch);
+    void rope_and_store(int layer, int64_t n_tokens, const dyn_batch& batch);
+    void allocate_thread_scratch();
+
+    const Model& model_;
+    KvPool& kv_;
+    int max_tokens_;
+    int max_context_;
+    std::unique_ptr<ThreadPool> pool_;
+
+    std::vector<float> x_, xn_, q_, k_, v_, att_, gate_, up_;
+    std::vector<uint8_t> q8_;
+    std::vector<float> thread_scratch_;  // per thread: dequant row + attention accumulators
+    int64_t thread_stride_ = 0;
+    std::vector<TokenRef> tokens_;
+    std::vector<int32_t> out_rows_;      // token index of each requested logits row
+};
+
+}  // namespace dyn

@@ -1,0 +1,252 @@
+// AVX2 + FMA + F16C kernels. This translation unit alone is compiled with
+// -mavx2 -mfma -mf16c; kernels.cpp only routes here after checking the CPU.
+#include <immintrin.h>
+
+#include <cmath>
+
+#include "common.h"
+#include "kernels.h"
+
+namespace dyn {
+
+namespace {
+
+// F16C's single conversion; the portable bit-twiddling version is far slower in inner loops.
+inline float h2f(uint16_t h) { return _cvtsh_ss(h); }
+
+inline float hsum(__m256 v) {
+    __m128 lo = _mm256_castps256_ps128(v);
+    const __m128 hi = _mm256_extractf128_ps(v, 1);
+    lo = _mm_add_ps(lo, hi);
+    __m128 sh = _mm_movehdup_ps(lo);
+    __m128 s = _mm_add_ps(lo, sh);
+    sh = _mm_movehl_ps(sh, s);
+    s = _mm_add_ss(s, sh);
+    return _mm_cvtss_f32(s);
+}
+
+inline __m256 load_f16(const uint16_t* p) {
+    return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+}
+
+inline __m256 load_bf16(const uint16_t* p) {
+    const __m256i w = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+    return _mm256_castsi256_ps(_mm256_slli_epi32(w, 16));
+}
+
+float dot_bf16(const uint16_t* w, const float* x, int n) {
+    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+    int i = 0;
+    for (; i + 16 <= n; i += 16) {
+        s0 = _mm256_fmadd_ps(load_bf16(w + i), _mm256_loadu_ps(x + i), s0);
+        s1 = _mm256_fmadd_ps(load_bf16(w + i + 8), _mm256_loadu_ps(x + i + 8), s1);
+    }
+    for (; i + 8 <= n; i += 8) {
+        s0 = _mm256_fmadd_ps(load_bf16(w + i), _mm256_loadu_ps(x + i), s0);
+    }
+    float s = hsum(_mm256_add_ps(s0, s1));
+    for (; i < n; i++) s += bf16_to_fp32(w[i]) * x[i];
+    return s;
+}
+
+// The float dot products share one summation order whether they run alone or four rows at a
+// time: two 8-lane accumulators over 16-element steps, one more 8-lane step, then a scalar tail.
+// A token's logits therefore do not depend on how many other tokens share its step.
+template <int R, typename Load, typename Tail>
+void dot_rows(const float* const* x, int n, float* out, Load load_w, Tail tail) {
+    __m256 a[R], b[R];
+    for (int r = 0; r < R; r++) a[r] = b[r] = _mm256_setzero_ps();
+    int i = 0;
+    for (; i + 16 <= n; i += 16) {
+        const __m256 w0 = load_w(i), w1 = load_w(i + 8);
+        for (int r = 0; r < R; r++) {
+            a[r] = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x[r] + i), a[r]);
+            b[r] = _mm256_fmadd_ps(w1, _mm256_loadu_ps(x[r] + i + 8), b[r]);
+        }
+    }
+    if (i + 8 <= n) {
+        const __m256 w0 = load_w(i);
+        for (int r = 0; r < R; r++) a[r] = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x[r] + i), a[r]);
+        i += 8;
+    }
+    for (int r = 0; r < R; r++) out[r] = hsum(_mm256_add_ps(a[r], b[r]));
+    for (; i < n; i++) {
+        const float wi = tail(i);
+        for (int r = 0; r < R; r++) out[r] += wi * x[r][i];
+    }
+}
+
+float dot_f32(const float* w, const float* x, int n) {
+    float out;
+    dot_rows<1>(&x, n, &out, [w](int i) { return _mm256_loadu_ps(w + i); }, [w](int i) { return w[i]; });
+    return out;
+}
+
+float dot_f16(const uint16_t* w, const float* x, int n) {
+    float out;
+    dot_rows<1>(&x, n, &out, [w](int i) { return load_f16(w + i); }, [w](int i) { return h2f(w[i]); });
+    return out;
+}
+
+// Signed int8 · int8 over 32 lanes into 8 int32 partial sums, as float.
+// maddubs needs one unsigned operand: |x| · (y with x's sign) has the same products.
+inline __m256 mul_sum_i8(const __m256i x, const __m256i y) {
+    const __m256i ax = _mm256_sign_epi8(x, x);
+    const __m256i sy = _mm256_sign_epi8(y, x);
+    const __m256i dot16 = _mm256_maddubs_epi16(ax, sy);
+    const __m256i dot32 = _mm256_madd_epi16(dot16, _mm256_set1_epi16(1));
+    return _mm256_cvtepi32_ps(dot32);
+}
+
+float dot_q8_0(const void* w, const void* x, int n) {
+    const auto* a = static_cast<const BlockQ8_0*>(w);
+    const auto* b = static_cast<const BlockQ8_0A*>(x);
+    __m256 acc = _mm256_setzero_ps();
+    for (int k = 0; k < n / 32; k++) {
+        const __m256 d = _mm256_set1_ps(h2f(a[k].d) * b[k].d);
+        const __m256i qa = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a[k].qs));
+        const __m256i qb = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b[k].qs));
+        acc = _mm256_fmadd_ps(d, mul_sum_i8(qa, qb), acc);
+    }
+    return hsum(acc);
+}
+
+float dot_q4_0(const void* w, const void* x, int n) {
+    const auto* a = static_cast<const BlockQ4_0*>(w);
+    const auto* b = static_cast<const BlockQ8_0A*>(x);
+    const __m256i low = _mm256_set1_epi8(0xF);
+    const __m256i eight = _mm256_set1_epi8(8);
+    __m256 acc = _mm256_setzero_ps();
+    for (int k = 0; k < n / 32; k++) {
+        const __m256 d = _mm256_set1_ps(h2f(a[k].d) * b[k].d);
+        // Low nibbles are elements 0..15, high nibbles 16..31.
+        const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(a[k].qs));
+        const __m256i both = _mm256_insertf128_si256(_mm256_castsi128_si256(packed), _mm_srli_epi16(packed, 4), 1);
+        const __m256i qa = _mm256_sub_epi8(_mm256_and_si256(both, low), eight);
+        const __m256i qb = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b[k].qs));
+        acc = _mm256_fmadd_ps(d, mul_sum_i8(qa, qb), acc);
+    }
+    return hsum(acc);
+}
+
+inline __m256i unpack_q4_0(const BlockQ4_0& blk) {
+    // Low nibbles are elements 0..15, high nibbles 16..31; values are offset by 8.
+    const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk.qs));
+    const __m256i both = _mm256_insertf128_si256(_mm256_castsi128_si256(packed), _mm_srli_epi16(packed, 4), 1);
+    return _mm256_sub_epi8(_mm256_and_si256(both, _mm256_set1_epi8(0xF)), _mm256_set1_epi8(8));
+}
+
+// One weight block against four activation rows: |w| is computed once and reused.
+template <typename Unpack, typename Block>
+void dot4_q(const Block* a, const uint8_t* x, size_t stride, int n, float* out, Unpack unpack) {
+    __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    const __m256i ones = _mm256_set1_epi16(1);
+    for (int k = 0; k < n / 32; k++) {
+        const __m256i qa = unpack(a[k]);
+        const __m256i ax = _mm256_sign_epi8(qa, qa);
+        const float da = h2f(a[k].d);
+        for (int r = 0; r < 4; r++) {
+            const BlockQ8_0A& b = reinterpret_cast<const BlockQ8_0A*>(x + r * stride)[k];
+            const __m256i sy = _mm256_sign_epi8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qs)), qa);
+            const __m256 p = _mm256_cvtepi32_ps(_mm256_madd_epi16(_mm256_maddubs_epi16(ax, sy), ones));
+            acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(da * b.d), p, acc[r]);
+        }
+    }
+    for (int r = 0; r < 4; r++) out[r] = hsum(acc[r]);
+}
+
+void dot4_q8_0(const void* w, const void* x, size_t stride, int n, float* out) {
+    dot4_q(static_cast<const BlockQ8_0*>(w), static_cast<const uint8_t*>(x), stride, n, out,
+           [](const BlockQ8_0& b) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qs)); });
+}
+
+void dot4_q4_0(const void* w, const void* x, size_t stride, int n, float* out) {
+    dot4_q(static_cast<const BlockQ4_0*>(w), static_cast<const uint8_t*>(x), stride, n, out, unpack_q4_0);
+}
+
+inline void rows4(const float* x, size_t stride, const float* (&rows)[4]) {
+    for (int r = 0; r < 4; r++) {
+        rows[r] = reinterpret_cast<const float*>(reinterpret_cast<const uint8_t*>(x) + r * stride);
+    }
+}
+
+void dot4_f32(const float* w, const float* x, size_t stride, int n, float* out) {
+    const float* rows[4];
+    rows4(x, stride, rows);
+    dot_rows<4>(rows, n, out, [w](int i) { return _mm256_loadu_ps(w + i); }, [w](int i) { return w[i]; });
+}
+
+void dot4_f16(const uint16_t* w, const float* x, size_t stride, int n, float* out) {
+    const float* rows[4];
+    rows4(x, stride, rows);
+    dot_rows<4>(rows, n, out, [w](int i) { return load_f16(w + i); }, [w](int i) { return h2f(w[i]); });
+}
+
+void quantize_q8_0(const float* x, void* y, int n) {
+    auto* out = static_cast<BlockQ8_0A*>(y);
+    const __m256 sign = _mm256_set1_ps(-0.0f);
+    for (int k = 0; k < n / 32; k++) {
+        const float* p = x + k * 32;
+        __m256 v0 = _mm256_loadu_ps(p), v1 = _mm256_loadu_ps(p + 8);
+        __m256 v2 = _mm256_loadu_ps(p + 16), v3 = _mm256_loadu_ps(p + 24);
+        __m256 m = _mm256_andnot_ps(sign, v0);
+        m = _mm256_max_ps(m, _mm256_andnot_ps(sign, v1));
+        m = _mm256_max_ps(m, _mm256_andnot_ps(sign, v2));
+        m = _mm256_max_ps(m, _mm256_andnot_ps(sign, v3));
+        __m128 m4 = _mm_max_ps(_mm256_extractf128_ps(m, 1), _mm256_castps256_ps128(m));
+        m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+        m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
+        const float amax = _mm_cvtss_f32(m4);
+        out[k].d = fp16_to_fp32(fp32_to_fp16(amax / 127.0f));
+        const __m256 id = _mm256_set1_ps(amax != 0.0f ? 127.0f / amax : 0.0f);
+        constexpr int kRound = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
+        __m256i i0 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v0, id), kRound));
+        __m256i i1 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v1, id), kRound));
+        __m256i i2 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v2, id), kRound));
+        __m256i i3 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v3, id), kRound));
+        // packs work within 128-bit lanes; the permute restores element order.
+        i0 = _mm256_packs_epi32(i0, i1);
+        i2 = _mm256_packs_epi32(i2, i3);
+        i0 = _mm256_packs_epi16(i0, i2);
+        i0 = _mm256_permutevar8x32_epi32(i0, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out[k].qs), i0);
+    }
+}
+
+void axpy_f32(float a, const float* x, float* y, int n) {
+    const __m256 va = _mm256_set1_ps(a);
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+        _mm256_storeu_ps(y + i, _mm256_fmadd_ps(va, _mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
+    }
+    for (; i < n; i++) y[i] += a * x[i];
+}
+
+void axpy_f16(float a, const uint16_t* x, float* y, int n) {
+    const __m256 va = _mm256_set1_ps(a);
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+        _mm256_storeu_ps(y + i, _mm256_fmadd_ps(va, load_f16(x + i), _mm256_loadu_ps(y + i)));
+    }
+    for (; i < n; i++) y[i] += a * fp16_to_fp32(x[i]);
+}
+
+void scale(float* y, float a, int n) {
+    const __m256 va = _mm256_set1_ps(a);
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+        _mm256_storeu_ps(y + i, _mm256_mul_ps(va, _mm256_loadu_ps(y + i)));
+    }
+    for (; i < n; i++) y[i] *= a;
+}
+
+}  // namespace
+
+const KernelTable& avx2_kernels() {
+    static const KernelTable table{"avx2", dot_f32, dot_f16, dot_bf16, dot_q8_0, dot_q4_0,
+                                   quantize_q8_0,
+                                   dot4_f32, dot4_f16, dot4_q8_0, dot4_q4_0, axpy_f32, axpy_f16, scale};
+    return table;
+}
+
+}  // namespace dyn

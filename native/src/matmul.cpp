@@ -1,0 +1,133 @@
+#include "matmul.h"
+
+#include <algorithm>
+
+#include "kernels.h"
+#include "quants.h"
+
+namespace dyn {
+
+namespace {
+
+// Weight rows per tile: a tile stays in L1/L2 while every activation row passes over it.
+constexpr int64_t kRowTile = 16;
+
+// dot(r, t) is one weight row against one activation row; dot4(r, t, out) against rows t..t+3.
+template <typename Dot, typename Dot4>
+void tiled(int64_t r0, int64_t r1, int64_t rows, float* y, int64_t ldy, bool accumulate, Dot dot, Dot4 dot4) {
+    float four[4];
+    for (int64_t rt = r0; rt < r1; rt += kRowTile) {
+        const int64_t re = std::min(rt + kRowTile, r1);
+        int64_t t = 0;
+        for (; t + 4 <= rows; t += 4) {
+            for (int64_t r = rt; r < re; r++) {
+                dot4(r, t, four);
+                for (int j = 0; j < 4; j++) {
+                    float& out = y[(t + j) * ldy + r];
+                    out = accumulate ? out + four[j] : four[j];
+                }
+            }
+        }
+        for (; t < rows; t++) {
+            float* yt = y + t * ldy;
+            for (int64_t r = rt; r < re; r++) {
+                const float v = dot(r, t);
+                yt[r] = accumulate ? yt[r] + v : v;
+            }
+        }
+    }
+}
+
+}  // namespace
+
+void matmul(ThreadPool& pool, const Mat& w, Activations& act, float* y, int64_t ldy, bool accumulate,
+            float* deq_scratch, int64_t deq_stride) {
+    const KernelTable& k = kernels();
+    const int64_t K = w.cols;
+    const int n = static_cast<int>(K);
+    const int64_t T = act.rows;
+    const bool wants_q8 = w.type == GGML_Q8_0 || w.type == GGML_Q4_0;
+    const size_t q8_row = static_cast<size_t>(K / 32) * sizeof(BlockQ8_0A);
+
+    if (wants_q8 && !act.q8_ready) {
+        pool.run([&](int ith, int nth) {
+            int64_t b, e;
+            split_range(T, ith, nth, b, e);
+            for (int64_t t = b; t < e; t++) {
+                k.quantize_q8_0(act.x + t * K, act.q8 + static_cast<size_t>(t) * q8_row, n);
+            }
+        });
+        act.q8_ready = true;
+    }
+
+    pool.run([&](int ith, int nth) {
+        int64_t r0, r1;
+        split_range(w.rows, ith, nth, r0, r1);
+        const float* x = act.x;
+        const size_t x_stride = static_cast<size_t>(K) * sizeof(float);
+        switch (w.type) {
+            case GGML_F32:
+                tiled(r0, r1, T, y, ldy, accumulate,
+                      [&](int64_t r, int64_t t) {
+                          return k.dot_f32(reinterpret_cast<const float*>(w.row(r)), x + t * K, n);
+                      },
+                      [&](int64_t r, int64_t t, float* out) {
+                          k.dot4_f32(reinterpret_cast<const float*>(w.row(r)), x + t * K, x_stride, n, out);
+                      });
+                return;
+            case GGML_F16:
+                tiled(r0, r1, T, y, ldy, accumulate,
+                      [&](int64_t r, int64_t t) {
+                          return k.dot_f16(reinterpret_cast<const uint16_t*>(w.row(r)), x + t * K, n);
+                      },
+                      [&](int64_t r, int64_t t, float* out) {
+                          k.dot4_f16(reinterpret_cast<const uint16_t*>(w.row(r)), x + t * K, x_stride, n, out);
+                      });
+                return;
+            case GGML_BF16:
+                tiled(r0, r1, T, y, ldy, accumulate,
+                      [&](int64_t r, int64_t t) {
+                          return k.dot_bf16(reinterpret_cast<const uint16_t*>(w.row(r)), x + t * K, n);
+                      },
+                      [&](int64_t r, int64_t t, float* out) {
+                          for (int j = 0; j < 4; j++) {
+                              out[j] = k.dot_bf16(reinterpret_cast<const uint16_t*>(w.row(r)), x + (t + j) * K, n);
+                          }
+                      });
+                return;
+            case GGML_Q8_0:
+                tiled(r0, r1, T, y, ldy, accumulate,
+                      [&](int64_t r, int64_t t) {
+                          return k.dot_q8_0(w.row(r), act.q8 + static_cast<size_t>(t) * q8_row, n);
+                      },
+                      [&](int64_t r, int64_t t, float* out) {
+                          k.dot4_q8_0(w.row(r), act.q8 + static_cast<size_t>(t) * q8_row, q8_row, n, out);
+                      });
+                return;
+            case GGML_Q4_0:
+                tiled(r0, r1, T, y, ldy, accumulate,
+                      [&](int64_t r, int64_t t) {
+                          return k.dot_q4_0(w.row(r), act.q8 + static_cast<size_t>(t) * q8_row, n);
+                      },
+                      [&](int64_t r, int64_t t, float* out) {
+                          k.dot4_q4_0(w.row(r), act.q8 + static_cast<size_t>(t) * q8_row, q8_row, n, out);
+                      });
+                return;
+            default: {
+                // Types without a fused kernel: dequantize one row at a time into
+                // this thread's scratch, then reuse it for every activation row.
+                float* row = deq_scratch + static_cast<int64_t>(ith) * deq_stride;
+                for (int64_t r = r0; r < r1; r++) {
+                    dequantize_row(w.type, w.row(r), row, K);
+                    for (int64_t t = 0; t < T; t++) {
+                        const float v = k.dot_f32(row, x + t * K, n);
+                        y[t * ldy + r] = accumulate ? y[t * ldy + r] + v : v;
+                    }
+                }
+                return;
+            }
+        }
+    });
+}
+
+}  // namespace dyn
