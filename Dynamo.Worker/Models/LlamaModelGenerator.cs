@@ -34,16 +34,16 @@ public static class LlamaModelGenerator
             throw new ArgumentException($"Weight type {weightType} is not supported by the generator (F32, F16, Q8_0, Q4_0).", nameof(weightType));
         }
 
-        var vocab = GgufModelFile.Read(vocabularyPath);
-        var tokens = vocab.Get<string[]>("tokenizer.ggml.tokens");
+        using var vocab = GgufReader.Open(vocabularyPath);
+        var tokens = vocab.GetStringArray("tokenizer.ggml.tokens").ToArray();
         var writer = new GgufWriter();
         WriteMetadata(writer, config, weightType, tokens.Length);
         writer.AddArray("tokenizer.ggml.tokens", tokens);
-        writer.AddArray<float>("tokenizer.ggml.scores", vocab.Get<float[]>("tokenizer.ggml.scores"));
-        writer.AddArray<int>("tokenizer.ggml.token_type", vocab.Get<int[]>("tokenizer.ggml.token_type"));
+        writer.AddArray<float>("tokenizer.ggml.scores", vocab.GetArray<float>("tokenizer.ggml.scores"));
+        writer.AddArray<int>("tokenizer.ggml.token_type", vocab.GetArray<int>("tokenizer.ggml.token_type"));
         foreach (var key in TokenizerKeys)
         {
-            switch (vocab.Metadata.GetValueOrDefault(key))
+            switch (vocab.Metadata.GetValueOrDefault(key)?.Value)
             {
                 case string s: writer.Add(key, s); break;
                 case uint u: writer.Add(key, u); break;

@@ -53,27 +53,27 @@ public sealed class EngineRopeScalingTests(EngineModelsFixture models)
     /// <summary>Copies a GGUF file's metadata and tensors, letting <paramref name="extend"/> add more.</summary>
     private string Rewrite(string source, string name, Action<GgufWriter> extend)
     {
-        var file = GgufModelFile.Read(source);
+        using var file = GgufReader.Open(source);
         var writer = new GgufWriter();
-        foreach (var (key, value) in file.Metadata)
+        foreach (var (key, value) in file.MetadataInFileOrder)
         {
-            switch (value)
+            switch (value.Value)
             {
                 case string s: writer.Add(key, s); break;
                 case uint u: writer.Add(key, u); break;
                 case int i: writer.Add(key, i); break;
                 case float f: writer.Add(key, f); break;
                 case bool b: writer.Add(key, b); break;
-                case string[] a: writer.AddArray(key, a); break;
+                case GgufStringArray a: writer.AddArray(key, a.ToArray()); break;
                 case float[] a: writer.AddArray<float>(key, a); break;
                 case int[] a: writer.AddArray<int>(key, a); break;
                 default: throw new InvalidDataException($"unexpected metadata {key} of {value.GetType().Name}");
             }
         }
 
-        foreach (var t in file.Tensors.Values)
+        foreach (var t in file.Tensors)
         {
-            writer.AddTensor(t.Name, t.Shape, t.Type, file.ReadTensorBytes(t.Name));
+            writer.AddTensor(t.Name, t.Dimensions, t.Type, file.ReadTensorData(t));
         }
 
         extend(writer);

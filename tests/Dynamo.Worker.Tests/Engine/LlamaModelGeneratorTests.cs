@@ -21,15 +21,15 @@ public sealed class LlamaModelGeneratorTests(EngineModelsFixture models)
         var other = models.Get("llama-q8_0-seed7", LlamaModelConfig.Tiny, GgmlType.Q8_0, seed: 7);
 
         Assert.NotEqual(
-            GgufModelFile.Read(models.LlamaQ8).ReadTensorBytes("blk.0.attn_q.weight"),
-            GgufModelFile.Read(other).ReadTensorBytes("blk.0.attn_q.weight"));
+            ReadTensor(models.LlamaQ8, "blk.0.attn_q.weight"),
+            ReadTensor(other, "blk.0.attn_q.weight"));
     }
 
     [Fact]
     public void Generate_Tiny_CarriesTheVocabularyAndTokenizerMetadata()
     {
-        var file = GgufModelFile.Read(models.LlamaF32);
-        var vocab = GgufModelFile.Read(LlamaModelGenerator.DefaultVocabularyPath);
+        using var file = GgufReader.Open(models.LlamaF32);
+        using var vocab = GgufReader.Open(LlamaModelGenerator.DefaultVocabularyPath);
 
         Assert.Equal(vocab.Get<string[]>("tokenizer.ggml.tokens"), file.Get<string[]>("tokenizer.ggml.tokens"));
         Assert.Equal(vocab.Get<float[]>("tokenizer.ggml.scores"), file.Get<float[]>("tokenizer.ggml.scores"));
@@ -70,8 +70,20 @@ public sealed class LlamaModelGeneratorTests(EngineModelsFixture models)
         var bad = GenerateModelCommand.Run(["--preset", "huge", "--out", path], stdout, stderr);
 
         Assert.Equal(0, ok);
-        Assert.Equal(GgmlType.F16, GgufModelFile.Read(path).Tensors["blk.0.ffn_up.weight"].Type);
+        Assert.Equal(GgmlType.F16, ReadTensorType(path, "blk.0.ffn_up.weight"));
         Assert.Equal(2, bad);
         Assert.Contains("Unknown model preset 'huge'", stderr.ToString());
+    }
+
+    private static byte[] ReadTensor(string path, string name)
+    {
+        using var file = GgufReader.Open(path);
+        return file.ReadTensorBytes(name);
+    }
+
+    private static GgmlType ReadTensorType(string path, string name)
+    {
+        using var file = GgufReader.Open(path);
+        return file.Tensor(name).Type;
     }
 }

@@ -20,7 +20,7 @@ internal sealed class ReferenceModel
 
     public ReferenceModel(string path)
     {
-        var file = GgufModelFile.Read(path);
+        using var file = GgufReader.Open(path);
         var arch = file.Get<string>("general.architecture");
         _neox = arch == "qwen2";
         _embd = (int)file.Get<uint>($"{arch}.embedding_length");
@@ -32,8 +32,8 @@ internal sealed class ReferenceModel
         _headDim = _embd / _heads;
         var freqBase = (double)file.Get<float>($"{arch}.rope.freq_base");
         // Linear RoPE scaling divides every frequency; Llama-3 style rope_freqs.weight divides each one.
-        var linear = file.Metadata.TryGetValue($"{arch}.rope.scaling.factor", out var f) ? (float)f : 1f;
-        var factors = file.Tensors.ContainsKey("rope_freqs.weight") ? Load(file, "rope_freqs.weight") : null;
+        var linear = file.TryGetSingle($"{arch}.rope.scaling.factor", out var f) ? f : 1f;
+        var factors = file.TryGetTensor("rope_freqs.weight", out _) ? Load(file, "rope_freqs.weight") : null;
         _invFreq = Enumerable.Range(0, _headDim / 2)
             .Select(i => Math.Pow(freqBase, -2.0 * i / _headDim) / linear / (factors?[i] ?? 1f))
             .ToArray();
@@ -41,13 +41,13 @@ internal sealed class ReferenceModel
         float[] T(string name) => Load(file, name);
         _tokEmbd = T("token_embd.weight");
         _vocab = _tokEmbd.Length / _embd;
-        _output = file.Tensors.ContainsKey("output.weight") ? T("output.weight") : _tokEmbd;
+        _output = file.TryGetTensor("output.weight", out _) ? T("output.weight") : _tokEmbd;
         _outputNorm = T("output_norm.weight");
         _layerWeights = new Layer[_layers];
         for (var l = 0; l < _layers; l++)
         {
             var p = $"blk.{l}.";
-            float[]? Opt(string n) => file.Tensors.ContainsKey(p + n) ? T(p + n) : null;
+            float[]? Opt(string n) => file.TryGetTensor(p + n, out _) ? T(p + n) : null;
             _layerWeights[l] = new Layer(
                 T(p + "attn_norm.weight"), T(p + "attn_q.weight"), T(p + "attn_k.weight"), T(p + "attn_v.weight"),
                 T(p + "attn_output.weight"), Opt("attn_q.bias"), Opt("attn_k.bias"), Opt("attn_v.bias"),
@@ -148,11 +148,10 @@ internal sealed class ReferenceModel
         return tokens.Skip(prompt.Count).ToArray();
     }
 
-    private static float[] Load(GgufModelFile file, string name)
+    private static float[] Load(GgufReader file, string name)
     {
-        var info = file.Tensors[name];
-        var count = (int)info.Shape.Aggregate(1L, (a, b) => a * b);
-        return TensorEncoding.Decode(file.ReadTensorBytes(name), info.Type, count);
+        var info = file.Tensor(name);
+        return TensorEncoding.Decode(file.ReadTensorData(info), info.Type, checked((int)info.ElementCount));
     }
 
     private double[] RmsNorm(double[] x, float[] w)
