@@ -14,6 +14,8 @@ public static class WorkerHostingExtensions
             .BindConfiguration(WorkerOptions.Section)
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        builder.Services.AddSingleton<WorkerModel>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<WorkerModel>());
 
         var configuration = builder.Configuration;
         builder.Services.AddWorkerLease(

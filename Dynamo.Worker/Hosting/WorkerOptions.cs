@@ -29,6 +29,12 @@ public sealed class WorkerOptions
     [Range(1, 3600, ErrorMessage = "Worker:LeaseTtlSeconds must be between 1 and 3600.")]
     public int LeaseTtlSeconds { get; set; } = 10;
 
+    /// <summary>A Llama or Qwen2 GGUF file; empty → the built-in default model, generated on first run.</summary>
+    public string? ModelPath { get; set; }
+
+    /// <summary>Where the default model is generated; defaults to <c>models/generated</c> at the repository root.</summary>
+    public string? ModelDirectory { get; set; }
+
     /// <summary>URL other services use to reach this worker; defaults to the first URL Kestrel is told to bind.</summary>
     [Url(ErrorMessage = "Worker:AdvertisedUrl must be an absolute URL.")]
     public string? AdvertisedUrl { get; set; }

@@ -53,7 +53,17 @@ public sealed class NativeModel : IDisposable
         ArgumentException.ThrowIfNullOrEmpty(path);
         CheckAbi();
         var parameters = default(DynModelParams);
-        NativeMethods.dyn_model_load(path, &parameters, out var handle).ThrowIfFailed();
+        SafeModelHandle handle;
+        try
+        {
+            NativeMethods.dyn_model_load(path, &parameters, out handle).ThrowIfFailed();
+        }
+        catch (NativeEngineException ex)
+        {
+            // The engine reports what is wrong; the operator also needs to know which file.
+            throw new NativeEngineException(ex.Status, $"'{path}': {ex.NativeMessage}");
+        }
+
         try
         {
             NativeMethods.dyn_model_get_info(handle, out var raw).ThrowIfFailed();

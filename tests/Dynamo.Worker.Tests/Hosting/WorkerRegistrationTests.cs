@@ -1,7 +1,9 @@
 using Dynamo.Runtime.Contracts;
 using Dynamo.Runtime.StatePlane;
 using Dynamo.TestSupport;
+using Dynamo.Worker.Engines.Native;
 using Dynamo.Worker.Hosting;
+using Dynamo.Worker.Tests.Engine;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
@@ -11,7 +13,8 @@ using Microsoft.Extensions.Options;
 
 namespace Dynamo.Worker.Tests.Hosting;
 
-public sealed class WorkerRegistrationTests
+[Collection(EngineCollection.Name)]
+public sealed class WorkerRegistrationTests(EngineModelsFixture models)
 {
     [Theory]
     [InlineData("Worker:BlockSize", "0")]
@@ -48,11 +51,56 @@ public sealed class WorkerRegistrationTests
         var afterStop = (await registry.ListAsync()).Workers;
 
         var worker = Assert.Single(registered, w => w.WorkerId == "decode-test-1");
+        Assert.Equal(models.LlamaQ8, app.Services.GetRequiredService<WorkerModel>().Path);
         Assert.Equal("tiny-llama", worker.Model);
         Assert.Equal(WorkerRole.Decode, worker.Role);
         Assert.Equal(32, worker.BlockSize);
         Assert.Equal("http://127.0.0.1:18080", worker.Endpoints.Http);
         Assert.DoesNotContain(afterStop, w => w.WorkerId == "decode-test-1");
+    }
+
+    [Fact]
+    public async Task Start_NativeEngine_LoadsTheConfiguredModelBeforeRegistering()
+    {
+        await using var app = BuildWorker(new() { ["ConnectionStrings:redis"] = "127.0.0.1:1" });
+
+        await app.StartAsync();
+        var model = app.Services.GetRequiredService<WorkerModel>();
+
+        Assert.Equal(NativeArchitecture.Llama, model.Model.Info.Architecture);
+        Assert.Equal(32_000, model.Model.Info.VocabSize);
+        await app.StopAsync();
+    }
+
+    [Fact]
+    public async Task Start_ModelPathMissing_FailsNamingTheOption()
+    {
+        await using var app = BuildWorker(new() { ["ConnectionStrings:redis"] = "127.0.0.1:1", ["Worker:ModelPath"] = "/nonexistent/model.gguf" });
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync());
+
+        Assert.Contains("Worker:ModelPath", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Start_CorruptModel_FailsWithTheEngineError()
+    {
+        var path = Path.Combine(models.Directory, "corrupt.gguf");
+        await File.WriteAllBytesAsync(path, [.. "GGUF"u8, 3, 0, 0, 0, 1, 2, 3]);
+        await using var app = BuildWorker(new() { ["ConnectionStrings:redis"] = "127.0.0.1:1", ["Worker:ModelPath"] = path });
+
+        var error = await Assert.ThrowsAsync<NativeEngineException>(() => app.StartAsync());
+
+        Assert.Contains("corrupt.gguf", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void DefaultModelDirectory_InsideCheckout_IsRepositoryModelsGenerated()
+    {
+        var directory = WorkerModel.DefaultModelDirectory(AppContext.BaseDirectory);
+
+        Assert.Equal(Path.Combine(RepoPaths.Root, "models", "generated"), directory);
+        Assert.Equal(Path.Combine("/srv", "models", "generated"), WorkerModel.DefaultModelDirectory("/srv"));
     }
 
     [Theory]
@@ -79,7 +127,7 @@ public sealed class WorkerRegistrationTests
         Assert.Contains("Worker:AdvertisedUrl", error.Message, StringComparison.Ordinal);
     }
 
-    private static WebApplication BuildWorker(Dictionary<string, string?> settings)
+    private WebApplication BuildWorker(Dictionary<string, string?> settings)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Development" });
         builder.WebHost.UseUrls("http://127.0.0.1:0");
@@ -87,6 +135,7 @@ public sealed class WorkerRegistrationTests
         {
             ["ConnectionStrings:nats"] = "nats://127.0.0.1:1",
             ["Worker:AdvertisedUrl"] = "http://127.0.0.1:18080",
+            ["Worker:ModelPath"] = models.LlamaQ8,
         });
         builder.Configuration.AddInMemoryCollection(settings);
         builder.AddServiceDefaults();
