@@ -223,6 +223,9 @@ public sealed partial class KvBlockManager : IDisposable
         }
     }
 
+    /// <summary>Tokens the sequence holds (prompt plus appended).</summary>
+    public int TokenCount(long sequenceId) => Get(sequenceId).TokenCount;
+
     /// <summary>The sequence's current block table (valid until its next change; no copy).</summary>
     public ReadOnlySpan<int> GetBlockTable(long sequenceId) => CollectionsMarshal.AsSpan(Get(sequenceId).Blocks);
 
