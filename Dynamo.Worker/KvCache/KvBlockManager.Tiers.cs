@@ -38,7 +38,8 @@ public sealed partial class KvBlockManager
 
     /// <summary>
     /// The whole cache as <see cref="KvStored"/> events, one per block with its parent hash and tier, for a
-    /// router that lost events and resyncs this worker. Does not consume an event id.
+    /// router that lost events and resyncs this worker. Within a tier a parent always comes before its children,
+    /// so an index that links blocks to their parents can apply the dump in order. Does not consume an event id.
     /// </summary>
     public IReadOnlyList<KvEvent> Dump()
     {
@@ -46,17 +47,23 @@ public sealed partial class KvBlockManager
         try
         {
             var events = new List<KvEvent>(_pool.RegisteredCount);
+            var device = new Dictionary<ulong, KvBlockInfo>(_pool.RegisteredCount);
             foreach (var block in _pool.RegisteredBlocks)
             {
-                events.Add(Stored(_pool.Info(block), KvTier.Device));
+                var info = _pool.Info(block);
+                device.Add(info.SeqHash, info);
             }
 
+            DumpParentsFirst(device, KvTier.Device, events);
             foreach (var tier in _tiers)
             {
+                var blocks = new Dictionary<ulong, KvBlockInfo>(tier.Count);
                 foreach (var info in tier.Blocks)
                 {
-                    events.Add(Stored(info, tier.Tier));
+                    blocks.Add(info.SeqHash, info);
                 }
+
+                DumpParentsFirst(blocks, tier.Tier, events);
             }
 
             return events;
@@ -93,8 +100,28 @@ public sealed partial class KvBlockManager
         }
     }
 
-    private static KvStored Stored(KvBlockInfo info, KvTier tier) =>
-        new(info.ParentHash, [new KvStoredBlock(info.SeqHash, info.LocalHash)], tier);
+    private static void DumpParentsFirst(Dictionary<ulong, KvBlockInfo> blocks, KvTier tier, List<KvEvent> events)
+    {
+        var emitted = new HashSet<ulong>(blocks.Count);
+        var chain = new Stack<KvBlockInfo>();
+        foreach (var start in blocks.Values)
+        {
+            // Walk up to the first ancestor already emitted (or outside this tier), then emit downwards.
+            for (var info = start; emitted.Add(info.SeqHash);)
+            {
+                chain.Push(info);
+                if (info.ParentHash is not { } parent || !blocks.TryGetValue(parent, out info))
+                {
+                    break;
+                }
+            }
+
+            while (chain.TryPop(out var info))
+            {
+                events.Add(new KvStored(info.ParentHash, [new KvStoredBlock(info.SeqHash, info.LocalHash)], tier));
+            }
+        }
+    }
 
     private KvTierSnapshot[] Tiers()
     {

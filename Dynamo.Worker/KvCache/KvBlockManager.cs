@@ -33,6 +33,7 @@ public sealed partial class KvBlockManager : IDisposable
     private readonly KvEventBuffer _events;
     private readonly KvCacheMetrics _metrics;
     private readonly Dictionary<long, KvSequence> _sequences = [];
+    private IKvBlockStore[] _ownedStores = [];
     private int _busy;
 
     public KvBlockManager(
@@ -252,7 +253,14 @@ public sealed partial class KvBlockManager : IDisposable
         }
     }
 
-    public void Dispose() => _metrics.Dispose();
+    public void Dispose()
+    {
+        _metrics.Dispose();
+        foreach (var store in _ownedStores)
+        {
+            store.Dispose();
+        }
+    }
 
     private KvSequence Get(long sequenceId) =>
         _sequences.TryGetValue(sequenceId, out var sequence)

@@ -52,6 +52,9 @@ public sealed class KvEventTests
         var dumped = new ReplayIndex();
         foreach (var e in rig.Manager.Dump())
         {
+            var stored = Assert.IsType<KvStored>(e);
+            var parentInTier = stored.ParentHash is { } parent && rig.Manager.CachedHashes(stored.Tier!.Value).Contains(parent);
+            Assert.True(!parentInTier || dumped[stored.Tier!.Value].Contains(stored.ParentHash!.Value), "Dump listed a child before its parent.");
             dumped.Apply(e);
         }
 

@@ -133,4 +133,15 @@ public sealed class KvTierTests
         Assert.Throws<ArgumentException>(() => store.Write(0, new byte[63]));
         Assert.Throws<InvalidOperationException>(() => store.Read(1, new byte[64]));
     }
+
+    [Fact]
+    public void Create_TierSizesInGb_SizesStoresInWholeBlocks()
+    {
+        var options = new KvCacheOptions { WorkerId = "w", BlockCount = 4, BlockSize = 4, HostCacheGb = 0.000001, DiskCacheGb = 0.0000005 };
+        using var manager = KvBlockManager.Create(options, new FakeBlockIo(4, blockBytes: 300), new RecordingSink(), TimeProvider.System);
+
+        var tiers = manager.Snapshot().Tiers;
+
+        Assert.Equal([(KvTier.Device, 4), (KvTier.Host, 3), (KvTier.Disk, 1)], tiers.Select(t => (t.Tier, t.CapacityBlocks)));
+    }
 }
