@@ -135,6 +135,36 @@ public sealed partial class KvBlockManager
         return result;
     }
 
+    /// <summary>Registers a sequence's newly computed full block, or switches it to an identical registered one.</summary>
+    private void RegisterComputed(KvSequence sequence, int index)
+    {
+        var seqHash = sequence.SeqHash(index);
+        var own = sequence.Blocks[index];
+        if (_pool.TryGetRegistered(seqHash, out var existing))
+        {
+            _pool.Acquire(existing, countHit: false);
+            _pool.Release(own);
+            sequence.Blocks[index] = existing;
+            return;
+        }
+
+        // One copy per hash: a recomputed block supersedes a copy waiting in a lower tier.
+        var hits = 0;
+        foreach (var tier in _tiers)
+        {
+            if (tier.TryRemove(seqHash, out var stale))
+            {
+                hits = stale.Hits;
+                _events.Removed(seqHash, tier.Tier);
+            }
+        }
+
+        var parent = index == 0 ? -1 : sequence.Blocks[index - 1];
+        var info = new KvBlockInfo(seqHash, sequence.LocalHash(index), index == 0 ? null : sequence.SeqHash(index - 1), hits);
+        _pool.Register(own, info, parent);
+        _events.Stored(info.ParentHash, seqHash, info.LocalHash, KvTier.Device);
+    }
+
     /// <summary>A G1 block with one reference: from the free list, else by evicting (and offloading) an idle leaf.</summary>
     private int TakeBlock()
     {

@@ -267,35 +267,6 @@ public sealed partial class KvBlockManager : IDisposable
             ? sequence
             : throw new InvalidOperationException($"Sequence {sequenceId} has no KV blocks.");
 
-    private void RegisterComputed(KvSequence sequence, int index)
-    {
-        var seqHash = sequence.SeqHash(index);
-        var own = sequence.Blocks[index];
-        if (_pool.TryGetRegistered(seqHash, out var existing))
-        {
-            _pool.Acquire(existing, countHit: false);
-            _pool.Release(own);
-            sequence.Blocks[index] = existing;
-            return;
-        }
-
-        // One copy per hash: a recomputed block supersedes a copy waiting in a lower tier.
-        var hits = 0;
-        foreach (var tier in _tiers)
-        {
-            if (tier.TryRemove(seqHash, out var stale))
-            {
-                hits = stale.Hits;
-                _events.Removed(seqHash, tier.Tier);
-            }
-        }
-
-        var parent = index == 0 ? -1 : sequence.Blocks[index - 1];
-        var info = new KvBlockInfo(seqHash, sequence.LocalHash(index), index == 0 ? null : sequence.SeqHash(index - 1), hits);
-        _pool.Register(own, info, parent);
-        _events.Stored(info.ParentHash, seqHash, info.LocalHash, KvTier.Device);
-    }
-
     private void Enter()
     {
         if (Interlocked.Exchange(ref _busy, 1) != 0)

@@ -1,3 +1,5 @@
+using Dynamo.Runtime.Hashing;
+
 namespace Dynamo.Worker.KvCache;
 
 /// <summary>One sequence's tokens, block table and the hashes of its full blocks (owned by <see cref="KvBlockManager"/>).</summary>
@@ -48,9 +50,9 @@ internal sealed class KvSequence(ulong seed, int initialTokens)
 
         for (var i = HashedBlocks; i < blockCount; i++)
         {
-            var local = Dynamo.Runtime.Hashing.KvBlockHashing.HashBlock(_tokens.AsSpan(i * blockSize, blockSize), Seed);
+            var local = KvBlockHashing.HashBlock(_tokens.AsSpan(i * blockSize, blockSize), Seed);
             _localHashes[i] = local;
-            _seqHashes[i] = i == 0 ? local : Dynamo.Runtime.Hashing.KvBlockHashing.NextSequenceHash(_seqHashes[i - 1], local);
+            _seqHashes[i] = i == 0 ? local : KvBlockHashing.NextSequenceHash(_seqHashes[i - 1], local);
         }
 
         HashedBlocks = Math.Max(HashedBlocks, blockCount);
