@@ -1,0 +1,67 @@
+using System.ComponentModel.DataAnnotations;
+using Dynamo.Worker.Scheduling;
+
+namespace Dynamo.Worker.Engines.Mocker;
+
+public sealed class MockerOptions
+{
+    public const string Section = "Worker:Mocker";
+
+    /// <summary>Divides every simulated duration, so traces replay faster than real time.</summary>
+    [Range(1e-3, 1e12)]
+    public double SpeedUp { get; set; } = 1.0;
+
+    [Range(2, 1_048_576)]
+    public int VocabSize { get; set; } = 32_000;
+
+    /// <summary>Never produced: mocker requests end on max_tokens (or a stop token that happens to come up).</summary>
+    public int EosTokenId { get; set; } = 2;
+
+    public long Seed { get; set; }
+}
+
+/// <summary>
+/// An engine with no compute: each step waits the time Dynamo's timing model gives (divided by the speed-up)
+/// on the injected <see cref="TimeProvider"/> and "samples" a pseudo-random token that depends only on the seed,
+/// the sequence and the position, so runs are reproducible whatever else shares the batch.
+/// </summary>
+public sealed class MockerStepEngine(MockerOptions options, TimeProvider time) : IStepEngine
+{
+    private long _simulatedTicks;
+
+    /// <summary>Total time this engine has waited (after the speed-up).</summary>
+    public TimeSpan SimulatedTime => TimeSpan.FromTicks(Interlocked.Read(ref _simulatedTicks));
+
+    public async ValueTask ExecuteAsync(StepBatch batch, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        var sampled = batch.SampledTokens;
+        for (var i = 0; i < batch.Items.Count; i++)
+        {
+            var item = batch.Items[i];
+            if (item.WantLogits)
+            {
+                sampled[i] = TokenFor(item.Sampling.Seed ?? options.Seed, item.SequenceId, item.StartPosition + item.Tokens.Length);
+            }
+        }
+
+        var ms = MockerTimingModel.StepMs(batch.PrefillTokens, batch.DecodeSequences, batch.KvUsage) / options.SpeedUp;
+        var duration = TimeSpan.FromTicks((long)(ms * TimeSpan.TicksPerMillisecond));
+        Interlocked.Add(ref _simulatedTicks, duration.Ticks);
+        if (duration > TimeSpan.Zero)
+        {
+            await Task.Delay(duration, time, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>splitmix64 over (seed, sequence, position), mapped onto the vocabulary minus EOS.</summary>
+    internal int TokenFor(long seed, long sequenceId, int position)
+    {
+        var x = unchecked((ulong)seed ^ ((ulong)sequenceId * 0x9E3779B97F4A7C15UL) ^ ((ulong)position * 0xBF58476D1CE4E5B9UL));
+        x = unchecked((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9UL);
+        x = unchecked((x ^ (x >> 27)) * 0x94D049BB133111EBUL);
+        x ^= x >> 31;
+        var token = (int)(x % (ulong)(options.VocabSize - 1));
+        return token >= options.EosTokenId ? token + 1 : token;
+    }
+}
