@@ -28,8 +28,9 @@ public sealed class MockerOptions
 public sealed class MockerStepEngine(MockerOptions options, TimeProvider time) : IStepEngine
 {
     private long _simulatedTicks;
+    private long _owedTicks;
 
-    /// <summary>Total time this engine has waited (after the speed-up).</summary>
+    /// <summary>Total simulated step time (after the speed-up); the waits on the clock trail it by under 1 ms.</summary>
     public TimeSpan SimulatedTime => TimeSpan.FromTicks(Interlocked.Read(ref _simulatedTicks));
 
     public async ValueTask ExecuteAsync(StepBatch batch, CancellationToken cancellationToken)
@@ -48,9 +49,16 @@ public sealed class MockerStepEngine(MockerOptions options, TimeProvider time) :
         var ms = MockerTimingModel.StepMs(batch.PrefillTokens, batch.DecodeSequences, batch.KvUsage) / options.SpeedUp;
         var duration = TimeSpan.FromTicks((long)(ms * TimeSpan.TicksPerMillisecond));
         Interlocked.Add(ref _simulatedTicks, duration.Ticks);
-        if (duration > TimeSpan.Zero)
+
+        // Timers resolve whole milliseconds, and with a large speed-up most steps are shorter than that: waiting
+        // each one would round it away (or up). Owe the time instead and wait whole milliseconds once they add up,
+        // so the total waited tracks the total simulated within 1 ms.
+        _owedTicks += duration.Ticks;
+        var wait = _owedTicks / TimeSpan.TicksPerMillisecond * TimeSpan.TicksPerMillisecond;
+        if (wait > 0)
         {
-            await Task.Delay(duration, time, cancellationToken).ConfigureAwait(false);
+            _owedTicks -= wait;
+            await Task.Delay(TimeSpan.FromTicks(wait), time, cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -1,0 +1,82 @@
+using Dynamo.Worker.Engines.Mocker;
+using Dynamo.Worker.Scheduling;
+using static Dynamo.Worker.Tests.Scheduling.SchedulerHarness;
+
+namespace Dynamo.Worker.Tests.Scheduling;
+
+public sealed class MockerSchedulerTests
+{
+    [Fact]
+    public void TimingModel_KnownPoints_MatchDynamosFormulas()
+    {
+        Assert.Equal(16.50142, MockerTimingModel.PrefillMs(0), 6);
+        Assert.Equal((4.209989e-7 * 1e6) + 15.18344 + 16.50142, MockerTimingModel.PrefillMs(1000), 6);
+        Assert.Equal(5.74, MockerTimingModel.DecodeMs(0), 6);
+        Assert.Equal(-25.74 + 54.01 + 5.74, MockerTimingModel.DecodeMs(1), 6);
+        Assert.Equal(0, MockerTimingModel.StepMs(0, 0, 0.5));
+    }
+
+    [Fact]
+    public async Task ExecuteAsync_SingleRequest_SimulatesTheModelTimeDividedBySpeedUp()
+    {
+        await using var harness = new SchedulerHarness(64, 4);
+
+        await CompleteAsync(harness.Scheduler.Submit(Request("t", Prompt(100), maxTokens: 1)));
+
+        var expectedMs = MockerTimingModel.PrefillMs(100) / 10;
+        Assert.Equal(expectedMs, harness.Mocker.SimulatedTime.TotalMilliseconds, 3);
+        Assert.Equal(TimeSpan.FromMilliseconds(Math.Floor(expectedMs)), harness.Time.Elapsed);
+    }
+
+    [Fact]
+    public async Task ExecuteAsync_ManySubMillisecondSteps_WaitsTheirSumNotRoundedSteps()
+    {
+        await using var harness = new SchedulerHarness(64, 16);
+
+        await CompleteAsync(harness.Scheduler.Submit(Request("d", Prompt(8), maxTokens: 200)));
+
+        var simulated = harness.Mocker.SimulatedTime;
+        Assert.Equal(200, harness.Engine.Steps.Count);
+        Assert.InRange(simulated - harness.Time.Elapsed, TimeSpan.Zero, TimeSpan.FromMilliseconds(1));
+    }
+
+    [Fact]
+    public void TokenFor_TinyVocabulary_IsDeterministicAndNeverEos()
+    {
+        var engine = new MockerStepEngine(new MockerOptions { VocabSize = 3, EosTokenId = 1, Seed = 42 }, TimeProvider.System);
+
+        var tokens = Enumerable.Range(0, 500).Select(p => engine.TokenFor(42, 7, p)).ToList();
+
+        Assert.DoesNotContain(1, tokens);
+        Assert.All(tokens, t => Assert.InRange(t, 0, 2));
+        Assert.Contains(0, tokens);
+        Assert.Contains(2, tokens);
+        Assert.Equal(tokens, Enumerable.Range(0, 500).Select(p => engine.TokenFor(42, 7, p)));
+    }
+
+    [Fact]
+    public async Task RunAsync_HundredMockerWorkersInOneProcess_AllServeTheirRequests()
+    {
+        var harnesses = Enumerable.Range(0, 100).Select(_ => new SchedulerHarness(64, 16)).ToList();
+        try
+        {
+            var streams = harnesses
+                .SelectMany((h, w) => Enumerable.Range(0, 3)
+                    .Select(r => CompleteAsync(h.Scheduler.Submit(Request($"w{w}r{r}", Prompt(24, r * 50), maxTokens: 8)))))
+                .ToList();
+
+            var outputs = await Task.WhenAll(streams);
+
+            Assert.Equal(300, outputs.Length);
+            Assert.All(outputs, o => Assert.Equal(8, o.Count));
+            Assert.All(harnesses, h => Assert.Equal(h.Kv.TotalBlocks, h.Kv.AvailableBlocks));
+        }
+        finally
+        {
+            foreach (var harness in harnesses)
+            {
+                await harness.DisposeAsync();
+            }
+        }
+    }
+}
