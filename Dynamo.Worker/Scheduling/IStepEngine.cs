@@ -73,5 +73,14 @@ public sealed class StepBatch
 /// </summary>
 public interface IStepEngine
 {
+    /// <summary>Token ids the engine understands; the scheduler rejects requests outside it at submission.</summary>
+    int VocabSize { get; }
+
+    /// <summary>A sequence is admitted for the first time (a preempted one keeps its state and is not admitted again).</summary>
+    void Admit(long sequenceId, ReadOnlySpan<int> prompt, SamplingParams sampling);
+
     ValueTask ExecuteAsync(StepBatch batch, CancellationToken cancellationToken);
+
+    /// <summary>The sequence finished, was cancelled or failed: drop whatever the engine keeps for it.</summary>
+    void Release(long sequenceId);
 }

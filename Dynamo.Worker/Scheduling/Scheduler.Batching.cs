@@ -60,6 +60,7 @@ public sealed partial class Scheduler
             if (sequence.CachedTokens < 0)
             {
                 sequence.CachedTokens = allocation.CachedTokens;
+                _engine.Admit(sequence.Id, sequence.Prompt, sequence.Request.Sampling);
             }
 
             _running.Add(sequence);
@@ -99,6 +100,7 @@ public sealed partial class Scheduler
         if (finish is not null)
         {
             _kv.Free(sequence.Id);
+            _engine.Release(sequence.Id);
             _running.Remove(sequence);
             sequence.Complete();
         }

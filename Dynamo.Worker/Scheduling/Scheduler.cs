@@ -83,6 +83,16 @@ public sealed partial class Scheduler : IDisposable
         }
 
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(request.MaxTokens);
+        ArgumentNullException.ThrowIfNull(request.Sampling);
+        request.Sampling.Validate(_engine.VocabSize);
+        foreach (var token in request.PromptTokens)
+        {
+            if ((uint)token >= (uint)_engine.VocabSize)
+            {
+                throw new ArgumentException($"Prompt token {token} is outside the model's vocabulary (0-{_engine.VocabSize - 1}).", nameof(request));
+            }
+        }
+
         var blocks = _kv.BlocksFor(request.PromptTokens.Length + request.MaxTokens);
         if (blocks > _kv.TotalBlocks)
         {
@@ -203,6 +213,7 @@ public sealed partial class Scheduler : IDisposable
             if (sequence.IsCancelled)
             {
                 _kv.Free(sequence.Id);
+                _engine.Release(sequence.Id);
                 _running.RemoveAt(i);
                 sequence.Complete(new OperationCanceledException($"Request {sequence.Request.Id} was cancelled."));
             }
@@ -214,6 +225,11 @@ public sealed partial class Scheduler : IDisposable
             {
                 _waiting.Remove(sequence);
                 Interlocked.Decrement(ref _queued);
+                if (sequence.CachedTokens >= 0)
+                {
+                    _engine.Release(sequence.Id);
+                }
+
                 sequence.Complete(new OperationCanceledException($"Request {sequence.Request.Id} was cancelled."));
             }
         }
@@ -224,13 +240,13 @@ public sealed partial class Scheduler : IDisposable
     private void FailAll(Exception error)
     {
         DrainInbox();
-        foreach (var sequence in _running)
+        foreach (var sequence in _running.Concat(_waiting))
         {
-            sequence.Complete(error);
-        }
+            if (sequence.CachedTokens >= 0)
+            {
+                _engine.Release(sequence.Id);
+            }
 
-        foreach (var sequence in _waiting)
-        {
             sequence.Complete(error);
         }
     }

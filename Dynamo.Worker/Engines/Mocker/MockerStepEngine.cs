@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Dynamo.Worker.Engines.Sampling;
 using Dynamo.Worker.Scheduling;
 
 namespace Dynamo.Worker.Engines.Mocker;
@@ -32,6 +33,17 @@ public sealed class MockerStepEngine(MockerOptions options, TimeProvider time) :
 
     /// <summary>Total simulated step time (after the speed-up); the waits on the clock trail it by under 1 ms.</summary>
     public TimeSpan SimulatedTime => TimeSpan.FromTicks(Interlocked.Read(ref _simulatedTicks));
+
+    public int VocabSize => options.VocabSize;
+
+    /// <summary>Tokens depend only on (seed, sequence, position), so the mocker keeps nothing per sequence.</summary>
+    public void Admit(long sequenceId, ReadOnlySpan<int> prompt, SamplingParams sampling)
+    {
+    }
+
+    public void Release(long sequenceId)
+    {
+    }
 
     public async ValueTask ExecuteAsync(StepBatch batch, CancellationToken cancellationToken)
     {

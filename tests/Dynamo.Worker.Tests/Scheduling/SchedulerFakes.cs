@@ -61,6 +61,12 @@ internal sealed class RecordingStepEngine(IStepEngine inner) : IStepEngine
 
     public Func<int, ValueTask>? BeforeStep { get; set; }
 
+    public int VocabSize => inner.VocabSize;
+
+    public void Admit(long sequenceId, ReadOnlySpan<int> prompt, SamplingParams sampling) => inner.Admit(sequenceId, prompt, sampling);
+
+    public void Release(long sequenceId) => inner.Release(sequenceId);
+
     public IReadOnlyList<RecordedStep> Steps
     {
         get
