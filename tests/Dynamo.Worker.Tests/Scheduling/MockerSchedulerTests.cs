@@ -1,4 +1,7 @@
 using Dynamo.Worker.Engines.Mocker;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Dynamo.Worker.Scheduling;
 using static Dynamo.Worker.Tests.Scheduling.SchedulerHarness;
 
@@ -38,6 +41,20 @@ public sealed class MockerSchedulerTests
         var simulated = harness.Mocker.SimulatedTime;
         Assert.Equal(200, harness.Engine.Steps.Count);
         Assert.InRange(simulated - harness.Time.Elapsed, TimeSpan.Zero, TimeSpan.FromMilliseconds(1));
+    }
+
+    [Fact]
+    public void AddSchedulingOptions_BindsConfigurationAndRejectsInvalidLimits()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Worker:Scheduler:MaxNumSeqs"] = "8",
+            ["Worker:Mocker:SpeedUp"] = "0",
+        }).Build();
+        using var provider = new ServiceCollection().AddSingleton<IConfiguration>(configuration).AddSchedulingOptions().BuildServiceProvider();
+
+        Assert.Equal(8, provider.GetRequiredService<IOptions<SchedulerOptions>>().Value.MaxNumSeqs);
+        Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<MockerOptions>>().Value);
     }
 
     [Fact]

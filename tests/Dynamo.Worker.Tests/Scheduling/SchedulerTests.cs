@@ -97,6 +97,13 @@ public sealed class SchedulerTests
             Assert.All(o.SkipLast(1), t => Assert.Null(t.FinishReason));
         });
         Assert.Equal(initial, harness.Kv.AvailableBlocks);
+
+        // Mocker tokens depend on (seed, sequence, position) only: a recompute that lost or repeated a token shows here.
+        for (var id = 1; id <= 2; id++)
+        {
+            var sequenceId = id;
+            Assert.Equal(Enumerable.Range(8, 16).Select(p => harness.Mocker.TokenFor(0, sequenceId, p)), outputs[id - 1].Select(o => o.TokenId));
+        }
     }
 
     [Fact]
