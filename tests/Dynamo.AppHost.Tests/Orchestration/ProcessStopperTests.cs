@@ -1,3 +1,4 @@
+using Dynamo.TestSupport;
 using System.Diagnostics;
 using Dynamo.AppHost.Orchestration;
 using Dynamo.AppHost.Tests.Infrastructure;

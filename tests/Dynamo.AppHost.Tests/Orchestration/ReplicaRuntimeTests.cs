@@ -1,3 +1,4 @@
+using Dynamo.TestSupport;
 using Dynamo.AppHost.Hosting;
 using Dynamo.AppHost.Orchestration;
 using Dynamo.AppHost.Tests.Infrastructure;

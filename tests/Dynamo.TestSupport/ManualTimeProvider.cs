@@ -1,7 +1,7 @@
-namespace Dynamo.AppHost.Tests.Infrastructure;
+namespace Dynamo.TestSupport;
 
-/// <summary>A TimeProvider whose clock moves only when a test calls <see cref="Advance"/>.</summary>
-internal sealed class ManualTimeProvider : TimeProvider
+/// <summary>A TimeProvider whose clock moves only when a test calls <see cref="Advance"/>; due timers fire on the caller.</summary>
+public sealed class ManualTimeProvider : TimeProvider
 {
     private readonly Lock _gate = new();
     private readonly List<ManualTimer> _timers = [];
