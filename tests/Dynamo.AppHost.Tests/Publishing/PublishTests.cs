@@ -108,6 +108,7 @@ public sealed class PublishTests : IAsyncLifetime
             var assembly = "Dynamo." + char.ToUpperInvariant(service[0]) + service[1..];
             Assert.Contains($"dotnet publish \"{assembly}/{assembly}.csproj\"", text, StringComparison.Ordinal);
             Assert.Contains($"ENTRYPOINT [\"dotnet\", \"{assembly}.dll\"]", text, StringComparison.Ordinal);
+            Assert.Matches(@"(?m)^RUN apt-get .*install .*cmake g\+\+.*\n(?:.*\n)*?RUN dotnet publish", text);
         }
     }
 }
