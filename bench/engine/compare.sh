@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Speed of the Dynamo engine against llama.cpp on the same GGUF files, same machine, same run.
 #
-#   bench/engine/compare.sh            (ROUNDS=3 THREADS=2 by default)
+#   bench/engine/compare.sh            (ROUNDS=3, STEPS=16 timed decode steps, THREADS=nproc)
 #
 # Builds the C# bench in Release and the llama.cpp harness (llamacpp/run.sh --build-only),
 # generates the default model as Q8_0 and F16 into models/generated/ when missing, then runs
@@ -12,6 +12,7 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 rounds="${ROUNDS:-3}"
+steps="${STEPS:-16}"
 threads="${THREADS:-$(nproc)}"
 models_dir="$root/models/generated"
 work="$(mktemp -d)"
@@ -33,8 +34,8 @@ for type in q8_0 f16; do
   model="$models_dir/default-$type.gguf"
   for round in $(seq "$rounds"); do
     echo "  $type round $round/$rounds" >&2
-    dotnet "$bench_dll" --model "$model" --threads "$threads" | grep '^RESULT' | sed "s/^/$type ours /" >>"$work/results"
-    (cd "$here/llamacpp" && ./harness bench "$model" "$threads" 2>"$work/llama.log") | grep '^RESULT' |
+    dotnet "$bench_dll" --model "$model" --threads "$threads" --steps "$steps" | grep '^RESULT' | sed "s/^/$type ours /" >>"$work/results"
+    (cd "$here/llamacpp" && ./harness bench "$model" "$threads" "$steps" 2>"$work/llama.log") | grep '^RESULT' |
       sed "s/^/$type llama /" >>"$work/results"
   done
 done

@@ -6,7 +6,7 @@
 //   harness quantize IN OUT FTYPE         llama_model_quantize (e.g. 2 = Q4_0, 15 = Q4_K_M, 18 = Q6_K)
 //   harness logits MODEL OUT.f32 TOKENS.. logits after the prompt, as raw float32
 //   harness greedy MODEL N TOKENS..       N greedy tokens after the prompt
-//   harness bench MODEL THREADS           the engine bench's scenarios (see bench_main)
+//   harness bench MODEL THREADS [STEPS]   the C# engine bench's scenarios, STEPS timed decode steps (32)
 #include <dlfcn.h>
 
 #include <algorithm>
@@ -156,7 +156,7 @@ int main(int argc, char** argv) {
     if (mode == "bench") {
         // The C# bench's scenarios (bench/engine/Program.cs): per batch size b, b sequences each
         // prefilled with its own 32-token prompt (one decode call per sequence), 4 untimed
-        // decode steps, then 32 timed steps of one token per sequence in one llama_batch
+        // decode steps, then STEPS timed steps of one token per sequence in one llama_batch
         // (distinct seq ids, logits for every row); a 512-token prompt prefilled in one call
         // (one untimed run, then 3). Rates use the median step, so a burst of load from other
         // processes on the machine moves the figure less.
@@ -168,7 +168,8 @@ int main(int argc, char** argv) {
         auto n_seq_max = sym<uint32_t (*)(void*)>(llama, "llama_n_seq_max");
         auto n_ubatch = sym<uint32_t (*)(void*)>(llama, "llama_n_ubatch");
         const int threads = std::atoi(argv[3]);
-        constexpr int kPrompt = 32, kWarm = 4, kSteps = 32, kPrefill = 512;
+        constexpr int kPrompt = 32, kWarm = 4, kPrefill = 512;
+        const int steps = argc > 4 ? std::atoi(argv[4]) : 32;
         auto make_ctx = [&](uint32_t n_ctx, uint32_t n_seq) -> void* {
             Params p = ctx_defaults();
             if (!set_sizes(p, n_ctx, kPrefill, n_seq, threads) || !set_kv_f32(p) || !set_no_flash_attn(p)) std::exit(6);
@@ -198,7 +199,7 @@ int main(int argc, char** argv) {
                 if (decode(c, b) != 0) return 5;
             }
             std::vector<double> times;
-            for (int step = 0; step < kWarm + kSteps; step++) {
+            for (int step = 0; step < kWarm + steps; step++) {
                 b.n_tokens = nb;
                 for (int s = 0; s < nb; s++) fill(b, s, 1 + ((step * 31) + s) % 1000, kPrompt + step, s, true);
                 const double t0 = now_s();
