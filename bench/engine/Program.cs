@@ -24,6 +24,7 @@ Console.WriteLine();
 Console.WriteLine($"{"scenario",-28} {"tokens/s",12} {"ms/step",10} {"bandwidth",10} {"cores busy",11}");
 Console.WriteLine(new string('-', 75));
 var cpu = CpuMeter.Start();
+var whole = cpu;
 
 var logits = new float[maxSeqs * info.VocabSize];
 var batch = new NativeBatch(maxBatch, maxSeqs, maxSeqs * blocksPerSeq);
@@ -84,6 +85,7 @@ Report($"prefill {options.PrefillTokens} tokens", $"prefill{options.PrefillToken
 // Machine-readable lines for bench/engine/compare.sh.
 Console.WriteLine(FormattableString.Invariant($"RESULT weightbytes {info.WeightBytes}"));
 Console.WriteLine(FormattableString.Invariant($"RESULT bandwidth {bandwidth:F0}"));
+Console.WriteLine(FormattableString.Invariant($"RESULT coresbusy {whole.CoresBusy():F3}"));
 return 0;
 
 static double Median(List<double> values)

@@ -62,6 +62,8 @@ for model in ("q8_0", "f16"):
     # Batch-1 decode reads every weight once per token: tokens/s × bytes ÷ memcpy bandwidth.
     weight, bandwidth = med(model, "ours", "weightbytes"), med(model, "ours", "bandwidth")
     frac = lambda e: med(model, e, "decode1") * weight / bandwidth
+    busy = lambda e: f"{med(model, e, 'coresbusy'):.2f}" if values[(model, e, 'coresbusy')] else "n/a"
+    print(f"| {model.upper()} | cores busy (CPU time ÷ wall time of the whole run) | {busy('ours')} | {busy('llama')} | |")
     print(f"| {model.upper()} | batch-1 decode, share of bandwidth bound ({weight / 1048576:.1f} MiB/token ÷ {bandwidth / 1e9:.1f} GB/s memcpy) "
           f"| {frac('ours'):.1%} | {frac('llama'):.1%} | |")
 PY

@@ -8,6 +8,7 @@
 //   harness greedy MODEL N TOKENS..       N greedy tokens after the prompt
 //   harness bench MODEL THREADS [STEPS]   the C# engine bench's scenarios, STEPS timed decode steps (32)
 #include <dlfcn.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <chrono>
@@ -117,6 +118,12 @@ double now_s() {
     return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
+double cpu_s() {
+    rusage ru{};
+    getrusage(RUSAGE_SELF, &ru);
+    return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -168,6 +175,7 @@ int main(int argc, char** argv) {
         auto n_seq_max = sym<uint32_t (*)(void*)>(llama, "llama_n_seq_max");
         auto n_ubatch = sym<uint32_t (*)(void*)>(llama, "llama_n_ubatch");
         const int threads = std::atoi(argv[3]);
+        const double start = now_s(), cpu_start = cpu_s();
         constexpr int kPrompt = 32, kWarm = 4, kPrefill = 512;
         const int steps = argc > 4 ? std::atoi(argv[4]) : 32;
         auto make_ctx = [&](uint32_t n_ctx, uint32_t n_seq) -> void* {
@@ -226,6 +234,8 @@ int main(int argc, char** argv) {
             ctx_free(c);
         }
         std::printf("RESULT prefill%d %.3f\n", kPrefill, kPrefill / median(times));
+        // CPU time over wall time for the whole run: how many cores the process kept busy.
+        std::printf("RESULT coresbusy %.3f\n", (cpu_s() - cpu_start) / (now_s() - start));
         return 0;
     }
     Params cp = ctx_defaults();
