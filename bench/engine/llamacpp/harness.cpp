@@ -178,6 +178,10 @@ int main(int argc, char** argv) {
         const double start = now_s(), cpu_start = cpu_s();
         constexpr int kPrompt = 32, kWarm = 4, kPrefill = 512;
         const int steps = argc > 4 ? std::atoi(argv[4]) : 32;
+        if (steps < 1 || kPrompt + kWarm + steps > 256) {
+            std::fprintf(stderr, "STEPS must be in 1..%d (each sequence gets 256 cache cells)\n", 256 - kPrompt - kWarm);
+            return 2;
+        }
         auto make_ctx = [&](uint32_t n_ctx, uint32_t n_seq) -> void* {
             Params p = ctx_defaults();
             if (!set_sizes(p, n_ctx, kPrefill, n_seq, threads) || !set_kv_f32(p) || !set_no_flash_attn(p)) std::exit(6);
