@@ -11,7 +11,8 @@ var modelPath = options.ModelPath ?? LlamaModelGenerator.EnsureDefaultModel(Path
 using var model = NativeModel.Load(modelPath);
 var info = model.Info;
 var maxBatch = Math.Max(512, options.DecodeBatches.Max());
-var blocksPerSeq = (options.PromptTokens + options.DecodeSteps + 15) / 16 + 1;
+const int WarmupSteps = 4;
+var blocksPerSeq = (options.PromptTokens + WarmupSteps + options.DecodeSteps + 15) / 16 + 1;
 var maxSeqs = Math.Max(options.DecodeBatches.Max(), 1);
 using var pool = NativeKvPool.Create(model, (blocksPerSeq * maxSeqs) + (options.PrefillTokens / 16) + 2, 16, NativeKvType.F32);
 using var engine = NativeEngine.Create(model, pool, new NativeEngineOptions { MaxBatchTokens = maxBatch, MaxContext = Math.Max(4096, options.PrefillTokens + 16), Threads = options.Threads });
@@ -23,6 +24,7 @@ Console.WriteLine();
 Console.WriteLine($"{"scenario",-28} {"tokens/s",12} {"ms/step",10} {"bandwidth",10} {"cores busy",11}");
 Console.WriteLine(new string('-', 75));
 var cpu = CpuMeter.Start();
+var whole = cpu;
 
 var logits = new float[maxSeqs * info.VocabSize];
 var batch = new NativeBatch(maxBatch, maxSeqs, maxSeqs * blocksPerSeq);
@@ -37,9 +39,11 @@ foreach (var b in options.DecodeBatches)
         engine.Step(batch, logits);
     }
 
+    // A few untimed steps, then the median step: bursts of load from other processes on a
+    // shared machine move the figure less (bench/engine/llamacpp/harness.cpp measures alike).
+    var times = new List<double>();
     cpu = CpuMeter.Start();
-    var watch = Stopwatch.StartNew();
-    for (var step = 0; step < options.DecodeSteps; step++)
+    for (var step = 0; step < WarmupSteps + options.DecodeSteps; step++)
     {
         batch.Clear();
         for (var s = 0; s < b; s++)
@@ -47,33 +51,56 @@ foreach (var b in options.DecodeBatches)
             batch.Add([1 + ((step * 31) + s) % 1000], options.PromptTokens + step, tables[s], wantLogits: true);
         }
 
+        var watch = Stopwatch.StartNew();
         engine.Step(batch, logits);
+        if (step >= WarmupSteps)
+        {
+            times.Add(watch.Elapsed.TotalSeconds);
+        }
     }
 
-    var seconds = watch.Elapsed.TotalSeconds;
-    var steps = options.DecodeSteps / seconds;
-    Report($"decode batch {b}", b * steps, 1000 / steps, info.WeightBytes * steps / bandwidth, cpu.CoresBusy());
+    var steps = 1 / Median(times);
+    Report($"decode batch {b}", $"decode{b}", b * steps, 1000 / steps, info.WeightBytes * steps / bandwidth, cpu.CoresBusy());
 }
 
 var prefillTable = Enumerable.Range(maxSeqs * blocksPerSeq, (options.PrefillTokens / 16) + 1).ToArray();
 var prompt = Prompt(options.PrefillTokens, 99);
-var best = double.MaxValue;
+var prefillTimes = new List<double>();
 cpu = CpuMeter.Start();
-for (var run = 0; run < 3; run++)
+for (var run = 0; run < 4; run++)
 {
     batch.Clear();
     batch.Add(prompt, 0, prefillTable, wantLogits: true);
     var watch = Stopwatch.StartNew();
     engine.Step(batch, logits);
-    best = Math.Min(best, watch.Elapsed.TotalSeconds);
+    if (run > 0)
+    {
+        prefillTimes.Add(watch.Elapsed.TotalSeconds);
+    }
 }
 
-Report($"prefill {options.PrefillTokens} tokens", options.PrefillTokens / best, best * 1000, info.WeightBytes / best / bandwidth, cpu.CoresBusy());
+var prefill = Median(prefillTimes);
+Report($"prefill {options.PrefillTokens} tokens", $"prefill{options.PrefillTokens}", options.PrefillTokens / prefill, prefill * 1000, info.WeightBytes / prefill / bandwidth, cpu.CoresBusy());
+
+// Machine-readable lines for bench/engine/compare.sh.
+Console.WriteLine(FormattableString.Invariant($"RESULT weightbytes {info.WeightBytes}"));
+Console.WriteLine(FormattableString.Invariant($"RESULT bandwidth {bandwidth:F0}"));
+Console.WriteLine(FormattableString.Invariant($"RESULT coresbusy {whole.CoresBusy():F3}"));
 return 0;
+
+static double Median(List<double> values)
+{
+    values.Sort();
+    var n = values.Count;
+    return n % 2 == 1 ? values[n / 2] : (values[(n / 2) - 1] + values[n / 2]) / 2;
+}
 
 static int[] Prompt(int length, int salt) => Enumerable.Range(0, length).Select(i => 1 + (((i * 7919) + (salt * 104729)) % 31990)).ToArray();
 
 // "cores busy" is process CPU time over wall time: below the thread count means the
 // machine was shared and the wall-clock rates understate the engine.
-static void Report(string scenario, double tokensPerSecond, double msPerStep, double bandwidthFraction, double coresBusy) =>
+static void Report(string scenario, string key, double tokensPerSecond, double msPerStep, double bandwidthFraction, double coresBusy)
+{
     Console.WriteLine($"{scenario,-28} {tokensPerSecond,12:F1} {msPerStep,10:F2} {bandwidthFraction,9:P1} {coresBusy,11:F2}");
+    Console.WriteLine(FormattableString.Invariant($"RESULT {key} {tokensPerSecond:F3}"));
+}

@@ -20,6 +20,19 @@ void rms_norm_row(const float* x, const float* w, float* y, int n, float eps) {
     for (int i = 0; i < n; i++) y[i] = (x[i] * scale) * w[i];
 }
 
+// Per-token work (embedding lookup, norms, RoPE, SwiGLU) for this few tokens runs on the
+// calling thread: it takes microseconds, less than waking the pool for it costs.
+constexpr int64_t kSerialTokens = 2;
+
+template <typename F>
+void run_per_token(ThreadPool& pool, int64_t T, F&& f) {
+    if (T <= kSerialTokens) {
+        f(0, 1);
+    } else {
+        pool.run(f);
+    }
+}
+
 int hardware_threads() {
     const unsigned n = std::thread::hardware_concurrency();
     return n == 0 ? 1 : static_cast<int>(n);
@@ -153,7 +166,7 @@ void Context::step(const dyn_batch& b) {
     Activations act;
     act.q8 = q8_.data();
 
-    pool.run([&](int ith, int nth) {
+    run_per_token(pool, T, [&](int ith, int nth) {
         int64_t t0, t1;
         split_range(T, ith, nth, t0, t1);
         for (int64_t t = t0; t < t1; t++) {
@@ -164,7 +177,7 @@ void Context::step(const dyn_batch& b) {
         }
     });
     auto norm_all = [&](const std::vector<float>& w) {
-        pool.run([&](int ith, int nth) {
+        run_per_token(pool, T, [&](int ith, int nth) {
             int64_t t0, t1;
             split_range(T, ith, nth, t0, t1);
             for (int64_t t = t0; t < t1; t++) rms_norm_row(x + t * E, w.data(), xn + t * E, E, hp.rms_eps);
@@ -175,9 +188,10 @@ void Context::step(const dyn_batch& b) {
         const Layer& L = model_.layers()[static_cast<size_t>(l)];
         norm_all(L.attn_norm);
         act.reset(xn, T, E);
-        matmul(pool, L.wq, act, q_.data(), hp.q_dim(), false, deq, thread_stride_);
-        matmul(pool, L.wk, act, k_.data(), hp.kv_dim(), false, deq, thread_stride_);
-        matmul(pool, L.wv, act, v_.data(), hp.kv_dim(), false, deq, thread_stride_);
+        const MatmulJob qkv[3] = {{&L.wq, q_.data(), hp.q_dim(), false},
+                                  {&L.wk, k_.data(), hp.kv_dim(), false},
+                                  {&L.wv, v_.data(), hp.kv_dim(), false}};
+        matmul_fused(pool, qkv, 3, act, deq, thread_stride_);
         rope_and_store(l, T, b);
         attention_layer(l, T, b);
         act.reset(att_.data(), T, hp.q_dim());
@@ -190,9 +204,9 @@ void Context::step(const dyn_batch& b) {
 
         norm_all(L.ffn_norm);
         act.reset(xn, T, E);
-        matmul(pool, L.w_gate, act, gate_.data(), hp.n_ff, false, deq, thread_stride_);
-        matmul(pool, L.w_up, act, up_.data(), hp.n_ff, false, deq, thread_stride_);
-        pool.run([&](int ith, int nth) {
+        const MatmulJob gate_up[2] = {{&L.w_gate, gate_.data(), hp.n_ff, false}, {&L.w_up, up_.data(), hp.n_ff, false}};
+        matmul_fused(pool, gate_up, 2, act, deq, thread_stride_);
+        run_per_token(pool, T, [&](int ith, int nth) {
             int64_t b0, b1;
             split_range(T * hp.n_ff, ith, nth, b0, b1);
             float* g = gate_.data();
@@ -223,7 +237,7 @@ void Context::rope_and_store(int layer, int64_t T, const dyn_batch& b) {
     const int hd = hp.head_dim, qd = hp.q_dim(), kd = hp.kv_dim(), half = hp.n_rot / 2;
     const int bs = kv_.block_size();
     const std::vector<double>& inv_freq = model_.inv_freq();
-    pool_->run([&](int ith, int nth) {
+    run_per_token(*pool_, T, [&](int ith, int nth) {
         int64_t t0, t1;
         split_range(T, ith, nth, t0, t1);
         for (int64_t t = t0; t < t1; t++) {

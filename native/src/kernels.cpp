@@ -10,7 +10,7 @@ const KernelTable* detect() {
 #if defined(DYN_HAVE_AVX2)
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c")) {
-        return &avx2_kernels();
+        return __builtin_cpu_supports("avxvnni") ? &avxvnni_kernels() : &avx2_kernels();
     }
 #endif
     return &scalar_kernels();

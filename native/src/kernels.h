@@ -35,6 +35,7 @@ void set_force_scalar(bool force);
 const KernelTable& scalar_kernels();
 #if defined(DYN_HAVE_AVX2)
 const KernelTable& avx2_kernels();
+const KernelTable& avxvnni_kernels();  // AVX2 + AVX-VNNI (kernels_avxvnni.cpp)
 #endif
 
 }  // namespace dyn

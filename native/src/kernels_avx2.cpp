@@ -1,5 +1,6 @@
 // AVX2 + FMA + F16C kernels. This translation unit alone is compiled with
 // -mavx2 -mfma -mf16c; kernels.cpp only routes here after checking the CPU.
+// kernels_avxvnni.cpp compiles it again with DYN_AVXVNNI for CPUs with AVX-VNNI.
 #include <immintrin.h>
 
 #include <cmath>
@@ -88,14 +89,21 @@ float dot_f16(const uint16_t* w, const float* x, int n) {
     return out;
 }
 
+// Unsigned · signed int8 over 32 lanes into 8 int32 sums of four adjacent products. VNNI's
+// dpbusd does it in one instruction; maddubs + madd give the same integers (|u| ≤ 128 and
+// |s| ≤ 127, so the int16 pair sums cannot saturate), hence the same floats downstream.
+inline __m256i dot_u8i8(const __m256i u, const __m256i s) {
+#if defined(DYN_AVXVNNI)
+    return _mm256_dpbusd_avx_epi32(_mm256_setzero_si256(), u, s);
+#else
+    return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1));
+#endif
+}
+
 // Signed int8 · int8 over 32 lanes into 8 int32 partial sums, as float.
-// maddubs needs one unsigned operand: |x| · (y with x's sign) has the same products.
+// The instructions need one unsigned operand: |x| · (y with x's sign) has the same products.
 inline __m256 mul_sum_i8(const __m256i x, const __m256i y) {
-    const __m256i ax = _mm256_sign_epi8(x, x);
-    const __m256i sy = _mm256_sign_epi8(y, x);
-    const __m256i dot16 = _mm256_maddubs_epi16(ax, sy);
-    const __m256i dot32 = _mm256_madd_epi16(dot16, _mm256_set1_epi16(1));
-    return _mm256_cvtepi32_ps(dot32);
+    return _mm256_cvtepi32_ps(dot_u8i8(_mm256_sign_epi8(x, x), _mm256_sign_epi8(y, x)));
 }
 
 float dot_q8_0(const void* w, const void* x, int n) {
@@ -140,7 +148,6 @@ inline __m256i unpack_q4_0(const BlockQ4_0& blk) {
 template <typename Unpack, typename Block>
 void dot4_q(const Block* a, const uint8_t* x, size_t stride, int n, float* out, Unpack unpack) {
     __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
-    const __m256i ones = _mm256_set1_epi16(1);
     for (int k = 0; k < n / 32; k++) {
         const __m256i qa = unpack(a[k]);
         const __m256i ax = _mm256_sign_epi8(qa, qa);
@@ -148,7 +155,7 @@ void dot4_q(const Block* a, const uint8_t* x, size_t stride, int n, float* out, 
         for (int r = 0; r < 4; r++) {
             const BlockQ8_0A& b = reinterpret_cast<const BlockQ8_0A*>(x + r * stride)[k];
             const __m256i sy = _mm256_sign_epi8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qs)), qa);
-            const __m256 p = _mm256_cvtepi32_ps(_mm256_madd_epi16(_mm256_maddubs_epi16(ax, sy), ones));
+            const __m256 p = _mm256_cvtepi32_ps(dot_u8i8(ax, sy));
             acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(da * b.d), p, acc[r]);
         }
     }
@@ -242,11 +249,20 @@ void scale(float* y, float a, int n) {
 
 }  // namespace
 
+#if defined(DYN_AVXVNNI)
+const KernelTable& avxvnni_kernels() {
+    static const KernelTable table{"avx2-vnni", dot_f32, dot_f16, dot_bf16, dot_q8_0, dot_q4_0,
+                                   quantize_q8_0,
+                                   dot4_f32, dot4_f16, dot4_q8_0, dot4_q4_0, axpy_f32, axpy_f16, scale};
+    return table;
+}
+#else
 const KernelTable& avx2_kernels() {
     static const KernelTable table{"avx2", dot_f32, dot_f16, dot_bf16, dot_q8_0, dot_q4_0,
                                    quantize_q8_0,
                                    dot4_f32, dot4_f16, dot4_q8_0, dot4_q4_0, axpy_f32, axpy_f16, scale};
     return table;
 }
+#endif
 
 }  // namespace dyn

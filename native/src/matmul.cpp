@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "common.h"
 #include "kernels.h"
 #include "quants.h"
 
@@ -38,94 +39,141 @@ void tiled(int64_t r0, int64_t r1, int64_t rows, float* y, int64_t ldy, bool acc
     }
 }
 
-}  // namespace
+// Up to this many activation elements are quantized without waking the pool.
+constexpr int64_t kSerialQuantize = 8192;
 
-void matmul(ThreadPool& pool, const Mat& w, Activations& act, float* y, int64_t ldy, bool accumulate,
-            float* deq_scratch, int64_t deq_stride) {
+// Rows [r0, r1) of one product; row is this thread's dequantization scratch.
+void matmul_rows(const Mat& w, const Activations& act, float* y, int64_t ldy, bool accumulate, int64_t r0, int64_t r1,
+                 float* row) {
     const KernelTable& k = kernels();
     const int64_t K = w.cols;
     const int n = static_cast<int>(K);
     const int64_t T = act.rows;
-    const bool wants_q8 = w.type == GGML_Q8_0 || w.type == GGML_Q4_0;
     const size_t q8_row = static_cast<size_t>(K / 32) * sizeof(BlockQ8_0A);
-
-    if (wants_q8 && !act.q8_ready) {
-        pool.run([&](int ith, int nth) {
-            int64_t b, e;
-            split_range(T, ith, nth, b, e);
-            for (int64_t t = b; t < e; t++) {
-                k.quantize_q8_0(act.x + t * K, act.q8 + static_cast<size_t>(t) * q8_row, n);
-            }
-        });
-        act.q8_ready = true;
-    }
-
-    pool.run([&](int ith, int nth) {
-        int64_t r0, r1;
-        split_range(w.rows, ith, nth, r0, r1);
-        const float* x = act.x;
-        const size_t x_stride = static_cast<size_t>(K) * sizeof(float);
-        switch (w.type) {
-            case GGML_F32:
-                tiled(r0, r1, T, y, ldy, accumulate,
-                      [&](int64_t r, int64_t t) {
-                          return k.dot_f32(reinterpret_cast<const float*>(w.row(r)), x + t * K, n);
-                      },
-                      [&](int64_t r, int64_t t, float* out) {
-                          k.dot4_f32(reinterpret_cast<const float*>(w.row(r)), x + t * K, x_stride, n, out);
-                      });
-                return;
-            case GGML_F16:
-                tiled(r0, r1, T, y, ldy, accumulate,
-                      [&](int64_t r, int64_t t) {
-                          return k.dot_f16(reinterpret_cast<const uint16_t*>(w.row(r)), x + t * K, n);
-                      },
-                      [&](int64_t r, int64_t t, float* out) {
-                          k.dot4_f16(reinterpret_cast<const uint16_t*>(w.row(r)), x + t * K, x_stride, n, out);
-                      });
-                return;
-            case GGML_BF16:
-                tiled(r0, r1, T, y, ldy, accumulate,
-                      [&](int64_t r, int64_t t) {
-                          return k.dot_bf16(reinterpret_cast<const uint16_t*>(w.row(r)), x + t * K, n);
-                      },
-                      [&](int64_t r, int64_t t, float* out) {
-                          for (int j = 0; j < 4; j++) {
-                              out[j] = k.dot_bf16(reinterpret_cast<const uint16_t*>(w.row(r)), x + (t + j) * K, n);
-                          }
-                      });
-                return;
-            case GGML_Q8_0:
-                tiled(r0, r1, T, y, ldy, accumulate,
-                      [&](int64_t r, int64_t t) {
-                          return k.dot_q8_0(w.row(r), act.q8 + static_cast<size_t>(t) * q8_row, n);
-                      },
-                      [&](int64_t r, int64_t t, float* out) {
-                          k.dot4_q8_0(w.row(r), act.q8 + static_cast<size_t>(t) * q8_row, q8_row, n, out);
-                      });
-                return;
-            case GGML_Q4_0:
-                tiled(r0, r1, T, y, ldy, accumulate,
-                      [&](int64_t r, int64_t t) {
-                          return k.dot_q4_0(w.row(r), act.q8 + static_cast<size_t>(t) * q8_row, n);
-                      },
-                      [&](int64_t r, int64_t t, float* out) {
-                          k.dot4_q4_0(w.row(r), act.q8 + static_cast<size_t>(t) * q8_row, q8_row, n, out);
-                      });
-                return;
-            default: {
-                // Types without a fused kernel: dequantize one row at a time into
-                // this thread's scratch, then reuse it for every activation row.
-                float* row = deq_scratch + static_cast<int64_t>(ith) * deq_stride;
-                for (int64_t r = r0; r < r1; r++) {
-                    dequantize_row(w.type, w.row(r), row, K);
-                    for (int64_t t = 0; t < T; t++) {
-                        const float v = k.dot_f32(row, x + t * K, n);
-                        y[t * ldy + r] = accumulate ? y[t * ldy + r] + v : v;
-                    }
+    const float* x = act.x;
+    const size_t x_stride = static_cast<size_t>(K) * sizeof(float);
+    switch (w.type) {
+        case GGML_F32:
+            tiled(r0, r1, T, y, ldy, accumulate,
+                  [&](int64_t r, int64_t t) {
+                      return k.dot_f32(reinterpret_cast<const float*>(w.row(r)), x + t * K, n);
+                  },
+                  [&](int64_t r, int64_t t, float* out) {
+                      k.dot4_f32(reinterpret_cast<const float*>(w.row(r)), x + t * K, x_stride, n, out);
+                  });
+            return;
+        case GGML_F16:
+            tiled(r0, r1, T, y, ldy, accumulate,
+                  [&](int64_t r, int64_t t) {
+                      return k.dot_f16(reinterpret_cast<const uint16_t*>(w.row(r)), x + t * K, n);
+                  },
+                  [&](int64_t r, int64_t t, float* out) {
+                      k.dot4_f16(reinterpret_cast<const uint16_t*>(w.row(r)), x + t * K, x_stride, n, out);
+                  });
+            return;
+        case GGML_BF16:
+            tiled(r0, r1, T, y, ldy, accumulate,
+                  [&](int64_t r, int64_t t) {
+                      return k.dot_bf16(reinterpret_cast<const uint16_t*>(w.row(r)), x + t * K, n);
+                  },
+                  [&](int64_t r, int64_t t, float* out) {
+                      for (int j = 0; j < 4; j++) {
+                          out[j] = k.dot_bf16(reinterpret_cast<const uint16_t*>(w.row(r)), x + (t + j) * K, n);
+                      }
+                  });
+            return;
+        case GGML_Q8_0:
+            tiled(r0, r1, T, y, ldy, accumulate,
+                  [&](int64_t r, int64_t t) {
+                      return k.dot_q8_0(w.row(r), act.q8 + static_cast<size_t>(t) * q8_row, n);
+                  },
+                  [&](int64_t r, int64_t t, float* out) {
+                      k.dot4_q8_0(w.row(r), act.q8 + static_cast<size_t>(t) * q8_row, q8_row, n, out);
+                  });
+            return;
+        case GGML_Q4_0:
+            tiled(r0, r1, T, y, ldy, accumulate,
+                  [&](int64_t r, int64_t t) {
+                      return k.dot_q4_0(w.row(r), act.q8 + static_cast<size_t>(t) * q8_row, n);
+                  },
+                  [&](int64_t r, int64_t t, float* out) {
+                      k.dot4_q4_0(w.row(r), act.q8 + static_cast<size_t>(t) * q8_row, q8_row, n, out);
+                  });
+            return;
+        default: {
+            // Types without a fused kernel: dequantize one row at a time into
+            // this thread's scratch, then reuse it for every activation row.
+            for (int64_t r = r0; r < r1; r++) {
+                dequantize_row(w.type, w.row(r), row, K);
+                for (int64_t t = 0; t < T; t++) {
+                    const float v = k.dot_f32(row, x + t * K, n);
+                    y[t * ldy + r] = accumulate ? y[t * ldy + r] + v : v;
                 }
-                return;
             }
+            return;
+        }
+    }
+}
+
+// Q8_0 copies of the activation rows for Q8_0/Q4_0 weights; a few rows are quantized on the
+// calling thread, which is cheaper than waking the pool.
+void ensure_q8(ThreadPool& pool, Activations& act) {
+    if (act.q8_ready) {
+        return;
+    }
+    const KernelTable& k = kernels();
+    const int64_t K = act.cols;
+    const int64_t T = act.rows;
+    const int n = static_cast<int>(K);
+    const size_t q8_row = static_cast<size_t>(K / 32) * sizeof(BlockQ8_0A);
+    auto quantize = [&](int ith, int nth) {
+        int64_t b, e;
+        split_range(T, ith, nth, b, e);
+        for (int64_t t = b; t < e; t++) {
+            k.quantize_q8_0(act.x + t * K, act.q8 + static_cast<size_t>(t) * q8_row, n);
+        }
+    };
+    if (T * K <= kSerialQuantize) {
+        quantize(0, 1);
+    } else {
+        pool.run(quantize);
+    }
+    act.q8_ready = true;
+}
+
+}  // namespace
+
+void matmul(ThreadPool& pool, const Mat& w, Activations& act, float* y, int64_t ldy, bool accumulate,
+            float* deq_scratch, int64_t deq_stride) {
+    const MatmulJob job{&w, y, ldy, accumulate};
+    matmul_fused(pool, &job, 1, act, deq_scratch, deq_stride);
+}
+
+void matmul_fused(ThreadPool& pool, const MatmulJob* jobs, int n_jobs, Activations& act, float* deq_scratch,
+                  int64_t deq_stride) {
+    int64_t total = 0;
+    for (int j = 0; j < n_jobs; j++) {
+        if (jobs[j].w->cols != act.cols) {
+            fail(DYN_ERR_INTERNAL, "matmul input width does not match the weight");
+        }
+        if (jobs[j].w->type == GGML_Q8_0 || jobs[j].w->type == GGML_Q4_0) {
+            ensure_q8(pool, act);
+        }
+        total += jobs[j].w->rows;
+    }
+    pool.run([&](int ith, int nth) {
+        int64_t b, e;
+        split_range(total, ith, nth, b, e);
+        float* row = deq_scratch + static_cast<int64_t>(ith) * deq_stride;
+        int64_t base = 0;
+        for (int j = 0; j < n_jobs && base < e; j++) {
+            const MatmulJob& job = jobs[j];
+            const int64_t r0 = std::max(b - base, int64_t{0});
+            const int64_t r1 = std::min(e - base, job.w->rows);
+            if (r0 < r1) {
+                matmul_rows(*job.w, act, job.y, job.ldy, job.accumulate, r0, r1, row);
+            }
+            base += job.w->rows;
         }
     });
 }

@@ -28,8 +28,23 @@ struct Activations {
     }
 };
 
+// One product of a fused matmul: Y = X · Wᵀ into y (row stride ldy), added to y when accumulate.
+struct MatmulJob {
+    const Mat* w;
+    float* y;
+    int64_t ldy;
+    bool accumulate;
+};
+
 // deq_scratch holds pool.size() rows of at least W.cols floats (generic path).
 void matmul(ThreadPool& pool, const Mat& w, Activations& act, float* y, int64_t ldy, bool accumulate,
             float* deq_scratch, int64_t deq_stride);
+
+// Several products over the same activations (q, k, v; gate, up) in one parallel region: the
+// weight rows of all jobs are split across the threads as one range, so a decode step wakes
+// the pool once instead of once per matrix. Every output element is computed exactly as
+// matmul() computes it.
+void matmul_fused(ThreadPool& pool, const MatmulJob* jobs, int n_jobs, Activations& act, float* deq_scratch,
+                  int64_t deq_stride);
 
 }  // namespace dyn

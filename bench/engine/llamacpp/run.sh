@@ -2,12 +2,15 @@
 # Compares the Dynamo engine with llama.cpp on generated models, including files that
 # llama.cpp itself quantizes (Q4_0, Q4_K_M, Q5_K_M, Q6_K, Q4_1, Q5_1).
 # Needs npm (registry access), g++, python3 and a built worker (dotnet build Dynamo.Worker).
+# `run.sh --build-only` installs the package and builds the harness, nothing else
+# (bench/engine/compare.sh uses it).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../../.." && pwd)"
 cd "$here"
 [ -d node_modules/@node-llama-cpp/linux-x64 ] || npm install --ignore-scripts --no-audit --no-fund
-g++ -std=c++17 -O2 -o harness harness.cpp -ldl
+[ harness -nt harness.cpp ] || g++ -std=c++17 -O2 -o harness harness.cpp -ldl
+[ "${1:-}" = "--build-only" ] && exit 0
 lib="$(ls "$root"/native/build/*/libdynamo_engine.so | head -1)"
 worker=(dotnet run --project "$root/Dynamo.Worker" --no-launch-profile --)
 out="$(mktemp -d)"
