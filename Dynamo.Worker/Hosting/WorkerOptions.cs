@@ -22,8 +22,13 @@ public sealed class WorkerOptions
     [Range(1, 1024, ErrorMessage = "Worker:BlockSize must be between 1 and 1024.")]
     public int BlockSize { get; set; } = 16;
 
+    /// <summary>
+    /// Blocks in the engine's KV pool (G1), allocated at start and advertised in the registration. The default
+    /// keeps the default model's pool at 1 GiB: 8 layers × (K+V) × 4 KV heads × 64 dims × 4 bytes (F32) = 16 KiB per
+    /// token, × 16 tokens = 256 KiB per block, × 4096 blocks = 1 GiB (65,536 tokens).
+    /// </summary>
     [Range(1, 100_000_000, ErrorMessage = "Worker:KvCapacityBlocks must be between 1 and 100000000.")]
-    public long KvCapacityBlocks { get; set; } = 16_384;
+    public long KvCapacityBlocks { get; set; } = 4_096;
 
     /// <summary>Registry lease; the heartbeat renews it every third of this.</summary>
     [Range(1, 3600, ErrorMessage = "Worker:LeaseTtlSeconds must be between 1 and 3600.")]
