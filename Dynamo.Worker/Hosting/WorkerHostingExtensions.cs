@@ -37,8 +37,8 @@ public static class WorkerHostingExtensions
         builder.Services.AddSingleton<WorkerEngineHost>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<WorkerEngineHost>());
 
-        // Routers and frontends may speak HTTP/2 with prior knowledge (h2c) to stream many requests on one connection.
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.ConfigureEndpointDefaults(listen => listen.Protocols = HttpProtocols.Http1AndHttp2));
+        builder.Services.AddOptions<KestrelServerOptions>().Configure<IOptions<WorkerOptions>>((kestrel, worker) =>
+            kestrel.ConfigureEndpointDefaults(listen => listen.Protocols = worker.Value.HttpProtocols));
 
         var configuration = builder.Configuration;
         builder.Services.AddSingleton(sp =>

@@ -12,7 +12,7 @@ public sealed class GenerateApiTests(EngineModelsFixture models)
     [Fact]
     public async Task Generate_GreedyTwiceOverHttp2_SameTokensLengthFinishUsageAndCachedPrefix()
     {
-        await using var app = await WorkerApp.StartAsync(new() { ["Worker:ModelPath"] = models.LlamaQ8 });
+        await using var app = await WorkerApp.StartAsync(new() { ["Worker:ModelPath"] = models.LlamaQ8, ["Worker:HttpProtocols"] = "Http2" });
         using var client = app.CreateClient();
         var body = new { token_ids = Prompt, max_tokens = 8, sampling = new { temperature = 0 } };
 
@@ -32,6 +32,22 @@ public sealed class GenerateApiTests(EngineModelsFixture models)
         Assert.All(firstEvents.SkipLast(1), e => Assert.False(e.TryGetProperty("finish_reason", out _)));
         Assert.True(secondEvents[0].GetProperty("cached_tokens").GetInt32() > 0);
         Assert.True(secondEvents[^1].GetProperty("usage").GetProperty("cached_tokens").GetInt32() > 0);
+    }
+
+    [Fact]
+    public async Task Generate_DefaultEndpointOverHttp11_StreamsEachTokenAsAnEvent()
+    {
+        await using var app = await WorkerApp.StartAsync(new() { ["Worker:ModelPath"] = models.LlamaQ8 });
+        using var client = app.CreateClient();
+
+        using var response = await client.SendAsync(
+            WorkerApp.Generate(new { token_ids = Prompt, max_tokens = 4, sampling = new { temperature = 0.8, seed = 3, top_k = 50 } }),
+            HttpCompletionOption.ResponseHeadersRead);
+        var events = await WorkerApp.ReadEventsAsync(response);
+
+        Assert.Equal(HttpVersion.Version11, response.Version);
+        Assert.Equal(4, events.Count);
+        Assert.Equal("length", events[^1].GetProperty("finish_reason").GetString());
     }
 
     [Theory]
