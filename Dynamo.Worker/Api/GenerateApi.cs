@@ -63,7 +63,9 @@ public static partial class GenerateApi
 
         context.Response.ContentType = "text/event-stream";
         context.Response.Headers.CacheControl = "no-cache";
+        // Headers go out now, so a request still waiting in the queue already reads as accepted.
         await context.Response.StartAsync(aborted);
+        await context.Response.Body.FlushAsync(aborted);
         var index = 0;
         try
         {

@@ -10,9 +10,15 @@ public sealed class GenerateApiTests(EngineModelsFixture models)
     private static readonly int[] Prompt = [.. Enumerable.Range(100, 40)];
 
     [Fact]
-    public async Task Generate_GreedyTwiceOverHttp2_SameTokensLengthFinishUsageAndCachedPrefix()
+    public async Task Generate_GreedyTwiceOverHttp2_MatchesDirectDecodingWithLengthFinishUsageAndCachedPrefix()
     {
-        await using var app = await WorkerApp.StartAsync(new() { ["Worker:ModelPath"] = models.LlamaQ8, ["Worker:HttpProtocols"] = "Http2" });
+        int[] expected;
+        using (var reference = new EngineSession(models.LlamaF32))
+        {
+            expected = reference.Greedy(Prompt, 8, EngineSession.Identity(3));
+        }
+
+        await using var app = await WorkerApp.StartAsync(new() { ["Worker:ModelPath"] = models.LlamaF32, ["Worker:HttpProtocols"] = "Http2" });
         using var client = app.CreateClient();
         var body = new { token_ids = Prompt, max_tokens = 8, sampling = new { temperature = 0 } };
 
@@ -24,7 +30,8 @@ public sealed class GenerateApiTests(EngineModelsFixture models)
         Assert.Equal(HttpVersion.Version20, first.Version);
         Assert.Equal(8, firstEvents.Count);
         Assert.Equal(Enumerable.Range(0, 8), firstEvents.Select(e => e.GetProperty("index").GetInt32()));
-        Assert.Equal(Tokens(firstEvents), Tokens(secondEvents));
+        Assert.Equal(expected, Tokens(firstEvents));
+        Assert.Equal(expected, Tokens(secondEvents));
         var last = firstEvents[^1];
         Assert.Equal("length", last.GetProperty("finish_reason").GetString());
         Assert.Equal(40, last.GetProperty("usage").GetProperty("prompt_tokens").GetInt32());
@@ -112,6 +119,38 @@ public sealed class GenerateApiTests(EngineModelsFixture models)
         }
 
         Assert.Equal(initial, app.Engine.KvBlocks.AvailableBlocks);
+    }
+
+    [Fact]
+    public async Task Generate_WaitingQueueFull_Returns503WithRetryAfter()
+    {
+        await using var app = await WorkerApp.StartAsync(new()
+        {
+            ["Worker:Engine"] = "mocker",
+            ["Worker:Scheduler:MaxNumSeqs"] = "1",
+            ["Worker:Scheduler:WaitingCapacity"] = "1",
+        });
+        using var client = app.CreateClient();
+        var body = new { token_ids = Prompt, max_tokens = 3000 };
+
+        using var running = await client.SendAsync(WorkerApp.Generate(body), HttpCompletionOption.ResponseHeadersRead);
+        using var runningReader = new StreamReader(await running.Content.ReadAsStreamAsync());
+        Assert.StartsWith("data: ", await runningReader.ReadLineAsync(), StringComparison.Ordinal);
+        var waiting = client.SendAsync(WorkerApp.Generate(body), HttpCompletionOption.ResponseHeadersRead);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (app.Engine.Scheduler.Waiting != 1)
+        {
+            await Task.Delay(20, timeout.Token);
+        }
+
+        using var rejected = await client.SendAsync(WorkerApp.Generate(body), HttpCompletionOption.ResponseHeadersRead);
+        using var error = JsonDocument.Parse(await rejected.Content.ReadAsStringAsync());
+
+        using var waitingResponse = await waiting;
+        Assert.Equal(HttpStatusCode.OK, waitingResponse.StatusCode);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, rejected.StatusCode);
+        Assert.Equal(TimeSpan.FromSeconds(1), rejected.Headers.RetryAfter?.Delta);
+        Assert.Equal("service_unavailable", error.RootElement.GetProperty("error").GetProperty("type").GetString());
     }
 
     private static List<int> Tokens(List<JsonElement> events) => [.. events.Select(e => e.GetProperty("token_id").GetInt32())];
