@@ -1,3 +1,4 @@
+using Dynamo.Worker.Api;
 using Dynamo.Worker.Hosting;
 using Dynamo.Worker.Models;
 
@@ -15,5 +16,6 @@ builder.AddWorkerServices();
 var app = builder.Build();
 
 app.MapDefaultEndpoints();
+app.MapGenerateApi();
 
 app.Run();

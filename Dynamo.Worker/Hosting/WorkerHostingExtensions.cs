@@ -1,12 +1,16 @@
 using Dynamo.Runtime.Contracts;
 using Dynamo.Runtime.Hosting;
+using Dynamo.Worker.Engines.Sampling;
+using Dynamo.Worker.KvCache;
+using Dynamo.Worker.Scheduling;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 
 namespace Dynamo.Worker.Hosting;
 
 public static class WorkerHostingExtensions
 {
-    /// <summary>Options, the distributed runtime and the worker's registry lease.</summary>
+    /// <summary>Options, the distributed runtime, the serving stack (<see cref="WorkerEngineHost"/>) and the registry lease.</summary>
     public static WebApplicationBuilder AddWorkerServices(this WebApplicationBuilder builder)
     {
         builder.AddDynamoRuntime();
@@ -16,10 +20,31 @@ public static class WorkerHostingExtensions
             .ValidateOnStart();
         builder.Services.AddSingleton<WorkerModel>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<WorkerModel>());
+        builder.Services.AddSchedulingOptions();
+        builder.Services.AddKvCacheOptions();
+        builder.Services.AddSampling();
+
+        // KV events name the worker as the registry does, unless Worker:KvCache:WorkerId says otherwise.
+        builder.Services.AddOptions<KvCacheOptions>().PostConfigure<WorkerRegistration>((kv, registration) =>
+        {
+            if (string.IsNullOrEmpty(kv.WorkerId))
+            {
+                kv.WorkerId = registration.WorkerId;
+            }
+        });
+
+        // Registered after WorkerModel, so hosted-service start order loads the model before the engine needs it.
+        builder.Services.AddSingleton<WorkerEngineHost>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<WorkerEngineHost>());
+
+        builder.Services.AddOptions<KestrelServerOptions>().Configure<IOptions<WorkerOptions>>((kestrel, worker) =>
+            kestrel.ConfigureEndpointDefaults(listen => listen.Protocols = worker.Value.HttpProtocols));
 
         var configuration = builder.Configuration;
+        builder.Services.AddSingleton(sp =>
+            CreateRegistration(sp.GetRequiredService<IOptions<WorkerOptions>>().Value, configuration, sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddWorkerLease(
-            sp => CreateRegistration(sp.GetRequiredService<IOptions<WorkerOptions>>().Value, configuration, sp.GetRequiredService<TimeProvider>()),
+            sp => sp.GetRequiredService<WorkerRegistration>(),
             sp => TimeSpan.FromSeconds(sp.GetRequiredService<IOptions<WorkerOptions>>().Value.LeaseTtlSeconds));
         return builder;
     }

@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using Dynamo.Runtime.Contracts;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 
 namespace Dynamo.Worker.Hosting;
 
@@ -22,8 +23,21 @@ public sealed class WorkerOptions
     [Range(1, 1024, ErrorMessage = "Worker:BlockSize must be between 1 and 1024.")]
     public int BlockSize { get; set; } = 16;
 
+    /// <summary>
+    /// Blocks in the engine's KV pool (G1), allocated at start and advertised in the registration. The default
+    /// keeps the default model's pool at 1 GiB: 8 layers × (K+V) × 4 KV heads × 64 dims × 4 bytes (F32) = 16 KiB per
+    /// token, × 16 tokens = 256 KiB per block, × 4096 blocks = 1 GiB (65,536 tokens).
+    /// </summary>
     [Range(1, 100_000_000, ErrorMessage = "Worker:KvCapacityBlocks must be between 1 and 100000000.")]
-    public long KvCapacityBlocks { get; set; } = 16_384;
+    public long KvCapacityBlocks { get; set; } = 4_096;
+
+    /// <summary>
+    /// Protocols of the worker's endpoints. Http1AndHttp2 serves HTTP/1.1 and, over TLS (ALPN), HTTP/2. Kestrel
+    /// (.NET 10) does not sniff the HTTP/2 preface on cleartext mixed endpoints (dotnet/aspnetcore#56984): such a
+    /// connection is HTTP/1.1, and a prior-knowledge h2c client gets HTTP_1_1_REQUIRED. For h2c between a router
+    /// and its workers, set Http2.
+    /// </summary>
+    public HttpProtocols HttpProtocols { get; set; } = HttpProtocols.Http1AndHttp2;
 
     /// <summary>Registry lease; the heartbeat renews it every third of this.</summary>
     [Range(1, 3600, ErrorMessage = "Worker:LeaseTtlSeconds must be between 1 and 3600.")]

@@ -1,0 +1,43 @@
+using System.Text.Json.Serialization;
+
+namespace Dynamo.Worker.Api;
+
+/// <summary>Body of <c>POST /v1/internal/generate</c>: an already tokenized prompt.</summary>
+public sealed record GenerateRequest(
+    string? RequestId,
+    int[]? TokenIds,
+    int? MaxTokens,
+    GenerateSampling? Sampling,
+    int[]? StopTokenIds,
+    int? Priority);
+
+/// <summary>Sampling settings with OpenAI / vLLM names; an absent field is the neutral value.</summary>
+public sealed record GenerateSampling(
+    float? Temperature,
+    float? TopP,
+    int? TopK,
+    float? MinP,
+    long? Seed,
+    float? PresencePenalty,
+    float? FrequencyPenalty,
+    float? RepetitionPenalty,
+    Dictionary<string, float>? LogitBias);
+
+/// <summary>One streamed token; the last carries the finish reason and the usage.</summary>
+/// <param name="CachedTokens">Prompt tokens served from the prefix cache; on the first event only.</param>
+public sealed record GenerateEvent(int TokenId, int Index, string? FinishReason, int? CachedTokens, GenerateUsage? Usage);
+
+public sealed record GenerateUsage(int PromptTokens, int CompletionTokens, int CachedTokens);
+
+/// <summary>OpenAI's error envelope.</summary>
+public sealed record ApiErrorResponse(ApiError Error);
+
+public sealed record ApiError(string Message, string Type, string? Param, string? Code);
+
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(GenerateRequest))]
+[JsonSerializable(typeof(GenerateEvent))]
+[JsonSerializable(typeof(ApiErrorResponse))]
+internal sealed partial class GenerateJsonContext : JsonSerializerContext;

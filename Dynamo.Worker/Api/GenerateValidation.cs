@@ -1,0 +1,109 @@
+using System.Globalization;
+using Dynamo.Worker.Engines.Sampling;
+using Dynamo.Worker.Hosting;
+using Dynamo.Worker.Scheduling;
+
+namespace Dynamo.Worker.Api;
+
+/// <summary>An invalid generate request; <see cref="Param"/> is the offending field's wire name.</summary>
+public sealed class InvalidGenerateRequestException(string message, string? param) : Exception(message)
+{
+    public string? Param { get; } = param;
+}
+
+/// <summary>Checks a generate body against the running engine and turns it into a scheduler request.</summary>
+internal static class GenerateValidation
+{
+    public static SchedulerRequest ToSchedulerRequest(GenerateRequest? body, WorkerEngineHost host)
+    {
+        if (body is null)
+        {
+            throw new InvalidGenerateRequestException("The body must be a JSON object.", null);
+        }
+
+        if (body.TokenIds is not { Length: > 0 } prompt)
+        {
+            throw new InvalidGenerateRequestException("token_ids must hold at least one token id.", "token_ids");
+        }
+
+        var vocab = host.VocabSize;
+        foreach (var token in prompt)
+        {
+            if ((uint)token >= (uint)vocab)
+            {
+                throw new InvalidGenerateRequestException($"Token id {token} is outside the model's vocabulary (0-{vocab - 1}).", "token_ids");
+            }
+        }
+
+        if (body.MaxTokens is not { } maxTokens || maxTokens <= 0)
+        {
+            throw new InvalidGenerateRequestException("max_tokens must be a positive integer.", "max_tokens");
+        }
+
+        var total = (long)prompt.Length + maxTokens;
+        if (total > host.MaxSequenceTokens)
+        {
+            throw new InvalidGenerateRequestException(
+                $"The prompt ({prompt.Length} tokens) plus max_tokens ({maxTokens}) exceeds the model's context of {host.MaxSequenceTokens} tokens.", "max_tokens");
+        }
+
+        var kv = host.KvBlocks;
+        var blocks = (total + kv.BlockSize - 1) / kv.BlockSize;
+        if (blocks > kv.TotalBlocks)
+        {
+            throw new InvalidGenerateRequestException(
+                $"The prompt ({prompt.Length} tokens) plus max_tokens ({maxTokens}) needs {blocks} KV blocks; this worker has {kv.TotalBlocks}.", "max_tokens");
+        }
+
+        if (body.StopTokenIds?.FirstOrDefault(t => (uint)t >= (uint)vocab, -1) is { } badStop && badStop != -1)
+        {
+            throw new InvalidGenerateRequestException($"Stop token id {badStop} is outside the model's vocabulary (0-{vocab - 1}).", "stop_token_ids");
+        }
+
+        var sampling = ToSampling(body.Sampling);
+        sampling.Validate(vocab);
+        return new SchedulerRequest(
+            body.RequestId is { Length: > 0 } id ? id : $"gen-{Guid.NewGuid():N}",
+            prompt,
+            maxTokens,
+            sampling,
+            body.Priority ?? 0,
+            body.StopTokenIds);
+    }
+
+    private static SamplingParams ToSampling(GenerateSampling? s)
+    {
+        if (s is null)
+        {
+            return new SamplingParams();
+        }
+
+        IReadOnlyList<LogitBiasEntry>? bias = null;
+        if (s.LogitBias is { Count: > 0 })
+        {
+            var map = new Dictionary<int, float>(s.LogitBias.Count);
+            foreach (var (key, value) in s.LogitBias)
+            {
+                if (!int.TryParse(key, NumberStyles.None, CultureInfo.InvariantCulture, out var token))
+                {
+                    throw new InvalidGenerateRequestException($"logit_bias key '{key}' is not a token id.", "logit_bias");
+                }
+
+                map[token] = value;
+            }
+
+            bias = SamplingParams.LogitBiasFrom(map);
+        }
+
+        return new SamplingParams(
+            Temperature: s.Temperature ?? 1f,
+            TopK: s.TopK ?? 0,
+            TopP: s.TopP ?? 1f,
+            MinP: s.MinP ?? 0f,
+            RepetitionPenalty: s.RepetitionPenalty ?? 1f,
+            PresencePenalty: s.PresencePenalty ?? 0f,
+            FrequencyPenalty: s.FrequencyPenalty ?? 0f,
+            LogitBias: bias,
+            Seed: s.Seed);
+    }
+}

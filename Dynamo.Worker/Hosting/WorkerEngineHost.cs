@@ -1,0 +1,169 @@
+using System.Diagnostics.Metrics;
+using Dynamo.Runtime.Contracts;
+using Dynamo.Worker.Engines.Mocker;
+using Dynamo.Worker.Engines.Native;
+using Dynamo.Worker.Engines.Sampling;
+using Dynamo.Worker.KvCache;
+using Dynamo.Worker.Scheduling;
+using Microsoft.Extensions.Options;
+
+namespace Dynamo.Worker.Hosting;
+
+/// <summary>
+/// Composes the serving stack at start (engine, KV pool, block manager, scheduler) and runs the scheduler loop on
+/// its own task until shutdown. The pool holds exactly <see cref="WorkerOptions.KvCapacityBlocks"/> blocks of
+/// <see cref="WorkerOptions.BlockSize"/> tokens, which is what the worker's registration advertises.
+/// </summary>
+public sealed partial class WorkerEngineHost : IHostedService, IDisposable
+{
+    private readonly WorkerOptions _worker;
+    private readonly KvCacheOptions _kvOptions;
+    private readonly SchedulerOptions _schedulerOptions;
+    private readonly MockerOptions _mockerOptions;
+    private readonly WorkerModel _model;
+    private readonly ISamplingSeedSource _seeds;
+    private readonly TimeProvider _time;
+    private readonly ILoggerFactory _loggers;
+    private readonly IMeterFactory? _meters;
+    private readonly ILogger<WorkerEngineHost> _logger;
+    private readonly CancellationTokenSource _stopping = new();
+    private NativeKvPool? _pool;
+    private NativeEngine? _engine;
+    private KvBlockManager? _kv;
+    private Scheduler? _scheduler;
+    private Task? _loop;
+
+    public WorkerEngineHost(
+        IOptions<WorkerOptions> worker,
+        IOptions<KvCacheOptions> kv,
+        IOptions<SchedulerOptions> scheduler,
+        IOptions<MockerOptions> mocker,
+        WorkerModel model,
+        ISamplingSeedSource seeds,
+        TimeProvider time,
+        ILoggerFactory loggers,
+        IMeterFactory? meters = null)
+    {
+        _worker = worker.Value;
+        _kvOptions = kv.Value;
+        _schedulerOptions = scheduler.Value;
+        _mockerOptions = mocker.Value;
+        _model = model;
+        _seeds = seeds;
+        _time = time;
+        _loggers = loggers;
+        _meters = meters;
+        _logger = loggers.CreateLogger<WorkerEngineHost>();
+    }
+
+    public Scheduler Scheduler => _scheduler ?? throw new InvalidOperationException("The worker's engine has not started.");
+
+    public KvBlockManager KvBlocks => _kv ?? throw new InvalidOperationException("The worker's engine has not started.");
+
+    public int VocabSize { get; private set; }
+
+    /// <summary>Longest prompt plus completion one sequence may have (the engine's context, or the pool for the mocker).</summary>
+    public int MaxSequenceTokens { get; private set; }
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        var blocks = checked((int)_worker.KvCapacityBlocks);
+        var kvOptions = new KvCacheOptions
+        {
+            WorkerId = _kvOptions.WorkerId,
+            BlockCount = blocks,
+            BlockSize = _worker.BlockSize,
+            HostCacheGb = _kvOptions.HostCacheGb,
+            DiskCacheGb = _kvOptions.DiskCacheGb,
+            DiskCacheDirectory = _kvOptions.DiskCacheDirectory,
+            DiskMinHits = _kvOptions.DiskMinHits,
+        };
+        var events = new KvEventLog(_loggers.CreateLogger<KvEventLog>());
+        IStepEngine stepEngine;
+        IKvBlockIo io;
+        switch (_worker.Engine)
+        {
+            case "native":
+                var model = _model.Model;
+                _pool = NativeKvPool.Create(model, blocks, _worker.BlockSize);
+                _engine = NativeEngine.Create(model, _pool, new NativeEngineOptions { MaxBatchTokens = _schedulerOptions.MaxNumBatchedTokens });
+                stepEngine = new NativeStepEngine(_engine, new Sampler(model.Info.VocabSize), _seeds);
+                io = new NativeKvBlockIo(_pool);
+                MaxSequenceTokens = _engine.MaxContext;
+                break;
+            case "mocker":
+                // The mocker computes no K/V, so there is nothing to offload: its G2/G3 tiers stay off.
+                stepEngine = new MockerStepEngine(_mockerOptions, _time);
+                io = new NoKvBlockIo();
+                kvOptions.HostCacheGb = 0;
+                kvOptions.DiskCacheGb = 0;
+                MaxSequenceTokens = int.MaxValue;
+                break;
+            default:
+                throw new OptionsValidationException(nameof(WorkerOptions), typeof(WorkerOptions),
+                    [$"Worker:Engine '{_worker.Engine}' cannot serve generation in this worker (native or mocker)."]);
+        }
+
+        VocabSize = stepEngine.VocabSize;
+        _kv = KvBlockManager.Create(kvOptions, io, events, _time, _meters);
+        _scheduler = new Scheduler(_kv, stepEngine, _schedulerOptions, _time, _loggers.CreateLogger<Scheduler>(), _meters);
+        LogStarted(_worker.Engine, blocks, _worker.BlockSize, (long)blocks * io.BlockBytes);
+        _loop = Task.Run(() => _scheduler.RunAsync(_stopping.Token), CancellationToken.None);
+        return Task.CompletedTask;
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_loop is null)
+        {
+            return;
+        }
+
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await _loop.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public void Dispose()
+    {
+        _stopping.Dispose();
+        _scheduler?.Dispose();
+        _kv?.Dispose();
+        _engine?.Dispose();
+        _pool?.Dispose();
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Serving with the {Engine} engine: {Blocks} KV blocks of {BlockSize} tokens ({Bytes} bytes in G1)")]
+    private partial void LogStarted(string engine, int blocks, int blockSize, long bytes);
+}
+
+/// <summary>Block I/O for an engine that keeps no K/V (the mocker); any transfer is a wiring error.</summary>
+internal sealed class NoKvBlockIo : IKvBlockIo
+{
+    public int BlockBytes => 1;
+
+    public void Export(int blockId, Span<byte> destination) =>
+        throw new InvalidOperationException("This engine keeps no K/V bytes; KV offload tiers must be disabled for it.");
+
+    public void Import(int blockId, ReadOnlySpan<byte> source) =>
+        throw new InvalidOperationException("This engine keeps no K/V bytes; KV offload tiers must be disabled for it.");
+}
+
+/// <summary>
+/// Receives the block manager's KV event batches. Publishing them on the event plane is not wired yet, so the
+/// worker logs them at Debug and counts them (visible to tests and diagnostics).
+/// </summary>
+internal sealed partial class KvEventLog(ILogger<KvEventLog> logger) : IKvEventSink
+{
+    private long _batches;
+
+    public long Batches => Interlocked.Read(ref _batches);
+
+    public void Publish(KvEventBatch batch)
+    {
+        Interlocked.Increment(ref _batches);
+        LogBatch(batch.EventId, batch.Events.Count);
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "KV event batch {EventId} with {Count} events")]
+    private partial void LogBatch(long eventId, int count);
+}
