@@ -67,6 +67,7 @@ public static partial class GenerateApi
         await context.Response.StartAsync(aborted);
         await context.Response.Body.FlushAsync(aborted);
         var index = 0;
+        using var events = new ServerSentEventWriter(context.Response.BodyWriter);
         try
         {
             await foreach (var output in stream.ReadAllAsync(aborted))
@@ -84,7 +85,7 @@ public static partial class GenerateApi
                     index == 0 ? output.CachedTokens : null,
                     last ? new GenerateUsage(output.Usage.PromptTokens, output.Usage.CompletionTokens, output.Usage.CachedTokens) : null);
                 index++;
-                await WriteEventAsync(context.Response, null, JsonSerializer.SerializeToUtf8Bytes(item, GenerateJsonContext.Default.GenerateEvent), aborted);
+                await events.WriteAsync(item, GenerateJsonContext.Default.GenerateEvent, aborted);
             }
         }
         catch (OperationCanceledException) when (aborted.IsCancellationRequested)
@@ -96,21 +97,8 @@ public static partial class GenerateApi
             // Headers are sent, so the failure travels in the stream as an error event.
             LogStreamFailed(loggers.CreateLogger(typeof(GenerateApi)), request.Id, ex);
             var error = new ApiErrorResponse(new ApiError(ex.Message, "server_error", null, null));
-            await WriteEventAsync(context.Response, "error", JsonSerializer.SerializeToUtf8Bytes(error, GenerateJsonContext.Default.ApiErrorResponse), aborted);
+            await events.WriteAsync("error"u8, error, GenerateJsonContext.Default.ApiErrorResponse, aborted);
         }
-    }
-
-    private static async Task WriteEventAsync(HttpResponse response, string? name, byte[] json, CancellationToken cancellationToken)
-    {
-        if (name is not null)
-        {
-            await response.Body.WriteAsync(System.Text.Encoding.UTF8.GetBytes($"event: {name}\n"), cancellationToken);
-        }
-
-        await response.Body.WriteAsync("data: "u8.ToArray(), cancellationToken);
-        await response.Body.WriteAsync(json, cancellationToken);
-        await response.Body.WriteAsync("\n\n"u8.ToArray(), cancellationToken);
-        await response.Body.FlushAsync(cancellationToken);
     }
 
     private static async Task WriteErrorAsync(HttpContext context, int status, string message, string type, string? param, CancellationToken cancellationToken)
