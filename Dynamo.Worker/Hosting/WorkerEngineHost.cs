@@ -3,6 +3,7 @@ using Dynamo.Runtime.Contracts;
 using Dynamo.Worker.Engines.Mocker;
 using Dynamo.Worker.Engines.Native;
 using Dynamo.Worker.Engines.Sampling;
+using Dynamo.Worker.Events;
 using Dynamo.Worker.KvCache;
 using Dynamo.Worker.Scheduling;
 using Microsoft.Extensions.Options;
@@ -21,6 +22,7 @@ public sealed partial class WorkerEngineHost : IHostedService, IDisposable
     private readonly SchedulerOptions _schedulerOptions;
     private readonly MockerOptions _mockerOptions;
     private readonly WorkerModel _model;
+    private readonly KvEventPublisher _events;
     private readonly ISamplingSeedSource _seeds;
     private readonly TimeProvider _time;
     private readonly ILoggerFactory _loggers;
@@ -39,6 +41,7 @@ public sealed partial class WorkerEngineHost : IHostedService, IDisposable
         IOptions<SchedulerOptions> scheduler,
         IOptions<MockerOptions> mocker,
         WorkerModel model,
+        KvEventPublisher events,
         ISamplingSeedSource seeds,
         TimeProvider time,
         ILoggerFactory loggers,
@@ -49,6 +52,7 @@ public sealed partial class WorkerEngineHost : IHostedService, IDisposable
         _schedulerOptions = scheduler.Value;
         _mockerOptions = mocker.Value;
         _model = model;
+        _events = events;
         _seeds = seeds;
         _time = time;
         _loggers = loggers;
@@ -78,7 +82,7 @@ public sealed partial class WorkerEngineHost : IHostedService, IDisposable
             DiskCacheDirectory = _kvOptions.DiskCacheDirectory,
             DiskMinHits = _kvOptions.DiskMinHits,
         };
-        var events = new KvEventLog(_loggers.CreateLogger<KvEventLog>());
+        var events = _events;
         IStepEngine stepEngine;
         IKvBlockIo io;
         switch (_worker.Engine)
@@ -146,24 +150,4 @@ internal sealed class NoKvBlockIo : IKvBlockIo
 
     public void Import(int blockId, ReadOnlySpan<byte> source) =>
         throw new InvalidOperationException("This engine keeps no K/V bytes; KV offload tiers must be disabled for it.");
-}
-
-/// <summary>
-/// Receives the block manager's KV event batches. Publishing them on the event plane is not wired yet, so the
-/// worker logs them at Debug and counts them (visible to tests and diagnostics).
-/// </summary>
-internal sealed partial class KvEventLog(ILogger<KvEventLog> logger) : IKvEventSink
-{
-    private long _batches;
-
-    public long Batches => Interlocked.Read(ref _batches);
-
-    public void Publish(KvEventBatch batch)
-    {
-        Interlocked.Increment(ref _batches);
-        LogBatch(batch.EventId, batch.Events.Count);
-    }
-
-    [LoggerMessage(Level = LogLevel.Debug, Message = "KV event batch {EventId} with {Count} events")]
-    private partial void LogBatch(long eventId, int count);
 }

@@ -1,6 +1,7 @@
 using Dynamo.Runtime.Contracts;
 using Dynamo.Runtime.Hosting;
 using Dynamo.Worker.Engines.Sampling;
+using Dynamo.Worker.Events;
 using Dynamo.Worker.KvCache;
 using Dynamo.Worker.Scheduling;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -34,6 +35,8 @@ public static class WorkerHostingExtensions
         });
 
         // Registered after WorkerModel, so hosted-service start order loads the model before the engine needs it.
+        builder.Services.AddSingleton<KvEventPublisher>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<KvEventPublisher>());
         builder.Services.AddSingleton<WorkerEngineHost>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<WorkerEngineHost>());
 

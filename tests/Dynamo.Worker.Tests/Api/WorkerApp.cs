@@ -30,6 +30,8 @@ internal sealed class WorkerApp : IAsyncDisposable
 
     public WorkerEngineHost Engine => _app.Services.GetRequiredService<WorkerEngineHost>();
 
+    public IServiceProvider Services => _app.Services;
+
     public static async Task<WorkerApp> StartAsync(Dictionary<string, string?> settings)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Development" });
