@@ -258,6 +258,8 @@ public sealed class GgufReaderTests : IDisposable
         return path;
     }
 
+    // A network-like stream: no length, no seeking, short reads. The NotSupportedExceptions below are the Stream
+    // contract for CanSeek/CanWrite = false, which is exactly what the reader must cope with.
     private sealed class ForwardOnlyStream(byte[] data) : Stream
     {
         private readonly MemoryStream _inner = new(data);
