@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Threading.Channels;
+using Dynamo.Runtime.Generation;
 using Dynamo.Worker.Engines.Sampling;
 using Dynamo.Worker.Hosting;
 using Dynamo.Worker.Scheduling;

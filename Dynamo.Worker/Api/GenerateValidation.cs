@@ -1,4 +1,5 @@
 using System.Globalization;
+using Dynamo.Runtime.Generation;
 using Dynamo.Worker.Engines.Sampling;
 using Dynamo.Worker.Hosting;
 using Dynamo.Worker.Scheduling;

@@ -1,5 +1,6 @@
 using System.IO.Pipelines;
 using System.Text;
+using Dynamo.Runtime.Generation;
 using Dynamo.Worker.Api;
 
 namespace Dynamo.Worker.Tests.Api;

@@ -1,8 +1,11 @@
 using System.Text.Json.Serialization;
 
-namespace Dynamo.Worker.Api;
+namespace Dynamo.Runtime.Generation;
 
-/// <summary>Body of <c>POST /v1/internal/generate</c>: an already tokenized prompt.</summary>
+/// <summary>
+/// Body of a worker's <c>POST /v1/internal/generate</c>: an already tokenized prompt. Shared by the worker (server)
+/// and the router (client), so the request plane has one definition.
+/// </summary>
 public sealed record GenerateRequest(
     string? RequestId,
     int[]? TokenIds,
@@ -40,4 +43,4 @@ public sealed record ApiError(string Message, string Type, string? Param, string
 [JsonSerializable(typeof(GenerateRequest))]
 [JsonSerializable(typeof(GenerateEvent))]
 [JsonSerializable(typeof(ApiErrorResponse))]
-internal sealed partial class GenerateJsonContext : JsonSerializerContext;
+public sealed partial class GenerateJsonContext : JsonSerializerContext;
