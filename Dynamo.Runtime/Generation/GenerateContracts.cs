@@ -12,7 +12,10 @@ public sealed record GenerateRequest(
     int? MaxTokens,
     GenerateSampling? Sampling,
     int[]? StopTokenIds,
-    int? Priority);
+    int? Priority,
+    int? Logprobs = null,
+    bool? IgnoreEos = null,
+    int? MinTokens = null);
 
 /// <summary>Sampling settings with OpenAI / vLLM names; an absent field is the neutral value.</summary>
 public sealed record GenerateSampling(
@@ -28,7 +31,18 @@ public sealed record GenerateSampling(
 
 /// <summary>One streamed token; the last carries the finish reason and the usage.</summary>
 /// <param name="CachedTokens">Prompt tokens served from the prefix cache; on the first event only.</param>
-public sealed record GenerateEvent(int TokenId, int Index, string? FinishReason, int? CachedTokens, GenerateUsage? Usage);
+/// <param name="Logprob">Log-probability of <paramref name="TokenId"/>, when the request asked for logprobs.</param>
+/// <param name="TopLogprobs">The request's <c>logprobs</c> most likely alternatives, most likely first.</param>
+public sealed record GenerateEvent(
+    int TokenId,
+    int Index,
+    string? FinishReason,
+    int? CachedTokens,
+    GenerateUsage? Usage,
+    float? Logprob = null,
+    IReadOnlyList<GenerateTopLogprob>? TopLogprobs = null);
+
+public sealed record GenerateTopLogprob(int TokenId, float Logprob);
 
 public sealed record GenerateUsage(int PromptTokens, int CompletionTokens, int CachedTokens);
 
