@@ -1,12 +1,13 @@
-using Dynamo.Runtime.Hosting;
+using Dynamo.Gateway.Hosting;
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
-builder.AddDynamoRuntime();
+builder.AddGatewayServices();
 
 var app = builder.Build();
 
 app.MapDefaultEndpoints();
+app.MapGatewayApi();
 
 app.Run();

@@ -33,6 +33,9 @@ public static class Subjects
     /// <summary>Model cards changed (a model was added, removed or re-routed).</summary>
     public static string ModelsChanged(string ns) => $"{Prefix(ns)}.models.changed";
 
+    /// <summary>API keys were created or revoked at a gateway; every gateway replica drops its cached key lookups.</summary>
+    public static string ApiKeysChanged(string ns) => $"{Prefix(ns)}.gateway.keys.changed";
+
     /// <summary>Checks that <paramref name="token"/> can stand as one subject token (no separators, wildcards or spaces).</summary>
     public static string ValidateToken(string token, string what)
     {

@@ -19,5 +19,11 @@ public interface IStateStore
     /// <summary>Atomically adds <paramref name="delta"/> to a counter and returns the new value.</summary>
     Task<long> IncrementAsync(string collection, string id, long delta = 1, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// As <see cref="IncrementAsync(string, string, long, CancellationToken)"/>, and (re)sets the whole counter collection to expire
+    /// after <paramref name="expireAfter"/>: windowed counters (per-minute usage) clean themselves up.
+    /// </summary>
+    Task<long> IncrementAsync(string collection, string id, long delta, TimeSpan expireAfter, CancellationToken cancellationToken = default);
+
     Task<long> GetCounterAsync(string collection, string id, CancellationToken cancellationToken = default);
 }

@@ -47,6 +47,20 @@ internal sealed class RedisStateStore(RedisConnection redis, StateKeys keys) : I
             async () => await (await Database().ConfigureAwait(false)).HashIncrementAsync(Counters(collection), id, delta).ConfigureAwait(false),
             $"increment {collection}/{id}");
 
+    public Task<long> IncrementAsync(string collection, string id, long delta, TimeSpan expireAfter, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(expireAfter, TimeSpan.Zero);
+        return RedisConnection.GuardAsync(async () =>
+        {
+            var key = Counters(collection);
+            var transaction = (await Database().ConfigureAwait(false)).CreateTransaction();
+            var incremented = transaction.HashIncrementAsync(key, id, delta);
+            _ = transaction.KeyExpireAsync(key, expireAfter);
+            await transaction.ExecuteAsync().ConfigureAwait(false);
+            return await incremented.ConfigureAwait(false);
+        }, $"increment {collection}/{id}");
+    }
+
     public Task<long> GetCounterAsync(string collection, string id, CancellationToken cancellationToken = default) =>
         RedisConnection.GuardAsync(async () =>
         {
