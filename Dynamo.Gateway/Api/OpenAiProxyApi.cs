@@ -31,7 +31,7 @@ public static class OpenAiProxyApi
         {
             await OpenAiErrors.InvalidApiKeyAsync(context,
                 "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).");
-            return null;
+            return Results.Empty;
         }
 
         ApiKeyRecord? key;
@@ -44,20 +44,20 @@ public static class OpenAiProxyApi
             context.Response.Headers.RetryAfter = "1";
             await OpenAiErrors.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, $"API keys cannot be checked right now: {ex.Message}",
                 "service_unavailable", null, reason: RejectionReasons.StateUnavailable);
-            return null;
+            return Results.Empty;
         }
 
         if (key is null)
         {
             await OpenAiErrors.InvalidApiKeyAsync(context, $"Incorrect API key provided: {ApiKeySecrets.DisplayPrefix(secret)}…. Keys are issued by the gateway's admin API.");
-            return null;
+            return Results.Empty;
         }
 
         var decision = await context.RequestServices.GetRequiredService<KeyRateLimiter>().AdmitAsync(key, context.RequestAborted);
         if (!decision.IsAdmitted)
         {
             await OpenAiErrors.RateLimitedAsync(context, decision.RetryAfter, decision.Message!, decision.RejectionReason!);
-            return null;
+            return Results.Empty;
         }
 
         context.Features.GetRequiredFeature<GatewayRequestFeature>().Key = key;

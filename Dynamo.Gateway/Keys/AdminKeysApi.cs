@@ -30,13 +30,13 @@ public static class AdminKeysApi
         if (string.IsNullOrEmpty(adminKey))
         {
             await OpenAiErrors.InvalidApiKeyAsync(context, "The admin API is disabled: set Gateway:AdminKey.");
-            return null;
+            return Results.Empty;
         }
 
         if (ApiKeySecrets.BearerToken(context.Request) is not { } token || !ApiKeySecrets.SecretEquals(token, adminKey))
         {
             await OpenAiErrors.InvalidApiKeyAsync(context, "The admin API needs 'Authorization: Bearer <Gateway:AdminKey>'.");
-            return null;
+            return Results.Empty;
         }
 
         try
@@ -46,7 +46,7 @@ public static class AdminKeysApi
         catch (StatePlaneUnavailableException ex)
         {
             await OpenAiErrors.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, ex.Message, "service_unavailable", null, reason: RejectionReasons.StateUnavailable);
-            return null;
+            return Results.Empty;
         }
     }
 

@@ -1,0 +1,97 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Dynamo.Gateway.Tests.Infrastructure;
+using Dynamo.TestSupport;
+
+namespace Dynamo.Gateway.Tests.Api;
+
+[Collection(ServersCollection.Name)]
+public sealed class RateLimitTests(ServersFixture servers)
+{
+    [Fact]
+    public async Task ChatCompletions_OverRequestsPerMinute_Returns429WithRetryAfterUntilWindowEnds()
+    {
+        var time = new ManualTimeProvider();
+        time.Advance(TimeSpan.FromSeconds(15));
+        await using var router = await FakeRouter.StartAsync();
+        await using var gateway = await GatewayApp.StartAsync(servers, time: time);
+        await gateway.RegisterModelAsync("m", router.Address);
+        using var client = gateway.CreateClient(await CreateKeyAsync(gateway, """{"name":"rpm","requests_per_minute":2,"tokens_per_minute":0}"""));
+
+        using (var first = await client.PostAsync("/v1/chat/completions", GatewayApp.Chat("m")))
+        using (var second = await client.PostAsync("/v1/chat/completions", GatewayApp.Chat("m")))
+        {
+            Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+            Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        }
+
+        using var refused = await client.PostAsync("/v1/chat/completions", GatewayApp.Chat("m"));
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+        Assert.Equal(TimeSpan.FromSeconds(45), refused.Headers.RetryAfter?.Delta);
+        var error = (await refused.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error");
+        Assert.Equal("requests", error.GetProperty("type").GetString());
+        Assert.Equal("rate_limit_exceeded", error.GetProperty("code").GetString());
+        Assert.Equal(2, router.Requests.Count);
+
+        time.Advance(TimeSpan.FromSeconds(46));
+        using var nextWindow = await client.PostAsync("/v1/chat/completions", GatewayApp.Chat("m"));
+        Assert.Equal(HttpStatusCode.OK, nextWindow.StatusCode);
+    }
+
+    [Fact]
+    public async Task ChatCompletions_TokensOfWindowSpent_Returns429TokensType()
+    {
+        var time = new ManualTimeProvider();
+        await using var router = await FakeRouter.StartAsync();
+        router.UsageTokens = 30;
+        await using var gateway = await GatewayApp.StartAsync(servers, time: time);
+        await gateway.RegisterModelAsync("m", router.Address);
+        using var client = gateway.CreateClient(await CreateKeyAsync(gateway, """{"name":"tpm","requests_per_minute":0,"tokens_per_minute":50}"""));
+
+        using (var first = await client.PostAsync("/v1/chat/completions", GatewayApp.Chat("m")))
+        using (var second = await client.PostAsync("/v1/chat/completions", GatewayApp.Chat("m")))
+        {
+            Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+            Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        }
+
+        using var refused = await client.PostAsync("/v1/chat/completions", GatewayApp.Chat("m"));
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+        Assert.Equal(TimeSpan.FromSeconds(60), refused.Headers.RetryAfter?.Delta);
+        var error = (await refused.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error");
+        Assert.Equal("tokens", error.GetProperty("type").GetString());
+        Assert.Equal("rate_limit_exceeded", error.GetProperty("code").GetString());
+    }
+
+    [Fact]
+    public async Task ChatCompletions_StreamedUsageSpendsTokens_NextRequestRefused()
+    {
+        var time = new ManualTimeProvider();
+        await using var router = await FakeRouter.StartAsync();
+        router.UsageTokens = 40;
+        router.ReleaseStream.SetResult();
+        await using var gateway = await GatewayApp.StartAsync(servers, time: time);
+        await gateway.RegisterModelAsync("m", router.Address);
+        using var client = gateway.CreateClient(await CreateKeyAsync(gateway, """{"name":"tpm-stream","tokens_per_minute":40}"""));
+
+        using (var streamed = await client.PostAsync("/v1/chat/completions", GatewayApp.Chat("m", stream: true)))
+        {
+            Assert.Contains("[DONE]", await streamed.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        using var refused = await client.PostAsync("/v1/chat/completions", GatewayApp.Chat("m"));
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+    }
+
+    private static async Task<string> CreateKeyAsync(GatewayApp gateway, string request)
+    {
+        using var admin = gateway.CreateClient(GatewayApp.AdminKey);
+        using var created = await admin.PostAsync("/admin/keys", GatewayApp.Json(request));
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        return (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("key").GetString()!;
+    }
+}
