@@ -17,6 +17,7 @@ var router = builder.AddProject<Projects.Dynamo_Router>("router")
 var gateway = builder.AddProject<Projects.Dynamo_Gateway>("gateway")
     .WithReference(nats).WithReference(redis).WithReference(router)
     .WaitFor(redis)
+    .WithDevelopmentApiKey()
     .WithExternalHttpEndpoints();
 
 var planner = builder.AddProject<Projects.Dynamo_Planner>("planner")

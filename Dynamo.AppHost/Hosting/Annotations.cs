@@ -15,5 +15,11 @@ public sealed record ReplicasAnnotation(int Count) : IResourceAnnotation;
 /// <summary><c>WithEnvironment</c>: a literal environment variable.</summary>
 public sealed record EnvironmentAnnotation(string Name, string Value) : IResourceAnnotation;
 
+/// <summary>
+/// <c>WithDevelopmentApiKey</c>: when run locally the project receives the run's generated admin key and development API key
+/// (<c>Gateway__AdminKey</c>, <c>Gateway__DevelopmentKey</c>); never published, since deployments bring their own secrets.
+/// </summary>
+public sealed record DevelopmentApiKeyAnnotation : IResourceAnnotation;
+
 /// <summary><c>WithExternalHttpEndpoints</c>: the HTTP endpoint is public when deployed (ingress / external binding).</summary>
 public sealed record ExternalHttpEndpointsAnnotation : IResourceAnnotation;

@@ -47,6 +47,10 @@ public static class ResourceBuilderExtensions
         return builder.WithAnnotation(new EnvironmentAnnotation(name, value));
     }
 
+    /// <summary>Local runs: the project gets a fresh admin key and development API key; the key is printed and written to endpoints.json.</summary>
+    public static IResourceBuilder<ProjectResource> WithDevelopmentApiKey(this IResourceBuilder<ProjectResource> builder)
+        => builder.WithAnnotation(new DevelopmentApiKeyAnnotation());
+
     /// <summary>Marks the HTTP endpoint public when deployed (an external binding in the manifest).</summary>
     public static IResourceBuilder<ProjectResource> WithExternalHttpEndpoints(this IResourceBuilder<ProjectResource> builder)
         => builder.WithAnnotation(new ExternalHttpEndpointsAnnotation());

@@ -62,6 +62,18 @@ internal static class LaunchEnvironment
         return env;
     }
 
+    /// <summary>Adds the run's keys to a project marked <see cref="DevelopmentApiKeyAnnotation"/> (the gateway's option names).</summary>
+    public static Dictionary<string, string> WithDevelopmentKeys(this Dictionary<string, string> env, ProjectResource project, string adminKey, string developmentKey)
+    {
+        if (project.Annotations.OfType<DevelopmentApiKeyAnnotation>().Any())
+        {
+            env["Gateway__AdminKey"] = adminKey;
+            env["Gateway__DevelopmentKey"] = developmentKey;
+        }
+
+        return env;
+    }
+
     public const string ControlApiServiceName = "apphost";
 
     public static string ConnectionStringVariable(string resource) => $"ConnectionStrings__{resource}";

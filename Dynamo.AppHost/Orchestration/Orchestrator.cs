@@ -146,7 +146,8 @@ internal sealed partial class Orchestrator(
                         $"{project.Name}-{index}",
                         ProjectBuildRunner.DotnetHost,
                         [target],
-                        LaunchEnvironment.ForProject(project, index, port, instanceId, addresses, control.Url, options),
+                        LaunchEnvironment.ForProject(project, index, port, instanceId, addresses, control.Url, options)
+                            .WithDevelopmentKeys(project, run.AdminKey, run.DevelopmentApiKey),
                         workingDirectory),
                     services,
                     OnStateChanged))
@@ -230,9 +231,12 @@ internal sealed partial class Orchestrator(
                 Environment.ProcessId,
                 control.Url,
                 run.StartedAt,
-                GetSnapshots().ToDictionary(s => s.Name, StringComparer.Ordinal)));
+                GetSnapshots().ToDictionary(s => s.Name, StringComparer.Ordinal),
+                HasDevelopmentApiKey ? run.DevelopmentApiKey : null));
         }
     }
+
+    private bool HasDevelopmentApiKey => model.Resources.Any(r => r.Annotations.OfType<DevelopmentApiKeyAnnotation>().Any());
 
     private void PrintSummary(TimeSpan elapsed)
     {
@@ -244,6 +248,11 @@ internal sealed partial class Orchestrator(
         {
             var replicas = snapshot.Type == "project" ? $"  (replicas: {string.Join(", ", snapshot.Urls.Skip(1))})" : "";
             lines.Add($"  {snapshot.Name,-10} {snapshot.Urls[0]}{replicas}");
+        }
+
+        if (HasDevelopmentApiKey)
+        {
+            lines.Add($"  API key    {run.DevelopmentApiKey}  (Authorization: Bearer …; also apiKey in endpoints.json)");
         }
 
         Console.Out.WriteLine(string.Join(Environment.NewLine, lines));

@@ -36,4 +36,5 @@ public sealed record EndpointsDocument(
     int AppHostPid,
     string ControlUrl,
     DateTimeOffset StartedAt,
-    IReadOnlyDictionary<string, ResourceSnapshot> Resources);
+    IReadOnlyDictionary<string, ResourceSnapshot> Resources,
+    string? ApiKey = null);

@@ -1,4 +1,6 @@
+using System.Buffers.Text;
 using System.Globalization;
+using System.Security.Cryptography;
 using Dynamo.AppHost.Hosting;
 using Microsoft.Extensions.Options;
 
@@ -53,6 +55,14 @@ internal sealed class RunContext
     public string RunDirectory { get; }
 
     public string EndpointsFile { get; }
+
+    /// <summary>Admin key of this run's gateway (see <see cref="DevelopmentApiKeyAnnotation"/>); new every run, never written down.</summary>
+    public string AdminKey { get; } = NewSecret("dyn-admin-");
+
+    /// <summary>API key this run's gateway provisions; printed and written to endpoints.json as <c>apiKey</c>.</summary>
+    public string DevelopmentApiKey { get; } = NewSecret("dyn-");
+
+    private static string NewSecret(string prefix) => prefix + Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
 
     public string DataDirectory(string replicaName)
     {

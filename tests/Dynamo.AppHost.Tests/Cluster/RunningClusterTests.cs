@@ -80,6 +80,32 @@ public sealed class RunningClusterTests(ClusterFixture cluster)
         Assert.False(gatewayEnv.ContainsKey("services__worker__http__0"));
     }
 
+    [Fact]
+    public async Task Gateway_DevelopmentKeyFromEndpointsFile_IsAcceptedAndAuthStaysOn()
+    {
+        var apiKey = cluster.Endpoints.ApiKey;
+        var gateway = cluster.Endpoints.Resources["gateway"].Urls[0];
+        Assert.False(string.IsNullOrEmpty(apiKey), "endpoints.json has no apiKey");
+        Assert.Contains(apiKey, cluster.AppHost.StandardOutput, StringComparison.Ordinal);
+
+        using var anonymous = await Http.GetAsync($"{gateway}/v1/models");
+        var authorized = HttpStatusCode.Unauthorized;
+        for (var attempt = 0; attempt < 100 && authorized == HttpStatusCode.Unauthorized; attempt++)
+        {
+            // The gateway provisions the key into Redis just after it reports healthy.
+            using var retry = new HttpRequestMessage(HttpMethod.Get, $"{gateway}/v1/models") { Headers = { Authorization = new("Bearer", apiKey) } };
+            using var response = await Http.SendAsync(retry);
+            authorized = response.StatusCode;
+            if (authorized == HttpStatusCode.Unauthorized)
+            {
+                await Task.Delay(100);
+            }
+        }
+
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        Assert.NotEqual(HttpStatusCode.Unauthorized, authorized);
+    }
+
     [Theory]
     [InlineData("redis", "router")]
     [InlineData("nats", "worker")]

@@ -37,6 +37,24 @@ public sealed class LaunchEnvironmentTests
     }
 
     [Fact]
+    public void WithDevelopmentKeys_MarkedProject_GetsBothKeysAndOthersDoNot()
+    {
+        var builder = DistributedApplication.CreateBuilder([]);
+        var router = builder.AddProject("router", new Projects.Dynamo_Router());
+        var gateway = builder.AddProject("gateway", new Projects.Dynamo_Gateway()).WithDevelopmentApiKey();
+
+        var gatewayEnv = LaunchEnvironment.ForProject(gateway.Resource, 0, 6001, "g", s_addresses, "http://127.0.0.1:7000", new AppHostOptions())
+            .WithDevelopmentKeys(gateway.Resource, "admin-secret", "dyn-dev");
+        var routerEnv = LaunchEnvironment.ForProject(router.Resource, 0, 6002, "r", s_addresses, "http://127.0.0.1:7000", new AppHostOptions())
+            .WithDevelopmentKeys(router.Resource, "admin-secret", "dyn-dev");
+
+        Assert.Equal("admin-secret", gatewayEnv["Gateway__AdminKey"]);
+        Assert.Equal("dyn-dev", gatewayEnv["Gateway__DevelopmentKey"]);
+        Assert.False(routerEnv.ContainsKey("Gateway__AdminKey"));
+        Assert.False(routerEnv.ContainsKey("Gateway__DevelopmentKey"));
+    }
+
+    [Fact]
     public void ForProject_OtlpEndpointSet_IsPassedOn()
     {
         var builder = DistributedApplication.CreateBuilder([]);
