@@ -29,7 +29,8 @@ internal sealed class GatewayHost : IAsyncDisposable
 
     public Uri Address { get; }
 
-    public static async Task<GatewayHost> StartAsync(string redis, string nats, string model, Uri backend)
+    /// <param name="limits">False sets both default limits to 0 (unlimited), taking the Redis counters off the request path.</param>
+    public static async Task<GatewayHost> StartAsync(string redis, string nats, string model, Uri backend, bool limits)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production" });
         builder.WebHost.UseUrls("http://127.0.0.1:0");
@@ -41,8 +42,8 @@ internal sealed class GatewayHost : IAsyncDisposable
             ["Gateway:AdminKey"] = "bench-admin-key",
             ["Gateway:DevelopmentKey"] = ApiKey,
             // High, not unlimited: the per-request Redis counting stays in the measured path.
-            ["Gateway:DefaultRequestsPerMinute"] = "100000000",
-            ["Gateway:DefaultTokensPerMinute"] = "2000000000",
+            ["Gateway:DefaultRequestsPerMinute"] = limits ? "100000000" : "0",
+            ["Gateway:DefaultTokensPerMinute"] = limits ? "2000000000" : "0",
         });
         builder.AddServiceDefaults();
         builder.AddGatewayServices();

@@ -15,7 +15,8 @@ const int Rounds = 5;
 await using var redis = await RedisServer.StartNewAsync();
 await using var nats = await NatsServer.StartNewAsync();
 await using var backend = await SseBackend.StartAsync();
-await using var gateway = await GatewayHost.StartAsync(redis.ConnectionString, nats.Url, Model, backend.Address);
+await using var gateway = await GatewayHost.StartAsync(redis.ConnectionString, nats.Url, Model, backend.Address, limits: true);
+await using var unlimited = await GatewayHost.StartAsync(redis.ConnectionString, nats.Url, Model, backend.Address, limits: false);
 await using var proxy = await NginxProxy.StartAsync(nginx, backend.Address);
 
 using var client = new HttpClient(new SocketsHttpHandler { UseProxy = false, MaxConnectionsPerServer = 256 }) { Timeout = TimeSpan.FromSeconds(30) };
@@ -24,6 +25,7 @@ var paths = new (string Name, Uri Url)[]
 {
     ("direct (backend)", new Uri(backend.Address, "/v1/chat/completions")),
     ("Dynamo.Gateway", new Uri(gateway.Address, "/v1/chat/completions")),
+    ("Dynamo.Gateway, limits off", new Uri(unlimited.Address, "/v1/chat/completions")),
     ("nginx 1.22", new Uri(proxy.Address, "v1/chat/completions")),
 };
 
