@@ -129,6 +129,23 @@ public sealed class ApiKeyTests(ServersFixture servers)
         Assert.Contains("Gateway:AdminKey", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Metrics_AfterRefusedKey_ExposesRequestAndRejectionCounters()
+    {
+        await using var gateway = await GatewayApp.StartAsync(servers);
+        using var anonymous = gateway.CreateClient(apiKey: null);
+        using (await anonymous.PostAsync("/v1/chat/completions", GatewayApp.Chat("m")))
+        {
+        }
+
+        await Eventually.TrueAsync(async () =>
+        {
+            var metrics = await anonymous.GetStringAsync("/metrics");
+            return metrics.Contains("dynamo_gateway_rejections_total{reason=\"unauthorized\"}", StringComparison.Ordinal) &&
+                metrics.Contains("dynamo_gateway_requests_total{status=\"401\"}", StringComparison.Ordinal);
+        }, "/metrics shows the 401 and its rejection reason");
+    }
+
     private static async Task AssertInvalidApiKeyAsync(HttpResponseMessage response)
     {
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
