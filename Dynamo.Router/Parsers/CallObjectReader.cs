@@ -6,8 +6,8 @@ namespace Dynamo.Router.Parsers;
 /// <summary>
 /// Reads one <c>{"name": ..., "arguments": {...}}</c> call object (hermes, llama3, mistral) a character at a time.
 /// The arguments value is copied exactly as the model wrote it into <see cref="PendingArguments"/> as soon as each
-/// character is known to continue valid JSON, so the parser can stream it; other members (an <c>id</c>, say) are
-/// validated and ignored.
+/// character is known to continue valid JSON, so the parser can stream it (arguments written as a JSON string are
+/// decoded and passed on whole when the string ends); other members (an <c>id</c>, say) are validated and ignored.
 /// </summary>
 internal sealed class CallObjectReader
 {
@@ -16,8 +16,10 @@ internal sealed class CallObjectReader
     private readonly JsonScanner _scanner = new();
     private readonly StringBuilder _key = new();
     private readonly StringBuilder _name = new();
+    private readonly StringBuilder _stringArguments = new();
     private Member _member;
     private bool _inValue;
+    private bool _argumentsAsString;
 
     public enum Result { Continue, Done, Failed }
 
@@ -65,6 +67,7 @@ internal sealed class CallObjectReader
 
             _inValue = true;
             ArgumentsStarted |= _member == Member.Arguments;
+            _argumentsAsString = _member == Member.Arguments && c == '"';
         }
 
         if ((wasInKey || _scanner.InKey) && _scanner.Depth == 1)
@@ -90,7 +93,13 @@ internal sealed class CallObjectReader
 
         if (_inValue)
         {
-            (_member == Member.Name ? _name : _member == Member.Arguments ? PendingArguments : null)?.Append(c);
+            var target = _member switch
+            {
+                Member.Name => _name,
+                Member.Arguments => _argumentsAsString ? _stringArguments : PendingArguments,
+                _ => null,
+            };
+            target?.Append(c);
         }
 
         if (_scanner.EndedValue && _scanner.EndDepth == 1)
@@ -113,6 +122,13 @@ internal sealed class CallObjectReader
         if (member == Member.Arguments)
         {
             ArgumentsDone = true;
+            if (_argumentsAsString)
+            {
+                // Some models write the arguments as a JSON string holding the JSON (OpenAI's own wire shape); its
+                // text is what the client wants, so it can only be sent once the string has ended.
+                var text = Decode(_stringArguments.ToString());
+                PendingArguments.Append(text.Length == 0 ? "{}" : text);
+            }
         }
         else if (member == Member.Name)
         {

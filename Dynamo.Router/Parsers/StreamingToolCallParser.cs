@@ -45,7 +45,7 @@ internal abstract class StreamingToolCallParser : IOutputParser
             return ParsedDelta.Empty;
         }
 
-        _buffer += text;
+        _buffer = _buffer.Length == 0 ? text : _buffer + text;
         Drain(final: false);
         return Out.Take();
     }
