@@ -4,8 +4,9 @@ using Dynamo.TestSupport;
 namespace Dynamo.Router.Tests.Parsers;
 
 /// <summary>
-/// One model output from Data/*.json with what the parsers must make of it. The outputs follow each model family's
-/// documented format (the chat templates in shared/fixtures/chat-templates teach the same markup).
+/// One model output from Data/*.json with what the parsers must make of it. No model that speaks these formats runs
+/// here, so the outputs are written by hand in each family's format as its chat template (shared/fixtures/
+/// chat-templates) and its reference parsers document it, including the slips real models make.
 /// </summary>
 internal sealed record RecordedOutput(
     string File,
