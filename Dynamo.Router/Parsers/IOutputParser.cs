@@ -17,7 +17,10 @@ public interface IOutputParser
     bool SawToolCalls { get; }
 }
 
-/// <summary>What one push produced. Empty strings are never set; absent parts are null / empty.</summary>
+/// <summary>
+/// What one push produced. Content and reasoning are never empty strings (absent parts are null / empty); when one
+/// push holds both text and calls, the text came first or between them, and clients only join each part anyway.
+/// </summary>
 public sealed record ParsedDelta(string? Content, string? Reasoning, IReadOnlyList<ToolCallDelta> ToolCalls)
 {
     public static ParsedDelta Empty { get; } = new(null, null, []);
@@ -27,6 +30,7 @@ public sealed record ParsedDelta(string? Content, string? Reasoning, IReadOnlyLi
 
 /// <summary>
 /// One piece of a tool call as OpenAI streams it: the first delta of call <see cref="Index"/> carries
-/// <see cref="Id"/> and <see cref="Name"/>; later ones append to the JSON arguments.
+/// <see cref="Id"/>, <see cref="Name"/> and empty arguments (<c>""</c>); later ones append non-empty fragments whose
+/// concatenation is the call's JSON arguments as the model wrote them.
 /// </summary>
 public sealed record ToolCallDelta(int Index, string? Id, string? Name, string? ArgumentsDelta);

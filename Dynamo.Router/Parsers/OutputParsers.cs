@@ -10,18 +10,30 @@ public static class OutputParsers
     public static void Validate(string? toolCallParser, string? reasoningParser) =>
         _ = Create(toolCallParser, reasoningParser);
 
-    public static IOutputParser Create(string? toolCallParser, string? reasoningParser)
+    /// <summary>A parser that parses tool calls whenever the format is configured (tool_choice auto).</summary>
+    public static IOutputParser Create(string? toolCallParser, string? reasoningParser) =>
+        Create(toolCallParser, reasoningParser, new OutputParserOptions());
+
+    /// <summary>
+    /// A parser for one choice of a request. Calls are parsed only when <paramref name="toolCallParser"/> is set and
+    /// the tool choice is not <c>none</c>; a request without tools should pass <see cref="ToolChoice.None"/> so a
+    /// model's stray markup stays text.
+    /// </summary>
+    public static IOutputParser Create(string? toolCallParser, string? reasoningParser, OutputParserOptions options)
     {
-        if (!string.IsNullOrEmpty(toolCallParser))
+        ArgumentNullException.ThrowIfNull(options);
+        var tools = ToolCallParsers.Create(toolCallParser, options.Random);
+        var reasoning = ReasoningParsers.Create(reasoningParser, options.StartsInReasoning);
+        if (!options.ToolChoice.ParsesToolCalls)
         {
-            throw new ArgumentException($"Unknown tool-call parser '{toolCallParser}'.", nameof(toolCallParser));
+            tools = null;
         }
 
-        if (!string.IsNullOrEmpty(reasoningParser))
+        return (reasoning, tools) switch
         {
-            throw new ArgumentException($"Unknown reasoning parser '{reasoningParser}'.", nameof(reasoningParser));
-        }
-
-        return new PassThroughOutputParser();
+            (null, null) => new PassThroughOutputParser(),
+            (null, { } only) => only,
+            _ => new ComposedOutputParser(reasoning, tools),
+        };
     }
 }
