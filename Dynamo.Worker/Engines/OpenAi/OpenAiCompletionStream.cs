@@ -41,50 +41,64 @@ internal sealed class OpenAiCompletionStream
 
     public async Task CopyAsync(Stream body, ChannelWriter<SchedulerOutput> output, CancellationToken cancellationToken)
     {
-        using var reader = new StreamReader(body, Encoding.UTF8);
-        var done = false;
+        SchedulerOutput last;
         try
         {
-            while (!done && await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } line)
-            {
-                if (!line.StartsWith("data:", StringComparison.Ordinal))
-                {
-                    continue; // blank separators, comments (": ping"), event names
-                }
-
-                var data = line.AsSpan(5).Trim();
-                if (data.SequenceEqual("[DONE]"))
-                {
-                    done = true;
-                    continue;
-                }
-
-                OnChunk(data);
-                foreach (var item in _ready)
-                {
-                    await output.WriteAsync(item, cancellationToken).ConfigureAwait(false);
-                }
-
-                _ready.Clear();
-            }
+            await ReadAsync(body, output, cancellationToken).ConfigureAwait(false);
+            last = Finish();
         }
-        catch (Exception ex) when (ex is IOException or HttpRequestException)
+        catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            throw new OpenAiStreamException($"The stream from the OpenAI-compatible server at {_server} broke after {_count} tokens: {ex.Message}", ex);
+            // Whatever the server produced still reaches the client before the error, so a migration resends less.
+            await WriteReadyAsync(output, cancellationToken).ConfigureAwait(false);
+            if (_pending is not null)
+            {
+                await output.WriteAsync(_pending, cancellationToken).ConfigureAwait(false);
+            }
+
+            throw ex is IOException or HttpRequestException
+                ? new OpenAiStreamException($"The stream from the OpenAI-compatible server at {_server} broke after {_count} tokens: {ex.Message}", ex)
+                : ex;
         }
 
-        if (!done && _finishReason is null)
+        await WriteReadyAsync(output, cancellationToken).ConfigureAwait(false);
+        await output.WriteAsync(last, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task ReadAsync(Stream body, ChannelWriter<SchedulerOutput> output, CancellationToken cancellationToken)
+    {
+        using var reader = new StreamReader(body, Encoding.UTF8);
+        while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } line)
+        {
+            if (!line.StartsWith("data:", StringComparison.Ordinal))
+            {
+                continue; // blank separators, comments (": ping"), event names
+            }
+
+            var data = line.AsSpan(5).Trim();
+            if (data.SequenceEqual("[DONE]"))
+            {
+                return;
+            }
+
+            OnChunk(data);
+            await WriteReadyAsync(output, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (_finishReason is null)
         {
             throw new OpenAiStreamException($"The stream from the OpenAI-compatible server at {_server} ended after {_count} tokens without a finish reason.");
         }
+    }
 
-        var last = Finish();
+    private async ValueTask WriteReadyAsync(ChannelWriter<SchedulerOutput> output, CancellationToken cancellationToken)
+    {
         foreach (var item in _ready)
         {
             await output.WriteAsync(item, cancellationToken).ConfigureAwait(false);
         }
 
-        await output.WriteAsync(last, cancellationToken).ConfigureAwait(false);
+        _ready.Clear();
     }
 
     private void OnChunk(ReadOnlySpan<char> data)
