@@ -63,7 +63,9 @@ public sealed partial class OpenAiEngine : IGenerationBackend, IDisposable
     {
         var baseUrl = _options.BaseUrl ?? throw new OptionsValidationException(nameof(OpenAiEngineOptions), typeof(OpenAiEngineOptions),
             ["Worker:OpenAi:BaseUrl is required when Worker:Engine is openai."]);
-        _completions = new Uri(new Uri(baseUrl.TrimEnd('/') + "/", UriKind.Absolute), "v1/completions");
+        // Both spellings users copy from server docs work: http://host:8000 and http://host:8000/v1.
+        var root = baseUrl.TrimEnd('/');
+        _completions = new Uri(root.EndsWith("/v1", StringComparison.Ordinal) ? root + "/completions" : root + "/v1/completions", UriKind.Absolute);
         if (_worker.ModelPath is { Length: > 0 } path)
         {
             if (!File.Exists(path))

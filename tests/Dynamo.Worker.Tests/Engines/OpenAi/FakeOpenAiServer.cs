@@ -27,6 +27,9 @@ internal enum FakeMode
     /// <summary>500 with an error body.</summary>
     Fail500,
 
+    /// <summary>Answers with one JSON completion even when asked to stream (a server that ignores stream: true).</summary>
+    IgnoreStream,
+
     /// <summary>Two tokens, then (once <see cref="FakeOpenAiServer.ReleaseBreak"/> is called) the connection is aborted.</summary>
     BreakMidStream,
 }
@@ -136,7 +139,7 @@ internal sealed class FakeOpenAiServer : IAsyncDisposable
             }
         }
 
-        if (body["stream"]?.GetValue<bool>() != true)
+        if (body["stream"]?.GetValue<bool>() != true || Mode == FakeMode.IgnoreStream)
         {
             await context.Response.WriteAsJsonAsync(new JsonObject
             {

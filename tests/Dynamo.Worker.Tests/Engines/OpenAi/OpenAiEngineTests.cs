@@ -199,6 +199,34 @@ public sealed class OpenAiEngineTests
     }
 
     [Fact]
+    public async Task Generate_ServerIgnoresStreamTrue_Returns502()
+    {
+        await using var fake = await FakeOpenAiServer.StartAsync();
+        fake.Mode = FakeMode.IgnoreStream;
+        await using var app = await StartWorkerAsync(fake);
+        using var client = app.CreateClient();
+
+        using var response = await client.SendAsync(WorkerApp.Generate(new { token_ids = Prompt, max_tokens = 4 }));
+        var error = await ErrorAsync(response);
+
+        Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
+        Assert.Contains("instead of a stream", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Generate_BaseUrlEndingInV1_PostsToV1Completions()
+    {
+        await using var fake = await FakeOpenAiServer.StartAsync();
+        await using var app = await StartWorkerAsync(fake, new() { ["Worker:OpenAi:BaseUrl"] = new Uri(fake.BaseUrl, "v1").ToString() });
+        using var client = app.CreateClient();
+
+        using var response = await client.SendAsync(WorkerApp.Generate(new { token_ids = Prompt, max_tokens = 2 }), HttpCompletionOption.ResponseHeadersRead);
+        var events = await WorkerApp.ReadEventsAsync(response);
+
+        Assert.Equal(FakeOpenAiServer.ExpectedTokens(Prompt, 2), Tokens(events));
+    }
+
+    [Fact]
     public async Task Generate_ServerUnreachable_Returns503WithRetryAfter()
     {
         await using var app = await WorkerApp.StartAsync(new()
