@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Threading.Channels;
@@ -30,18 +31,21 @@ public sealed partial class OpenAiEngine : IGenerationBackend, IDisposable
     private readonly ILogger<OpenAiEngine> _logger;
     private readonly CancellationTokenSource _stopping = new();
     private readonly SemaphoreSlim _slots;
+    private readonly OpenAiEngineMetrics _metrics;
     private Uri? _completions;
     private int _admitted;
     private int _waiting;
     private int _running;
 
-    public OpenAiEngine(IOptions<OpenAiEngineOptions> options, IOptions<WorkerOptions> worker, IHttpClientFactory clients, ILogger<OpenAiEngine> logger)
+    public OpenAiEngine(IOptions<OpenAiEngineOptions> options, IOptions<WorkerOptions> worker, IHttpClientFactory clients, ILogger<OpenAiEngine> logger,
+        IMeterFactory? meters = null)
     {
         _options = options.Value;
         _worker = worker.Value;
         _clients = clients;
         _logger = logger;
         _slots = new SemaphoreSlim(_options.MaxConcurrency, _options.MaxConcurrency);
+        _metrics = new OpenAiEngineMetrics(meters, () => Running, () => Waiting);
     }
 
     public int Running => Volatile.Read(ref _running);
@@ -115,6 +119,7 @@ public sealed partial class OpenAiEngine : IGenerationBackend, IDisposable
     {
         _stopping.Cancel();
         _stopping.Dispose();
+        _metrics.Dispose();
     }
 
     private async Task RunAsync(Uri completions, SchedulerRequest request, ChannelWriter<SchedulerOutput> output, CancellationToken cancellationToken)
@@ -137,6 +142,13 @@ public sealed partial class OpenAiEngine : IGenerationBackend, IDisposable
         }
         catch (Exception ex)
         {
+            _metrics.Failed(ex switch
+            {
+                GenerationRejectedException { StatusCode: 503 } => "unreachable",
+                GenerationRejectedException { StatusCode: < 500 } => "rejected",
+                GenerationRejectedException => "server_error",
+                _ => "stream_broken",
+            });
             LogFailed(request.Id, ex);
             output.TryComplete(ex);
         }

@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
@@ -182,12 +184,34 @@ public sealed class OpenAiEngineTests
     }
 
     [Fact]
-    public async Task Generate_ServerFailsWith500_Returns502NamingTheServer()
+    public async Task Generate_ServerFailsWith500_Returns502NamingTheServerAndCountsTheFailure()
     {
         await using var fake = await FakeOpenAiServer.StartAsync();
         fake.Mode = FakeMode.Fail500;
         await using var app = await StartWorkerAsync(fake);
         using var client = app.CreateClient();
+        var failures = new ConcurrentQueue<string?>();
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Scope == app.Services.GetRequiredService<IMeterFactory>() && instrument.Name == "dynamo_worker_openai_upstream_failures")
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+        {
+            foreach (var tag in tags)
+            {
+                if (tag.Key == "kind")
+                {
+                    failures.Enqueue(tag.Value as string);
+                }
+            }
+        });
+        listener.Start();
 
         using var response = await client.SendAsync(WorkerApp.Generate(new { token_ids = Prompt, max_tokens = 4 }));
         var error = await ErrorAsync(response);
@@ -196,6 +220,7 @@ public sealed class OpenAiEngineTests
         Assert.Contains("engine crashed", error.GetProperty("message").GetString(), StringComparison.Ordinal);
         Assert.Contains(fake.BaseUrl.Authority, error.GetProperty("message").GetString(), StringComparison.Ordinal);
         Assert.Single(fake.Requests);
+        Assert.Equal("server_error", Assert.Single(failures));
     }
 
     [Fact]
