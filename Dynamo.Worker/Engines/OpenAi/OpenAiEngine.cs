@@ -117,8 +117,9 @@ public sealed partial class OpenAiEngine : IGenerationBackend, IDisposable
 
     public void Dispose()
     {
+        // Cancelled, not disposed: a request racing with shutdown still links to it (a CTS without a timer
+        // holds nothing that needs disposing), and sees the cancellation.
         _stopping.Cancel();
-        _stopping.Dispose();
         _metrics.Dispose();
     }
 
