@@ -40,10 +40,11 @@ public static partial class GenerateApi
 
         ChannelReader<SchedulerOutput> stream;
         SchedulerRequest request;
+        var backend = host.Backend;
         try
         {
             request = GenerateValidation.ToSchedulerRequest(body, host);
-            stream = host.Scheduler.Submit(request, aborted);
+            stream = backend.Submit(request, aborted);
         }
         catch (InvalidSamplingParameterException ex)
         {
@@ -60,6 +61,34 @@ public static partial class GenerateApi
             context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(ex.RetryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
             await WriteErrorAsync(context, StatusCodes.Status503ServiceUnavailable, ex.Message, "service_unavailable", null, aborted);
             return;
+        }
+        catch (GenerationRejectedException ex)
+        {
+            await WriteRejectedAsync(context, ex, aborted);
+            return;
+        }
+
+        if (!backend.AcceptsOnSubmit)
+        {
+            // A remote engine may still refuse the request; its answer decides the status code, so the headers
+            // wait for the first output or the refusal.
+            try
+            {
+                await stream.WaitToReadAsync(aborted);
+            }
+            catch (GenerationRejectedException ex)
+            {
+                await WriteRejectedAsync(context, ex, aborted);
+                return;
+            }
+            catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception)
+            {
+                // Accepted, then failed before its first token: the stream below reports it as an error event.
+            }
         }
 
         context.Response.ContentType = "text/event-stream";
@@ -84,7 +113,9 @@ public static partial class GenerateApi
                         _ => null,
                     },
                     index == 0 ? output.CachedTokens : null,
-                    last ? new GenerateUsage(output.Usage.PromptTokens, output.Usage.CompletionTokens, output.Usage.CachedTokens) : null);
+                    last ? new GenerateUsage(output.Usage.PromptTokens, output.Usage.CompletionTokens, output.Usage.CachedTokens) : null,
+                    output.Logprob,
+                    ToWire(output.TopLogprobs));
                 index++;
                 await events.WriteAsync(item, GenerateJsonContext.Default.GenerateEvent, aborted);
             }
@@ -100,6 +131,32 @@ public static partial class GenerateApi
             var error = new ApiErrorResponse(new ApiError(ex.Message, "server_error", null, null));
             await events.WriteAsync("error"u8, error, GenerateJsonContext.Default.ApiErrorResponse, aborted);
         }
+    }
+
+    private static GenerateTopLogprob[]? ToWire(IReadOnlyList<TokenLogprob>? top)
+    {
+        if (top is null)
+        {
+            return null;
+        }
+
+        var wire = new GenerateTopLogprob[top.Count];
+        for (var i = 0; i < wire.Length; i++)
+        {
+            wire[i] = new GenerateTopLogprob(top[i].TokenId, top[i].Logprob);
+        }
+
+        return wire;
+    }
+
+    private static Task WriteRejectedAsync(HttpContext context, GenerationRejectedException ex, CancellationToken cancellationToken)
+    {
+        if (ex.RetryAfter is { } retryAfter)
+        {
+            context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+        }
+
+        return WriteErrorAsync(context, ex.StatusCode, ex.Message, ex.ErrorType, null, cancellationToken);
     }
 
     private static async Task WriteErrorAsync(HttpContext context, int status, string message, string type, string? param, CancellationToken cancellationToken)

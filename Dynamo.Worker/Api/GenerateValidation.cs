@@ -48,9 +48,7 @@ internal static class GenerateValidation
                 $"The prompt ({prompt.Length} tokens) plus max_tokens ({maxTokens}) exceeds the model's context of {host.MaxSequenceTokens} tokens.", "max_tokens");
         }
 
-        var kv = host.KvBlocks;
-        var blocks = (total + kv.BlockSize - 1) / kv.BlockSize;
-        if (blocks > kv.TotalBlocks)
+        if (host.LocalKvBlocks is { } kv && (total + kv.BlockSize - 1) / kv.BlockSize is var blocks && blocks > kv.TotalBlocks)
         {
             throw new InvalidGenerateRequestException(
                 $"The prompt ({prompt.Length} tokens) plus max_tokens ({maxTokens}) needs {blocks} KV blocks; this worker has {kv.TotalBlocks}.", "max_tokens");
@@ -61,7 +59,7 @@ internal static class GenerateValidation
             throw new InvalidGenerateRequestException($"Stop token id {badStop} is outside the model's vocabulary (0-{vocab - 1}).", "stop_token_ids");
         }
 
-        var sampling = ToSampling(body.Sampling);
+        var sampling = ToSampling(body.Sampling) with { Logprobs = body.Logprobs is not null, TopLogprobs = body.Logprobs ?? 0 };
         sampling.Validate(vocab);
         return new SchedulerRequest(
             body.RequestId is { Length: > 0 } id ? id : $"gen-{Guid.NewGuid():N}",
@@ -69,7 +67,9 @@ internal static class GenerateValidation
             maxTokens,
             sampling,
             body.Priority ?? 0,
-            body.StopTokenIds);
+            body.StopTokenIds,
+            IgnoreEos: body.IgnoreEos ?? false,
+            MinTokens: body.MinTokens ?? 0);
     }
 
     private static SamplingParams ToSampling(GenerateSampling? s)

@@ -2,6 +2,7 @@ using System.Diagnostics.Metrics;
 using Dynamo.Runtime.Contracts;
 using Dynamo.Worker.Engines.Mocker;
 using Dynamo.Worker.Engines.Native;
+using Dynamo.Worker.Engines.OpenAi;
 using Dynamo.Worker.Engines.Sampling;
 using Dynamo.Worker.Events;
 using Dynamo.Worker.KvCache;
@@ -27,12 +28,14 @@ public sealed partial class WorkerEngineHost : IHostedService, IDisposable
     private readonly TimeProvider _time;
     private readonly ILoggerFactory _loggers;
     private readonly IMeterFactory? _meters;
+    private readonly OpenAiEngine _openAi;
     private readonly ILogger<WorkerEngineHost> _logger;
     private readonly CancellationTokenSource _stopping = new();
     private NativeKvPool? _pool;
     private NativeEngine? _engine;
     private KvBlockManager? _kv;
     private Scheduler? _scheduler;
+    private IGenerationBackend? _backend;
     private Task? _loop;
 
     public WorkerEngineHost(
@@ -45,6 +48,7 @@ public sealed partial class WorkerEngineHost : IHostedService, IDisposable
         ISamplingSeedSource seeds,
         TimeProvider time,
         ILoggerFactory loggers,
+        OpenAiEngine openAi,
         IMeterFactory? meters = null)
     {
         _worker = worker.Value;
@@ -57,12 +61,19 @@ public sealed partial class WorkerEngineHost : IHostedService, IDisposable
         _time = time;
         _loggers = loggers;
         _meters = meters;
+        _openAi = openAi;
         _logger = loggers.CreateLogger<WorkerEngineHost>();
     }
 
     public Scheduler Scheduler => _scheduler ?? throw new InvalidOperationException("The worker's engine has not started.");
 
     public KvBlockManager KvBlocks => _kv ?? throw new InvalidOperationException("The worker's engine has not started.");
+
+    /// <summary>What generation is submitted to: the scheduler, or the openai engine's forwarder.</summary>
+    public IGenerationBackend Backend => _backend ?? throw new InvalidOperationException("The worker's engine has not started.");
+
+    /// <summary>The local KV block manager; null when the engine keeps its KV elsewhere (openai).</summary>
+    public KvBlockManager? LocalKvBlocks => _kv;
 
     public int VocabSize { get; private set; }
 
@@ -71,6 +82,16 @@ public sealed partial class WorkerEngineHost : IHostedService, IDisposable
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
+        if (_worker.Engine == OpenAiEngine.EngineName)
+        {
+            // The external server keeps its own KV cache: no pool, no block manager, so no KV events either.
+            _openAi.Start();
+            VocabSize = _openAi.VocabSize;
+            MaxSequenceTokens = _openAi.MaxSequenceTokens;
+            _backend = _openAi;
+            return Task.CompletedTask;
+        }
+
         var blocks = checked((int)_worker.KvCapacityBlocks);
         var kvOptions = new KvCacheOptions
         {
@@ -111,6 +132,7 @@ public sealed partial class WorkerEngineHost : IHostedService, IDisposable
         VocabSize = stepEngine.VocabSize;
         _kv = KvBlockManager.Create(kvOptions, io, events, _time, _meters);
         _scheduler = new Scheduler(_kv, stepEngine, _schedulerOptions, _time, _loggers.CreateLogger<Scheduler>(), _meters);
+        _backend = _scheduler;
         LogStarted(_worker.Engine, blocks, _worker.BlockSize, (long)blocks * io.BlockBytes);
         _loop = Task.Run(() => _scheduler.RunAsync(_stopping.Token), CancellationToken.None);
         return Task.CompletedTask;

@@ -1,5 +1,6 @@
 using Dynamo.Runtime.Contracts;
 using Dynamo.Runtime.Hosting;
+using Dynamo.Worker.Engines.OpenAi;
 using Dynamo.Worker.Engines.Sampling;
 using Dynamo.Worker.Events;
 using Dynamo.Worker.KvCache;
@@ -24,6 +25,7 @@ public static class WorkerHostingExtensions
         builder.Services.AddSchedulingOptions();
         builder.Services.AddKvCacheOptions();
         builder.Services.AddSampling();
+        builder.Services.AddOpenAiEngine();
 
         // KV events name the worker as the registry does, unless Worker:KvCache:WorkerId says otherwise.
         builder.Services.AddOptions<KvCacheOptions>().PostConfigure<WorkerRegistration>((kv, registration) =>
