@@ -77,16 +77,6 @@ public sealed class KvRoutingOptions
     /// <summary>Seed of the tie-breaking / sampling random source; null uses a shared unseeded one.</summary>
     public int? Seed { get; set; }
 
-    internal bool IsApproximateEngine(string engine)
-    {
-        foreach (var name in ApproximateEngines.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-        {
-            if (string.Equals(name, engine, StringComparison.OrdinalIgnoreCase))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
+    internal HashSet<string> ApproximateEngineSet() =>
+        new(ApproximateEngines.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries), StringComparer.OrdinalIgnoreCase);
 }

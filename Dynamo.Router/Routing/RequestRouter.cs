@@ -25,6 +25,7 @@ public sealed class RequestRouter : IRequestRouter
     private readonly ILogger<RequestRouter> _logger;
     private readonly Dictionary<string, IRoutingPolicy> _policies;
     private readonly IRoutingPolicy _defaultPolicy;
+    private readonly HashSet<string> _approximateEngines;
     private TaskCompletionSource _loadReleased = NewSignal();
     private int _queued;
 
@@ -48,6 +49,7 @@ public sealed class RequestRouter : IRequestRouter
         _logger = logger;
         _policies = RoutingPolicies.All.ToDictionary(name => name, RoutingPolicies.Create, StringComparer.Ordinal);
         _defaultPolicy = PolicyNamed(_options.Policy);
+        _approximateEngines = _options.ApproximateEngineSet();
         _active.LoadReleased += Wake;
         _loads.Updated += Wake;
     }
@@ -66,13 +68,19 @@ public sealed class RequestRouter : IRequestRouter
         }
 
         var policy = request.Overrides?.Policy is { } name ? PolicyNamed(name) : _defaultPolicy;
-        if (AllBusy(candidates) && !await WaitForCapacityAsync(candidates, cancellationToken).ConfigureAwait(false))
+        var hashes = request.BlockHashes as ulong[] ?? [.. request.BlockHashes];
+        var enriched = Enrich(hashes, candidates);
+        if (AllBusy(enriched))
         {
-            RoutingLog.Shed(_logger, request.RequestId);
-            return RouteResult.Shed(_options.RetryAfter, "every worker is busy");
+            if (!await WaitForCapacityAsync(candidates, cancellationToken).ConfigureAwait(false))
+            {
+                RoutingLog.Shed(_logger, request.RequestId);
+                return RouteResult.Shed(_options.RetryAfter, "every worker is busy");
+            }
+
+            enriched = Enrich(hashes, candidates);
         }
 
-        var enriched = Enrich(request, candidates);
         var context = new RoutingContext(
             request,
             enriched,
@@ -99,19 +107,14 @@ public sealed class RequestRouter : IRequestRouter
 
     /// <summary>True when the worker publishes no KV events, so its overlap comes from what this router sent it.</summary>
     public bool IsApproximate(WorkerRegistration worker) =>
-        _options.IsApproximateEngine(worker.Engine) || !_index.HasWorker(worker.WorkerId);
+        _approximateEngines.Contains(worker.Engine) || !_index.HasWorker(worker.WorkerId);
 
     /// <summary>Over the busy threshold by reported KV usage or by router-tracked active blocks against capacity.</summary>
-    public bool IsBusy(WorkerRegistration worker)
-    {
-        if (_loads.Get(worker.WorkerId) is { } metrics && metrics.KvUsage >= _options.BusyThreshold)
-        {
-            return true;
-        }
+    public bool IsBusy(WorkerRegistration worker) => IsBusy(worker, _active.Get(worker.WorkerId), _loads.Get(worker.WorkerId));
 
-        return worker.KvCapacityBlocks > 0
-            && (double)_active.Get(worker.WorkerId).Blocks / worker.KvCapacityBlocks >= _options.BusyThreshold;
-    }
+    private bool IsBusy(WorkerRegistration worker, WorkerActivity activity, WorkerLoadMetrics? metrics) =>
+        (metrics is not null && metrics.KvUsage >= _options.BusyThreshold)
+        || (worker.KvCapacityBlocks > 0 && (double)activity.Blocks / worker.KvCapacityBlocks >= _options.BusyThreshold);
 
     private IRoutingPolicy PolicyNamed(string name) =>
         _policies.TryGetValue(name, out var policy)
@@ -136,9 +139,8 @@ public sealed class RequestRouter : IRequestRouter
         return null;
     }
 
-    private List<WorkerCandidate> Enrich(RoutingRequest request, IReadOnlyList<WorkerRegistration> candidates)
+    private List<WorkerCandidate> Enrich(ulong[] hashes, IReadOnlyList<WorkerRegistration> candidates)
     {
-        var hashes = request.BlockHashes as ulong[] ?? [.. request.BlockHashes];
         var overlaps = _index.FindMatches(hashes);
         var enriched = new List<WorkerCandidate>(candidates.Count);
         foreach (var worker in candidates)
@@ -160,6 +162,19 @@ public sealed class RequestRouter : IRequestRouter
         }
 
         return enriched;
+    }
+
+    private bool AllBusy(List<WorkerCandidate> candidates)
+    {
+        foreach (var candidate in candidates)
+        {
+            if (!IsBusy(candidate.Registration, candidate.Activity, candidate.Metrics))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private bool AllBusy(IReadOnlyList<WorkerRegistration> candidates)
