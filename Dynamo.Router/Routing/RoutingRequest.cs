@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using Dynamo.Router.Routing.Policies;
+using Dynamo.Runtime.Hashing;
 
 namespace Dynamo.Router.Routing;
 
@@ -7,7 +8,20 @@ namespace Dynamo.Router.Routing;
 /// What the router needs to place one request: its chained block hashes (full blocks only, see
 /// <c>KvBlockHashing</c>), its prompt length in tokens, and optional per-request overrides.
 /// </summary>
-public sealed record RoutingRequest(string RequestId, IReadOnlyList<ulong> BlockHashes, int InputTokens, RoutingOverrides? Overrides = null);
+public sealed record RoutingRequest(string RequestId, IReadOnlyList<ulong> BlockHashes, int InputTokens, RoutingOverrides? Overrides = null)
+{
+    /// <summary>
+    /// Hashes <paramref name="promptTokens"/> the way workers do (DESIGN.md §2: same block size, LoRA salt), so the
+    /// request's chain meets the hashes in the workers' KV events.
+    /// </summary>
+    public static RoutingRequest FromTokens(
+        string requestId,
+        ReadOnlySpan<int> promptTokens,
+        int blockSize,
+        string? loraAdapter = null,
+        RoutingOverrides? overrides = null) =>
+        new(requestId, KvBlockHashing.ComputeBlockHashes(promptTokens, blockSize, loraAdapter).SequenceHashes, promptTokens.Length, overrides);
+}
 
 /// <summary>
 /// Per-request routing knobs, carried in the request's <c>nvext</c> extension object (the names follow Dynamo's
@@ -34,6 +48,7 @@ public sealed record RoutingOverrides
 /// Why a request went where it went. <see cref="ToHeaderValue"/> and <see cref="ToTags"/> make it visible in a
 /// response header (<see cref="HeaderName"/>) and on the request's trace span.
 /// </summary>
+/// <remarks>On a trace span: <c>foreach (var tag in decision.ToTags()) activity?.SetTag(tag.Key, tag.Value);</c></remarks>
 public sealed record RoutingDecision(
     string WorkerId,
     string Policy,
