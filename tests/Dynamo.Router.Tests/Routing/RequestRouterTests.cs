@@ -147,6 +147,33 @@ public sealed class RequestRouterTests
         Assert.Equal("every worker is busy", result.ShedReason);
     }
 
+    [Fact]
+    public async Task RouteAsync_ManyThreadsWhileIngesting_ReleasesAllActivity()
+    {
+        var router = Router();
+        WorkerRegistration[] workers = [Worker("w1"), Worker("w2"), Worker("w3")];
+        var ingest = Task.Run(() =>
+        {
+            for (var i = 1; i <= 2000; i++)
+            {
+                _index.Apply(Batch(workers[i % 3].WorkerId, (i + 2) / 3, Stored(null, [(ulong)(i % 11) + 1], KvTier.Device)));
+            }
+        });
+        var routers = Enumerable.Range(0, 3).Select(t => Task.Run(async () =>
+        {
+            for (var i = 0; i < 500; i++)
+            {
+                var result = await router.RouteAsync(new RoutingRequest($"{t}-{i}", [(ulong)(i % 11) + 1, 99], 40), workers);
+                result.Sequence!.MarkPrefillDone();
+                result.Sequence.Dispose();
+            }
+        }));
+
+        await Task.WhenAll([ingest, .. routers]);
+
+        Assert.All(workers, w => Assert.Equal(WorkerActivity.Idle, _active.Get(w.WorkerId)));
+    }
+
     private RequestRouter Router(Action<KvRoutingOptions>? configure = null)
     {
         var options = new KvRoutingOptions();
