@@ -75,6 +75,7 @@ public sealed class RequestRouter : IRequestRouter
             if (!await WaitForCapacityAsync(candidates, cancellationToken).ConfigureAwait(false))
             {
                 RoutingLog.Shed(_logger, request.RequestId);
+                RoutingMetrics.Shed.Add(1);
                 return RouteResult.Shed(_options.RetryAfter, "every worker is busy");
             }
 
@@ -102,6 +103,9 @@ public sealed class RequestRouter : IRequestRouter
             _approximate.Record(decision.WorkerId, request.BlockHashes);
         }
 
+        RoutingMetrics.Decisions.Add(1, new KeyValuePair<string, object?>("policy", decision.Policy));
+        RoutingMetrics.OverlapBlocks.Add(decision.OverlapBlocks);
+        RoutingMetrics.RequestBlocks.Add(decision.RequestBlocks);
         return RouteResult.Routed(decision, sequence);
     }
 

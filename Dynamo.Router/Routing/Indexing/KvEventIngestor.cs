@@ -129,6 +129,7 @@ internal sealed class KvEventIngestor : IAsyncDisposable
         {
             _index.Apply(batch);
             Interlocked.Increment(ref _applied);
+            RoutingMetrics.EventBatchesApplied.Add(1);
             return;
         }
 
@@ -150,6 +151,7 @@ internal sealed class KvEventIngestor : IAsyncDisposable
         state.Pending.Clear();
         state.Pending.Add(batch);
         Interlocked.Increment(ref _dumpsRequested);
+        RoutingMetrics.DumpsRequested.Add(1);
         _ = RequestDumpAsync(batch.WorkerId);
     }
 
@@ -188,6 +190,7 @@ internal sealed class KvEventIngestor : IAsyncDisposable
         {
             // Keep the worker's stale part: a slightly wrong index still routes better than none. Retry on a later batch.
             Interlocked.Increment(ref _dumpsFailed);
+            RoutingMetrics.DumpFailures.Add(1);
             state.RetryAt = _time.GetUtcNow() + _retryDelay;
             RoutingLog.DumpFailed(_logger, error?.GetType().Name ?? "none", error?.Message ?? "no reply", error);
             return;

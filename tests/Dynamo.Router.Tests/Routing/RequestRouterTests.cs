@@ -174,6 +174,36 @@ public sealed class RequestRouterTests
         Assert.All(workers, w => Assert.Equal(WorkerActivity.Idle, _active.Get(w.WorkerId)));
     }
 
+    [Fact]
+    public async Task RouteAsync_Decision_IsCountedPerPolicy()
+    {
+        var router = Router();
+        var counted = 0L;
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == "Dynamo.Router.Routing" && instrument.Name == "dynamo_router_routing_decisions_total")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+        {
+            foreach (var tag in tags)
+            {
+                if (tag is { Key: "policy", Value: "random" })
+                {
+                    Interlocked.Add(ref counted, value);
+                }
+            }
+        });
+        listener.Start();
+
+        await router.RouteAsync(new RoutingRequest("m", [], 10, new RoutingOverrides { Policy = RoutingPolicies.Random }), [Worker("w1")]);
+
+        Assert.True(Interlocked.Read(ref counted) >= 1);
+    }
+
     private RequestRouter Router(Action<KvRoutingOptions>? configure = null)
     {
         var options = new KvRoutingOptions();
