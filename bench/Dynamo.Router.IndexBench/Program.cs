@@ -10,24 +10,34 @@ using Microsoft.Extensions.Options;
 const int Families = 24_576;
 const int ChainLength = 64;
 const int Decisions = 50_000;
+const int SystemBlocks = 8;
 
 var rows = new List<(string Name, string Value, string Unit, string Notes)>();
 foreach (var workerCount in new[] { 64, 256 })
 {
     var random = new Random(workerCount);
     var workers = Enumerable.Range(0, workerCount).Select(i => $"worker-{i}").ToArray();
-    var chains = Enumerable.Range(0, Families).Select(f => Chain(f)).ToArray();
+    // Every family starts with the same 8-block system prompt, which every worker holds: the lookup's worst case
+    // (all workers alive at the first blocks) and what a shared chat template produces in practice.
+    var system = Chain(-1)[..SystemBlocks];
+    var chains = Enumerable.Range(0, Families).Select(f => system.Concat(Chain(f)[SystemBlocks..]).ToArray()).ToArray();
 
     // Each prompt family is cached on 1–4 workers, each holding a random prefix of it.
     var batches = new List<KvEventBatch>();
     var eventIds = new long[workerCount];
     long storedBlocks = 0;
+    for (var w = 0; w < workerCount; w++)
+    {
+        batches.Add(new KvEventBatch(workers[w], ++eventIds[w], DateTimeOffset.UnixEpoch, [new KvStored(null, [.. system.Select(h => new KvStoredBlock(h, h))])]));
+        storedBlocks += SystemBlocks;
+    }
+
     foreach (var chain in chains)
     {
         for (var copies = random.Next(1, 5); copies > 0; copies--)
         {
             var w = random.Next(workerCount);
-            var length = random.Next(8, ChainLength + 1);
+            var length = random.Next(SystemBlocks + 1, ChainLength + 1);
             var blocks = chain[..length].Select(h => new KvStoredBlock(h, h)).ToArray();
             batches.Add(new KvEventBatch(workers[w], ++eventIds[w], DateTimeOffset.UnixEpoch, [new KvStored(null, blocks)]));
             storedBlocks += length;

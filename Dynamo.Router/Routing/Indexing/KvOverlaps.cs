@@ -18,6 +18,12 @@ public readonly record struct WorkerOverlap(string WorkerId, int DeviceBlocks, i
 /// <summary>The result of <see cref="KvIndex.FindMatches"/>: only workers that hold at least the first block appear.</summary>
 public sealed class KvOverlaps(IReadOnlyList<WorkerOverlap> workers)
 {
+    // Up to this many matches a linear scan beats hashing the id; a shared system prompt can match every worker,
+    // and then a decision over 256 candidates would otherwise pay 256 × 256 comparisons.
+    private const int LinearScanLimit = 8;
+
+    private Dictionary<string, WorkerOverlap>? _byWorker;
+
     public static KvOverlaps Empty { get; } = new([]);
 
     public IReadOnlyList<WorkerOverlap> Workers { get; } = workers;
@@ -25,7 +31,13 @@ public sealed class KvOverlaps(IReadOnlyList<WorkerOverlap> workers)
     /// <summary>The overlap of <paramref name="workerId"/>; zero blocks when it holds none of the prefix.</summary>
     public WorkerOverlap For(string workerId)
     {
-        // Linear: a prefix is cached on a handful of workers, fewer than a dictionary would pay for itself.
+        if (Workers.Count > LinearScanLimit)
+        {
+            // Racing first callers may each build the map; any of the identical results will do.
+            _byWorker ??= Workers.ToDictionary(w => w.WorkerId, StringComparer.Ordinal);
+            return _byWorker.TryGetValue(workerId, out var found) ? found : new WorkerOverlap(workerId, 0, 0, 0);
+        }
+
         foreach (var overlap in Workers)
         {
             if (string.Equals(overlap.WorkerId, workerId, StringComparison.Ordinal))

@@ -49,6 +49,26 @@ public sealed class KvIndexTests
     }
 
     [Fact]
+    public void FindMatches_SharedPrefixOnManyWorkers_ReportsEachWorkersOwnDepth()
+    {
+        var index = new KvIndex();
+        for (var w = 0; w < 20; w++)
+        {
+            index.Apply(Batch($"w{w}", 1, Stored(null, [.. Enumerable.Range(1, 1 + (w % 5)).Select(i => (ulong)i)], KvTier.Device)));
+        }
+
+        var matches = index.FindMatches([1, 2, 3, 4, 5, 6]);
+
+        Assert.Equal(20, matches.Workers.Count);
+        for (var w = 0; w < 20; w++)
+        {
+            Assert.Equal(1 + (w % 5), matches.For($"w{w}").DeviceBlocks);
+        }
+
+        Assert.Equal(0, matches.For("w99").TotalBlocks);
+    }
+
+    [Fact]
     public void Apply_RandomEventStreams_MatchesANaiveModel()
     {
         var random = new Random(42);
