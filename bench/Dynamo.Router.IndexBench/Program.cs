@@ -7,7 +7,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
 // Bounded loops only: each configuration ingests a fixed trace and times a fixed number of decisions.
-const int Families = 24_576;
+const int Families = 28_672;
 const int ChainLength = 64;
 const int Decisions = 50_000;
 const int SystemBlocks = 8;

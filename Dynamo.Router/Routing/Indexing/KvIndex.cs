@@ -21,9 +21,10 @@ namespace Dynamo.Router.Routing.Indexing;
 /// anyway, and the lock keeps "remove the last holder, then drop the key" atomic against a concurrent add,
 /// which copy-on-write with compare-and-swap alone cannot (a detached array would swallow the add).
 /// Holder arrays are tiny (a block is cached on a few workers), so copying them costs less than per-node
-/// locks or version counters would on the read path. bench/Dynamo.Router.IndexBench measures it: 1.1M distinct
-/// blocks over 64 and 256 workers, FindMatches p50 8–12 µs over ~44 hashes on a 2-core machine at load average ~37
-/// (so an upper bound; the per-hash cost is one lock-free dictionary probe and a merge of two short arrays).
+/// locks or version counters would on the read path. bench/Dynamo.Router.IndexBench measures it (README there):
+/// 1.1M distinct blocks over 64 and 256 workers behind a system prompt every worker holds, FindMatches p50 15–28 µs
+/// over ~44 hashes on a 2-core machine at load average ~25, so an upper bound; per hash it is one lock-free
+/// dictionary probe and one merge of two short sorted arrays.
 /// </para>
 /// </remarks>
 public sealed partial class KvIndex
