@@ -55,6 +55,7 @@ public sealed class RequestRouter : IRequestRouter
     }
 
     /// <summary>Requests waiting for a worker to stop being busy.</summary>
+    /// <remarks>An unknown policy name or a negative / non-finite override throws <see cref="ArgumentException"/> (a 400 for the API).</remarks>
     public int Queued => Volatile.Read(ref _queued);
 
     public async ValueTask<RouteResult> RouteAsync(RoutingRequest request, IReadOnlyList<WorkerRegistration> candidates, CancellationToken cancellationToken = default)
@@ -65,6 +66,11 @@ public sealed class RequestRouter : IRequestRouter
         if (candidates.Count == 0)
         {
             return RouteResult.Shed(_options.RetryAfter, "no worker serves this model");
+        }
+
+        if (request.Overrides is { } o && (o.OverlapScoreWeight is < 0 or double.NaN or double.PositiveInfinity || o.Temperature is < 0 or double.NaN or double.PositiveInfinity))
+        {
+            throw new ArgumentException("nvext overlap_score_weight and router_temperature must be finite and not negative.", nameof(request));
         }
 
         var policy = request.Overrides?.Policy is { } name ? PolicyNamed(name) : _defaultPolicy;

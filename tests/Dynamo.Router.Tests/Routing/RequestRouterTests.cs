@@ -81,6 +81,10 @@ public sealed class RequestRouterTests
         Assert.Equal("w2", leastLoaded.Decision.WorkerId);
         await Assert.ThrowsAsync<ArgumentException>(async () =>
             await router.RouteAsync(new RoutingRequest("x", [], 10, new RoutingOverrides { Policy = "fastest" }), workers));
+        await Assert.ThrowsAsync<ArgumentException>(async () =>
+            await router.RouteAsync(new RoutingRequest("y", [], 10, new RoutingOverrides { Temperature = -1 }), workers));
+        await Assert.ThrowsAsync<ArgumentException>(async () =>
+            await router.RouteAsync(new RoutingRequest("z", [], 10, new RoutingOverrides { OverlapScoreWeight = double.NaN }), workers));
     }
 
     [Fact]
