@@ -88,6 +88,29 @@ public sealed class RequestRouterTests
     }
 
     [Fact]
+    public async Task RouteAsync_TemperatureOverride_SamplesInsteadOfTakingTheMinimum()
+    {
+        var router = Router();
+        _index.Apply(Batch("w1", 1, Stored(null, [1, 2, 3], KvTier.Device)));
+        _index.Apply(Batch("w2", 1, Stored(null, [50], KvTier.Device)));
+        WorkerRegistration[] workers = [Worker("w1"), Worker("w2")];
+
+        var chosen = new HashSet<string>();
+        for (var i = 0; i < 200; i++)
+        {
+            var result = await router.RouteAsync(new RoutingRequest($"t{i}", [1, 2, 3], 48, new RoutingOverrides { Temperature = 5 }), workers);
+            Assert.StartsWith("sampled at temperature 5", result.Decision!.Reason, StringComparison.Ordinal);
+            chosen.Add(result.Decision.WorkerId);
+            result.Sequence!.Dispose();
+        }
+
+        var greedy = await router.RouteAsync(new RoutingRequest("g", [1, 2, 3], 48), workers);
+
+        Assert.Equal(["w1", "w2"], chosen.Order());
+        Assert.Equal("w1", greedy.Decision!.WorkerId);
+    }
+
+    [Fact]
     public async Task RouteAsync_ApproximateWorker_AssumesRoutedPrefixCachedUntilTtl()
     {
         var router = Router();
