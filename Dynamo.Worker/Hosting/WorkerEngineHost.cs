@@ -62,6 +62,9 @@ public sealed partial class WorkerEngineHost : IHostedService, IDisposable
 
     public Scheduler Scheduler => _scheduler ?? throw new InvalidOperationException("The worker's engine has not started.");
 
+    /// <summary>True once started with an engine that runs the local scheduler.</summary>
+    public bool HasScheduler => _scheduler is not null;
+
     public KvBlockManager KvBlocks => _kv ?? throw new InvalidOperationException("The worker's engine has not started.");
 
     public int VocabSize { get; private set; }

@@ -60,6 +60,7 @@ public sealed partial class Scheduler
             if (sequence.CachedTokens < 0)
             {
                 sequence.CachedTokens = allocation.CachedTokens;
+                CountPrefixLookup(sequence.Prompt.Length, allocation.CachedTokens);
                 _engine.Admit(sequence.Id, sequence.Prompt, sequence.Request.Sampling);
             }
 
