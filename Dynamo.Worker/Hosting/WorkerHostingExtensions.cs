@@ -53,6 +53,7 @@ public static class WorkerHostingExtensions
         builder.Services.AddWorkerLease(
             sp => sp.GetRequiredService<WorkerRegistration>(),
             sp => TimeSpan.FromSeconds(sp.GetRequiredService<IOptions<WorkerOptions>>().Value.LeaseTtlSeconds));
+        builder.Services.AddWorkerDrain();
         return builder;
     }
 
