@@ -90,7 +90,9 @@ public static partial class GenerateApi
                         _ => null,
                     },
                     index == 0 ? output.CachedTokens : null,
-                    last ? new GenerateUsage(output.Usage.PromptTokens, output.Usage.CompletionTokens, output.Usage.CachedTokens) : null);
+                    last ? new GenerateUsage(output.Usage.PromptTokens, output.Usage.CompletionTokens, output.Usage.CachedTokens) : null,
+                    output.Logprob,
+                    ToWire(output.TopLogprobs));
                 index++;
                 await events.WriteAsync(item, GenerateJsonContext.Default.GenerateEvent, aborted);
             }

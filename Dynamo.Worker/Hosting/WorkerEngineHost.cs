@@ -69,6 +69,12 @@ public sealed partial class WorkerEngineHost : IHostedService, IDisposable
 
     public int VocabSize { get; private set; }
 
+    /// <summary>Tokens that end generation unless a request sets ignore_eos (EOS, end-of-turn, end-of-message).</summary>
+    public IReadOnlySet<int> EndOfGenerationIds { get; private set; } = new HashSet<int>();
+
+    /// <summary>False for engines without logits (the mocker): they reject logprobs rather than invent them.</summary>
+    public bool SupportsLogprobs { get; private set; }
+
     /// <summary>Longest prompt plus completion one sequence may have (the engine's context, or the pool for the mocker).</summary>
     public int MaxSequenceTokens { get; private set; }
 
@@ -97,6 +103,8 @@ public sealed partial class WorkerEngineHost : IHostedService, IDisposable
                 stepEngine = new NativeStepEngine(_engine, new Sampler(model.Info.VocabSize), _seeds);
                 io = new NativeKvBlockIo(_pool);
                 MaxSequenceTokens = _engine.MaxContext;
+                EndOfGenerationIds = _model.EndOfGenerationIds;
+                SupportsLogprobs = true;
                 break;
             case "mocker":
                 // The mocker computes no K/V, so there is nothing to offload: its G2/G3 tiers stay off.
@@ -105,6 +113,7 @@ public sealed partial class WorkerEngineHost : IHostedService, IDisposable
                 kvOptions.HostCacheGb = 0;
                 kvOptions.DiskCacheGb = 0;
                 MaxSequenceTokens = int.MaxValue;
+                EndOfGenerationIds = new HashSet<int> { _mockerOptions.EosTokenId };
                 break;
             default:
                 throw new OptionsValidationException(nameof(WorkerOptions), typeof(WorkerOptions),

@@ -195,7 +195,7 @@ public sealed partial class Scheduler : IDisposable
             _kv.MarkComputed(sequence.Id, sequence.Computed);
             if (item.WantLogits)
             {
-                OnToken(sequence, batch.Sampled(i));
+                OnToken(sequence, batch.Sampled(i), batch.Logprobs(i));
             }
         }
 

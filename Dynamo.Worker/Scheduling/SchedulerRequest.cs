@@ -7,6 +7,8 @@ namespace Dynamo.Worker.Scheduling;
 /// <param name="Priority">Lower values run first (vLLM's convention); ties go first come, first served.</param>
 /// <param name="StopTokenIds">Tokens that end generation (returned, with finish reason stop).</param>
 /// <param name="EosTokenId">The model's end-of-sequence token, or null when the caller ignores EOS.</param>
+/// <param name="EndOfGenerationIds">The model's EOS / end-of-turn / end-of-message tokens; null when the caller ignores EOS.</param>
+/// <param name="MinTokens">No stop token or EOS ends generation (or is sampled) before this many tokens.</param>
 public sealed record SchedulerRequest(
     string Id,
     int[] PromptTokens,
@@ -15,7 +17,9 @@ public sealed record SchedulerRequest(
     int Priority = 0,
     IReadOnlyList<int>? StopTokenIds = null,
     int? EosTokenId = null,
-    string? LoraAdapter = null);
+    string? LoraAdapter = null,
+    IReadOnlySet<int>? EndOfGenerationIds = null,
+    int MinTokens = 0);
 
 public enum SchedulerFinishReason
 {
@@ -31,7 +35,15 @@ public enum SchedulerFinishReason
 public sealed record SchedulerUsage(int PromptTokens, int CompletionTokens, int CachedTokens);
 
 /// <summary>One generated token; the last one of a request carries its finish reason.</summary>
-public sealed record SchedulerOutput(int TokenId, SchedulerFinishReason? FinishReason, int CachedTokens, SchedulerUsage Usage);
+/// <param name="Logprob">The token's log-probability, when the request asked for logprobs.</param>
+/// <param name="TopLogprobs">The most likely alternatives, most likely first, when the request asked for some.</param>
+public sealed record SchedulerOutput(
+    int TokenId,
+    SchedulerFinishReason? FinishReason,
+    int CachedTokens,
+    SchedulerUsage Usage,
+    float? Logprob = null,
+    IReadOnlyList<TokenLogprob>? TopLogprobs = null);
 
 /// <summary>The waiting queue is full; the API maps this to 503 with a Retry-After header.</summary>
 public sealed class SchedulerFullException(int capacity, TimeSpan retryAfter)
