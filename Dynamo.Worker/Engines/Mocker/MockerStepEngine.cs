@@ -62,13 +62,15 @@ public sealed class MockerStepEngine(MockerOptions options, TimeProvider time) :
                 var token = TokenFor(item.Sampling.Seed ?? options.Seed, item.SequenceId, item.StartPosition + item.Tokens.Length);
                 for (var skipped = 0; item.Suppressed?.Contains(token) ?? false; skipped++)
                 {
-                    // min_tokens: step past the request's end tokens, as masking them would.
+                    // min_tokens: step past the request's end tokens, as masking them would (and past EOS, which
+                    // the mocker never produces).
                     if (skipped == options.VocabSize)
                     {
                         throw new InvalidOperationException("Every token of the vocabulary is a stop token; nothing can be sampled under min_tokens.");
                     }
 
                     token = (token + 1) % options.VocabSize;
+                    token = token == options.EosTokenId ? (token + 1) % options.VocabSize : token;
                 }
 
                 sampled[i] = token;
