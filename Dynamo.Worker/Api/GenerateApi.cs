@@ -24,8 +24,14 @@ public static partial class GenerateApi
         return endpoints;
     }
 
-    private static async Task GenerateAsync(HttpContext context, WorkerEngineHost host, ILoggerFactory loggers)
+    private static async Task GenerateAsync(HttpContext context, WorkerEngineHost host, WorkerDrain drain, ILoggerFactory loggers)
     {
+        using var inFlight = await EnterOrRejectDrainingAsync(context, drain);
+        if (inFlight is null)
+        {
+            return;
+        }
+
         var aborted = context.RequestAborted;
         GenerateRequest? body;
         try
@@ -159,11 +165,11 @@ public static partial class GenerateApi
         return WriteErrorAsync(context, ex.StatusCode, ex.Message, ex.ErrorType, null, cancellationToken);
     }
 
-    private static async Task WriteErrorAsync(HttpContext context, int status, string message, string type, string? param, CancellationToken cancellationToken)
+    private static async Task WriteErrorAsync(HttpContext context, int status, string message, string type, string? param, CancellationToken cancellationToken, string? code = null)
     {
         context.Response.StatusCode = status;
         context.Response.ContentType = "application/json";
-        var error = new ApiErrorResponse(new ApiError(message, type, param, status == StatusCodes.Status503ServiceUnavailable ? "overloaded" : null));
+        var error = new ApiErrorResponse(new ApiError(message, type, param, code ?? (status == StatusCodes.Status503ServiceUnavailable ? "overloaded" : null)));
         await JsonSerializer.SerializeAsync(context.Response.Body, error, GenerateJsonContext.Default.ApiErrorResponse, cancellationToken);
     }
 

@@ -59,7 +59,28 @@ internal static class GenerateValidation
             throw new InvalidGenerateRequestException($"Stop token id {badStop} is outside the model's vocabulary (0-{vocab - 1}).", "stop_token_ids");
         }
 
-        var sampling = ToSampling(body.Sampling) with { Logprobs = body.Logprobs is not null, TopLogprobs = body.Logprobs ?? 0 };
+        if (body.MinTokens is < 0 || body.MinTokens > maxTokens)
+        {
+            throw new InvalidGenerateRequestException($"min_tokens must be an integer between 0 and max_tokens ({maxTokens}).", "min_tokens");
+        }
+
+        var sampling = ToSampling(body.Sampling);
+        if (body.Logprobs is { } logprobs)
+        {
+            if (logprobs is < 0 or > SamplingParams.MaxTopLogprobs)
+            {
+                throw new InvalidGenerateRequestException($"logprobs must be an integer between 0 and {SamplingParams.MaxTopLogprobs}.", "logprobs");
+            }
+
+            if (!host.SupportsLogprobs)
+            {
+                throw new InvalidGenerateRequestException(
+                    "logprobs are not available from this worker's engine (the mocker computes no logits); leave logprobs out.", "logprobs");
+            }
+
+            sampling = sampling with { Logprobs = true, TopLogprobs = logprobs };
+        }
+
         sampling.Validate(vocab);
         return new SchedulerRequest(
             body.RequestId is { Length: > 0 } id ? id : $"gen-{Guid.NewGuid():N}",
@@ -69,6 +90,7 @@ internal static class GenerateValidation
             body.Priority ?? 0,
             body.StopTokenIds,
             IgnoreEos: body.IgnoreEos ?? false,
+            EndOfGenerationIds: body.IgnoreEos is true ? null : host.EndOfGenerationIds,
             MinTokens: body.MinTokens ?? 0);
     }
 

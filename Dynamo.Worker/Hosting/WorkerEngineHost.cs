@@ -67,6 +67,9 @@ public sealed partial class WorkerEngineHost : IHostedService, IDisposable
 
     public Scheduler Scheduler => _scheduler ?? throw new InvalidOperationException("The worker's engine has not started.");
 
+    /// <summary>True once started with an engine that runs the local scheduler.</summary>
+    public bool HasScheduler => _scheduler is not null;
+
     public KvBlockManager KvBlocks => _kv ?? throw new InvalidOperationException("The worker's engine has not started.");
 
     /// <summary>What generation is submitted to: the scheduler, or the openai engine's forwarder.</summary>
@@ -76,6 +79,12 @@ public sealed partial class WorkerEngineHost : IHostedService, IDisposable
     public KvBlockManager? LocalKvBlocks => _kv;
 
     public int VocabSize { get; private set; }
+
+    /// <summary>Tokens that end generation unless a request sets ignore_eos (EOS, end-of-turn, end-of-message).</summary>
+    public IReadOnlySet<int> EndOfGenerationIds { get; private set; } = new HashSet<int>();
+
+    /// <summary>False for engines without logits (the mocker): they reject logprobs rather than invent them.</summary>
+    public bool SupportsLogprobs { get; private set; }
 
     /// <summary>Longest prompt plus completion one sequence may have (the engine's context, or the pool for the mocker).</summary>
     public int MaxSequenceTokens { get; private set; }
@@ -88,6 +97,8 @@ public sealed partial class WorkerEngineHost : IHostedService, IDisposable
             _openAi.Start();
             VocabSize = _openAi.VocabSize;
             MaxSequenceTokens = _openAi.MaxSequenceTokens;
+            // The upstream computes logprobs (its Text token mode refuses them itself); EOS is its business too.
+            SupportsLogprobs = true;
             _backend = _openAi;
             return Task.CompletedTask;
         }
@@ -115,6 +126,8 @@ public sealed partial class WorkerEngineHost : IHostedService, IDisposable
                 stepEngine = new NativeStepEngine(_engine, new Sampler(model.Info.VocabSize), _seeds);
                 io = new NativeKvBlockIo(_pool);
                 MaxSequenceTokens = _engine.MaxContext;
+                EndOfGenerationIds = _model.EndOfGenerationIds;
+                SupportsLogprobs = true;
                 break;
             case "mocker":
                 // The mocker computes no K/V, so there is nothing to offload: its G2/G3 tiers stay off.
@@ -123,6 +136,7 @@ public sealed partial class WorkerEngineHost : IHostedService, IDisposable
                 kvOptions.HostCacheGb = 0;
                 kvOptions.DiskCacheGb = 0;
                 MaxSequenceTokens = int.MaxValue;
+                EndOfGenerationIds = new HashSet<int> { _mockerOptions.EosTokenId };
                 break;
             default:
                 throw new OptionsValidationException(nameof(WorkerOptions), typeof(WorkerOptions),

@@ -41,6 +41,10 @@ public static class WorkerHostingExtensions
         builder.Services.AddHostedService(sp => sp.GetRequiredService<KvEventPublisher>());
         builder.Services.AddSingleton<WorkerEngineHost>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<WorkerEngineHost>());
+        builder.Services.AddSingleton<WorkerLoadPublisher>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<WorkerLoadPublisher>());
+        builder.Services.AddSingleton<KvDumpServer>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<KvDumpServer>());
 
         builder.Services.AddOptions<KestrelServerOptions>().Configure<IOptions<WorkerOptions>>((kestrel, worker) =>
             kestrel.ConfigureEndpointDefaults(listen => listen.Protocols = worker.Value.HttpProtocols));
@@ -51,6 +55,7 @@ public static class WorkerHostingExtensions
         builder.Services.AddWorkerLease(
             sp => sp.GetRequiredService<WorkerRegistration>(),
             sp => TimeSpan.FromSeconds(sp.GetRequiredService<IOptions<WorkerOptions>>().Value.LeaseTtlSeconds));
+        builder.Services.AddWorkerDrain();
         return builder;
     }
 

@@ -1,3 +1,4 @@
+using Dynamo.Runtime.Tokenization;
 using Dynamo.Worker.Engines.Native;
 using Dynamo.Worker.Models;
 using Microsoft.Extensions.Options;
@@ -28,6 +29,9 @@ public sealed partial class WorkerModel : IHostedService, IDisposable
 
     public string? Path { get; private set; }
 
+    /// <summary>The model's EOS, end-of-turn and end-of-message tokens (from its GGUF tokenizer metadata).</summary>
+    public IReadOnlySet<int> EndOfGenerationIds { get; private set; } = new HashSet<int>();
+
     public Task StartAsync(CancellationToken cancellationToken)
     {
         if (_options.Engine != "native")
@@ -43,6 +47,7 @@ public sealed partial class WorkerModel : IHostedService, IDisposable
 
         _model = NativeModel.Load(path);
         Path = path;
+        EndOfGenerationIds = Tokenizer.FromFile(path).EndOfGenerationIds;
         var info = _model.Info;
         LogLoaded(path, info.Architecture, info.ParameterCount, info.WeightType.ToString(), info.VocabSize, info.TrainedContextLength, NativeModel.KernelsName);
         return Task.CompletedTask;

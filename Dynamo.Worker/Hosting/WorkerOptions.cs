@@ -43,6 +43,17 @@ public sealed class WorkerOptions
     [Range(1, 3600, ErrorMessage = "Worker:LeaseTtlSeconds must be between 1 and 3600.")]
     public int LeaseTtlSeconds { get; set; } = 10;
 
+    /// <summary>How often the worker publishes its load (<c>dynamo.{ns}.metrics.{worker}</c>) for routers and the planner.</summary>
+    [Range(10, 60_000, ErrorMessage = "Worker:LoadMetricsIntervalMilliseconds must be between 10 and 60000.")]
+    public int LoadMetricsIntervalMilliseconds { get; set; } = 250;
+
+    /// <summary>
+    /// On SIGTERM, how long in-flight streams may run on after the worker unregistered and stopped accepting work;
+    /// the host's shutdown timeout is set above it.
+    /// </summary>
+    [Range(0, 3600, ErrorMessage = "Worker:DrainTimeoutSeconds must be between 0 and 3600.")]
+    public int DrainTimeoutSeconds { get; set; } = 30;
+
     /// <summary>A Llama or Qwen2 GGUF file; empty → the built-in default model, generated on first run.</summary>
     public string? ModelPath { get; set; }
 

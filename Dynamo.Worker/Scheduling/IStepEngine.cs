@@ -15,13 +15,18 @@ public sealed record StepItem(
     int StartPosition,
     int[] BlockTable,
     bool WantLogits,
-    SamplingParams Sampling);
+    SamplingParams Sampling)
+{
+    /// <summary>Tokens the engine must not sample this step (a request's stop and EOS tokens while under min_tokens).</summary>
+    public IReadOnlySet<int>? Suppressed { get; init; }
+}
 
 /// <summary>Everything one scheduler iteration asks the engine to compute, plus the KV state the timing model needs.</summary>
 public sealed class StepBatch
 {
     private readonly List<StepItem> _items = [];
     private int[] _sampled = [];
+    private SampledLogprobs?[] _logprobs = [];
 
     public IReadOnlyList<StepItem> Items => _items;
 
@@ -59,13 +64,27 @@ public sealed class StepBatch
         if (_sampled.Length < _items.Count)
         {
             Array.Resize(ref _sampled, Math.Max(8, _sampled.Length * 2));
+            Array.Resize(ref _logprobs, _sampled.Length);
         }
 
         _sampled[_items.Count - 1] = -1;
+        _logprobs[_items.Count - 1] = null;
+    }
+
+    /// <summary>The engine reports item i's sampled-token logprob and top alternatives (copied; allocates only when asked for).</summary>
+    public void SetLogprobs(int index, float logprob, ReadOnlySpan<TokenLogprob> top)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, _items.Count);
+        _logprobs[index] = new SampledLogprobs(logprob, top.ToArray());
     }
 
     internal int Sampled(int index) => _sampled[index];
+
+    internal SampledLogprobs? Logprobs(int index) => _logprobs[index];
 }
+
+/// <summary>Logprobs of one sampled token.</summary>
+internal sealed record SampledLogprobs(float Logprob, TokenLogprob[] Top);
 
 /// <summary>
 /// The one interface the scheduler drives: compute one scheduled step and, for every item that wants logits,

@@ -55,7 +55,23 @@ public sealed class NativeStepEngine(NativeEngine engine, Sampler sampler, ISamp
                 throw new InvalidOperationException($"Sequence {item.SequenceId} was never admitted to the engine.");
             }
 
-            sampled[i] = sequence.SampleNext(sampler, _logits.AsSpan(row * vocab, vocab), _topLogprobs).TokenId;
+            var logits = _logits.AsSpan(row * vocab, vocab);
+            if (item.Suppressed is { } suppressed)
+            {
+                // min_tokens: the request's end tokens cannot be sampled yet (vLLM masks them the same way).
+                foreach (var token in suppressed)
+                {
+                    logits[token] = float.NegativeInfinity;
+                }
+            }
+
+            var result = sequence.SampleNext(sampler, logits, _topLogprobs);
+            sampled[i] = result.TokenId;
+            if (result.HasLogprob)
+            {
+                batch.SetLogprobs(i, result.Logprob, _topLogprobs.AsSpan(0, result.TopLogprobCount));
+            }
+
             row++;
         }
 

@@ -60,6 +60,7 @@ public sealed partial class Scheduler
             if (sequence.CachedTokens < 0)
             {
                 sequence.CachedTokens = allocation.CachedTokens;
+                CountPrefixLookup(sequence.Prompt.Length, allocation.CachedTokens);
                 _engine.Admit(sequence.Id, sequence.Prompt, sequence.Request.Sampling);
             }
 
@@ -78,12 +79,15 @@ public sealed partial class Scheduler
 
     private void Add(StepBatch batch, List<SchedulerSequence> scheduled, SchedulerSequence sequence, ReadOnlyMemory<int> tokens, bool wantLogits, bool decode)
     {
-        var item = new StepItem(sequence.Id, tokens, sequence.Computed, _kv.GetBlockTable(sequence.Id).ToArray(), wantLogits, sequence.Request.Sampling);
+        var item = new StepItem(sequence.Id, tokens, sequence.Computed, _kv.GetBlockTable(sequence.Id).ToArray(), wantLogits, sequence.Request.Sampling)
+        {
+            Suppressed = wantLogits && sequence.Generated.Count < sequence.Request.MinTokens ? sequence.EndTokens : null,
+        };
         batch.Add(item, decode);
         scheduled.Add(sequence);
     }
 
-    private void OnToken(SchedulerSequence sequence, int token)
+    private void OnToken(SchedulerSequence sequence, int token, SampledLogprobs? logprobs)
     {
         if (token < 0)
         {
@@ -93,10 +97,11 @@ public sealed partial class Scheduler
         sequence.Generated.Add(token);
         var request = sequence.Request;
         SchedulerFinishReason? finish =
-            token == request.EosTokenId || (request.StopTokenIds?.Contains(token) ?? false) ? SchedulerFinishReason.Stop
+            sequence.Generated.Count > request.MinTokens && sequence.IsEndToken(token) ? SchedulerFinishReason.Stop
             : sequence.Generated.Count >= request.MaxTokens ? SchedulerFinishReason.Length
             : null;
-        sequence.Output.Writer.TryWrite(new SchedulerOutput(token, finish, sequence.Usage.CachedTokens, sequence.Usage));
+        sequence.Output.Writer.TryWrite(new SchedulerOutput(
+            token, finish, sequence.Usage.CachedTokens, sequence.Usage, logprobs?.Logprob, logprobs?.Top));
         if (finish is not null)
         {
             _kv.Free(sequence.Id);

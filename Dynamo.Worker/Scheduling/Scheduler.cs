@@ -125,10 +125,11 @@ public sealed partial class Scheduler : IDisposable
             while (true)
             {
                 DrainInbox();
+                RunInvocations();
                 RemoveCancelled();
                 if (_running.Count == 0 && _waiting.Count == 0)
                 {
-                    await _inbox.Reader.WaitToReadAsync(stoppingToken).ConfigureAwait(false);
+                    await WaitForWorkAsync(stoppingToken).ConfigureAwait(false);
                     continue;
                 }
 
@@ -144,6 +145,10 @@ public sealed partial class Scheduler : IDisposable
             LogLoopFailed(ex);
             FailAll(ex);
             throw;
+        }
+        finally
+        {
+            StopInvocations();
         }
     }
 
@@ -190,7 +195,7 @@ public sealed partial class Scheduler : IDisposable
             _kv.MarkComputed(sequence.Id, sequence.Computed);
             if (item.WantLogits)
             {
-                OnToken(sequence, batch.Sampled(i));
+                OnToken(sequence, batch.Sampled(i), batch.Logprobs(i));
             }
         }
 

@@ -8,7 +8,8 @@ namespace Dynamo.Worker.Scheduling;
 /// <param name="StopTokenIds">Tokens that end generation (returned, with finish reason stop).</param>
 /// <param name="EosTokenId">The model's end-of-sequence token, or null when the caller ignores EOS.</param>
 /// <param name="IgnoreEos">The caller's ignore_eos, for engines that know the model's EOS themselves (openai).</param>
-/// <param name="MinTokens">Tokens to generate before stop tokens or EOS may end the request.</param>
+/// <param name="EndOfGenerationIds">The model's EOS / end-of-turn / end-of-message tokens; null when the caller ignores EOS.</param>
+/// <param name="MinTokens">No stop token or EOS ends generation (or is sampled) before this many tokens.</param>
 public sealed record SchedulerRequest(
     string Id,
     int[] PromptTokens,
@@ -19,6 +20,7 @@ public sealed record SchedulerRequest(
     int? EosTokenId = null,
     string? LoraAdapter = null,
     bool IgnoreEos = false,
+    IReadOnlySet<int>? EndOfGenerationIds = null,
     int MinTokens = 0);
 
 public enum SchedulerFinishReason
@@ -36,7 +38,7 @@ public sealed record SchedulerUsage(int PromptTokens, int CompletionTokens, int 
 
 /// <summary>One generated token; the last one of a request carries its finish reason.</summary>
 /// <param name="Logprob">The token's log-probability, when the request asked for logprobs.</param>
-/// <param name="TopLogprobs">The most likely alternatives, most likely first, when the request asked for them.</param>
+/// <param name="TopLogprobs">The most likely alternatives, most likely first, when the request asked for some.</param>
 public sealed record SchedulerOutput(
     int TokenId,
     SchedulerFinishReason? FinishReason,

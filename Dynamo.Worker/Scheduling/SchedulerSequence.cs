@@ -13,6 +13,7 @@ internal sealed class SchedulerSequence
     });
 
     private volatile bool _cancelled;
+    private IReadOnlySet<int>? _endTokens;
 
     public SchedulerSequence(long id, SchedulerRequest request)
     {
@@ -53,6 +54,14 @@ internal sealed class SchedulerSequence
 
     public bool IsCancelled => _cancelled;
 
+    /// <summary>Every token that would end this request (stop ids, EOS, end-of-turn); masked while under min_tokens.</summary>
+    public IReadOnlySet<int> EndTokens => _endTokens ??= BuildEndTokens(Request);
+
+    public bool IsEndToken(int token) =>
+        token == Request.EosTokenId
+        || (Request.EndOfGenerationIds?.Contains(token) ?? false)
+        || (Request.StopTokenIds?.Contains(token) ?? false);
+
     public CancellationTokenRegistration Registration { get; set; }
 
     public SchedulerUsage Usage =>
@@ -65,6 +74,22 @@ internal sealed class SchedulerSequence
     {
         Prompt = [.. Request.PromptTokens, .. Generated];
         Computed = 0;
+    }
+
+    private static HashSet<int> BuildEndTokens(SchedulerRequest request)
+    {
+        var tokens = new HashSet<int>(request.StopTokenIds ?? []);
+        if (request.EndOfGenerationIds is not null)
+        {
+            tokens.UnionWith(request.EndOfGenerationIds);
+        }
+
+        if (request.EosTokenId is { } eos)
+        {
+            tokens.Add(eos);
+        }
+
+        return tokens;
     }
 
     public void Complete(Exception? error = null)

@@ -54,7 +54,26 @@ public sealed class MockerStepEngine(MockerOptions options, TimeProvider time) :
             var item = batch.Items[i];
             if (item.WantLogits)
             {
-                sampled[i] = TokenFor(item.Sampling.Seed ?? options.Seed, item.SequenceId, item.StartPosition + item.Tokens.Length);
+                if (item.Sampling.Logprobs)
+                {
+                    throw new InvalidOperationException("The mocker engine computes no logits, so it has no logprobs to report.");
+                }
+
+                var token = TokenFor(item.Sampling.Seed ?? options.Seed, item.SequenceId, item.StartPosition + item.Tokens.Length);
+                for (var skipped = 0; item.Suppressed?.Contains(token) ?? false; skipped++)
+                {
+                    // min_tokens: step past the request's end tokens, as masking them would (and past EOS, which
+                    // the mocker never produces).
+                    if (skipped == options.VocabSize)
+                    {
+                        throw new InvalidOperationException("Every token of the vocabulary is a stop token; nothing can be sampled under min_tokens.");
+                    }
+
+                    token = (token + 1) % options.VocabSize;
+                    token = token == options.EosTokenId ? (token + 1) % options.VocabSize : token;
+                }
+
+                sampled[i] = token;
             }
         }
 
