@@ -139,22 +139,6 @@ public static partial class GenerateApi
         }
     }
 
-    private static GenerateTopLogprob[]? ToWire(IReadOnlyList<TokenLogprob>? top)
-    {
-        if (top is null)
-        {
-            return null;
-        }
-
-        var wire = new GenerateTopLogprob[top.Count];
-        for (var i = 0; i < wire.Length; i++)
-        {
-            wire[i] = new GenerateTopLogprob(top[i].TokenId, top[i].Logprob);
-        }
-
-        return wire;
-    }
-
     private static Task WriteRejectedAsync(HttpContext context, GenerationRejectedException ex, CancellationToken cancellationToken)
     {
         if (ex.RetryAfter is { } retryAfter)
