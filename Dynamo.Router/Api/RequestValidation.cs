@@ -67,6 +67,7 @@ internal static class RequestValidation
             throw OpenAiException.Invalid(ex.Message, "messages");
         }
 
+        templateRequest = templateRequest with { Messages = MessageContent.Normalize(templateRequest.Messages) };
         if (toolChoice == "none")
         {
             // The model was told not to call tools: it is not shown any (as OpenAI behaves).

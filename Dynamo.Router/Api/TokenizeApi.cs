@@ -42,7 +42,7 @@ public static class TokenizeApi
                     string text;
                     try
                     {
-                        text = served.Template.Render(new ChatTemplateRequest(messages) { AddGenerationPrompt = request.AddGenerationPrompt ?? true });
+                        text = served.Template.Render(new ChatTemplateRequest(MessageContent.Normalize(messages)) { AddGenerationPrompt = request.AddGenerationPrompt ?? true });
                     }
                     catch (TemplateRenderException ex)
                     {
