@@ -103,7 +103,7 @@ internal sealed partial class GenerationHandler(
                 // Headers are gone: the failure travels in the stream, as OpenAI-compatible servers do.
                 var error = ex is OpenAiException oe ? oe.Error : ((WorkerRequestException)ex).Error;
                 LogStreamFailed(plan.RequestId, ex);
-                await context.Response.WriteAsync($"data: {JsonSerializer.Serialize(new Dynamo.Runtime.Generation.ApiErrorResponse(error), RouterJsonContext.Default.ApiErrorResponse)}\n\n", aborted).ConfigureAwait(false);
+                await context.Response.WriteAsync($"data: {JsonSerializer.Serialize(ErrorResponse.From(error), RouterJsonContext.Default.ErrorResponse)}\n\n", aborted).ConfigureAwait(false);
                 return false;
             }
             catch (WorkerRequestException ex)

@@ -33,7 +33,7 @@ internal static class OpenAiErrors
         }
 
         context.Response.ContentType = "application/json";
-        await JsonSerializer.SerializeAsync(context.Response.Body, new ApiErrorResponse(error.Error), RouterJsonContext.Default.ApiErrorResponse,
+        await JsonSerializer.SerializeAsync(context.Response.Body, ErrorResponse.From(error.Error), RouterJsonContext.Default.ErrorResponse,
             context.RequestAborted).ConfigureAwait(false);
     }
 

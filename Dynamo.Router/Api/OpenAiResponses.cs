@@ -67,6 +67,18 @@ internal sealed record TokenizeResponse(int Count, int MaxModelLen, IReadOnlyLis
 
 internal sealed record DetokenizeResponse(string Prompt);
 
+/// <summary>OpenAI's error envelope, with <c>param</c> and <c>code</c> written as null when absent (as OpenAI does).</summary>
+internal sealed record ErrorResponse(ErrorDetail Error)
+{
+    public static ErrorResponse From(ApiError error) => new(new ErrorDetail(error.Message, error.Type, error.Param, error.Code));
+}
+
+internal sealed record ErrorDetail(
+    string Message,
+    string Type,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? Param,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? Code);
+
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
@@ -80,5 +92,5 @@ internal sealed record DetokenizeResponse(string Prompt);
 [JsonSerializable(typeof(ModelList))]
 [JsonSerializable(typeof(TokenizeResponse))]
 [JsonSerializable(typeof(DetokenizeResponse))]
-[JsonSerializable(typeof(ApiErrorResponse))]
+[JsonSerializable(typeof(ErrorResponse))]
 internal sealed partial class RouterJsonContext : JsonSerializerContext;

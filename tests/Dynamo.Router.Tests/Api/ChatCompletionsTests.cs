@@ -154,6 +154,42 @@ public sealed class ChatCompletionsTests(RouterCluster cluster)
         Assert.Equal(0, usage.RootElement.GetProperty("choices").GetArrayLength());
     }
 
+    [Fact]
+    public async Task Metrics_AfterACompletion_ExportsDynamoFrontendFamilies()
+    {
+        using var http = cluster.CreateClient();
+        ChatCompletion completion = await Chat.CompleteChatAsync([new UserChatMessage("Hi")], new ChatCompletionOptions { MaxOutputTokenCount = 3 });
+
+        var text = await http.GetStringAsync("/metrics");
+
+        Assert.True(await WorkerFailureTests.MetricAsync(http, "dynamo_frontend_requests_total") >= 1);
+        Assert.True(await WorkerFailureTests.MetricAsync(http, "dynamo_frontend_output_sequence_tokens_count") >= 1);
+        foreach (var family in new[]
+        {
+            "dynamo_frontend_inflight_requests", "dynamo_frontend_queued_requests", "dynamo_frontend_time_to_first_token_seconds_bucket",
+            "dynamo_frontend_inter_token_latency_seconds_bucket", "dynamo_frontend_input_sequence_tokens_bucket", "dynamo_frontend_cached_tokens_bucket",
+        })
+        {
+            Assert.Contains(family, text, StringComparison.Ordinal);
+        }
+
+        Assert.NotNull(completion);
+    }
+
+    [Fact]
+    public async Task Detokenize_TokenizedPrompt_GivesTheTextBack()
+    {
+        using var http = cluster.CreateClient();
+        using var tokenized = await http.PostAsJsonAsync("/tokenize", new { prompt = "Hello there, router", add_special_tokens = false });
+        using var tokens = JsonDocument.Parse(await tokenized.Content.ReadAsStringAsync());
+
+        using var detokenized = await http.PostAsJsonAsync("/detokenize", new { tokens = tokens.RootElement.GetProperty("tokens") });
+        using var text = JsonDocument.Parse(await detokenized.Content.ReadAsStringAsync());
+
+        Assert.Equal(4096, tokens.RootElement.GetProperty("max_model_len").GetInt32());
+        Assert.Equal("Hello there, router", text.RootElement.GetProperty("prompt").GetString());
+    }
+
     private async Task<int> TokenizeAsync(object body)
     {
         using var http = cluster.CreateClient();

@@ -21,7 +21,7 @@ public sealed class ErrorResponseTests(RouterCluster cluster)
     [InlineData("/v1/chat/completions", """{"model":"dynamo-default","messages":[{"role":"user","content":"hi"}],"n":0}""", "n", null)]
     [InlineData("/v1/chat/completions", """{"model":"dynamo-default","messages":[{"role":"user","content":"hi"}],"top_logprobs":3}""", "top_logprobs", null)]
     [InlineData("/v1/chat/completions", """{"model":"dynamo-default","messages":[{"role":"user","content":"hi"}],"stop":[1,2]}""", "stop", null)]
-    [InlineData("/v1/chat/completions", """{"model":"dynamo-default","messages":[{"role":"user","content":"hi"}],"max_tokens":4000}""", "messages", "context_length_exceeded")]
+    [InlineData("/v1/chat/completions", """{"model":"dynamo-default","messages":[{"role":"user","content":"hi"}],"max_tokens":4095}""", "messages", "context_length_exceeded")]
     [InlineData("/v1/chat/completions", """{"model":"dynamo-default","messages":[{"role":"user","content":"hi"}],"max_tokens":2,"top_p":7}""", "top_p", null)]
     [InlineData("/v1/completions", """{"model":"dynamo-default","prompt":[1,2,99999999],"max_tokens":2}""", "prompt", null)]
     [InlineData("/v1/completions", """{"model":"dynamo-default","max_tokens":2}""", "prompt", null)]

@@ -88,6 +88,19 @@ public sealed class WorkerFailureTests(RouterCluster cluster)
         // The request stopped long before its 3000 tokens: the disconnect reached the worker.
         Assert.True(scheduler.Steps - stepsBefore < 1500, $"{scheduler.Steps - stepsBefore} steps ran");
         Assert.Equal(0, cluster.Router.Services.GetRequiredService<Dynamo.Router.Workers.WorkerPool>().Workers.Single().InFlight);
+        while (await MetricAsync(http, "dynamo_frontend_model_cancellation_total") < 1)
+        {
+            await Task.Delay(20, timeout.Token);
+        }
+    }
+
+    /// <summary>The summed value of a metric family on the router's /metrics.</summary>
+    internal static async Task<double> MetricAsync(HttpClient http, string family)
+    {
+        var text = await http.GetStringAsync("/metrics");
+        return text.Split('\n')
+            .Where(l => l.StartsWith(family + "{", StringComparison.Ordinal) || l.StartsWith(family + " ", StringComparison.Ordinal))
+            .Sum(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture));
     }
 
     /// <summary>A worker stand-in that refuses every generate request with one status, counting requests.</summary>
