@@ -30,6 +30,10 @@ public sealed class ServedModel
     /// <summary>Tokens of prompt plus completion one sequence may hold (<c>{arch}.context_length</c>).</summary>
     public int ContextLength { get; }
 
+    /// <summary>A model assembled from parts (benchmarks pair fixture vocabularies with real templates).</summary>
+    internal static ServedModel Create(string name, ITokenizer tokenizer, ChatTemplate template, int contextLength) =>
+        new(name, "(in memory)", tokenizer, template, contextLength);
+
     /// <summary>Reads a GGUF; <paramref name="chatTemplatePath"/> (when set) replaces its <c>tokenizer.chat_template</c>.</summary>
     /// <exception cref="InvalidDataException">The file lacks a tokenizer or a context length.</exception>
     /// <exception cref="Templates.Jinja.TemplateException">The template uses a construct the engine does not support.</exception>
