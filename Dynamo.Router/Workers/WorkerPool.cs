@@ -37,6 +37,7 @@ public sealed partial class WorkerPool(
     {
         IAsyncDisposable? watch = null;
         IAsyncDisposable? metrics = null;
+        var failures = 0;
         try
         {
             while (!stoppingToken.IsCancellationRequested && (watch is null || metrics is null))
@@ -50,7 +51,12 @@ public sealed partial class WorkerPool(
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {
-                    LogPoolUnavailable(ex);
+                    // The first failure in a row is logged in full; the retries every two seconds are not.
+                    if (failures++ == 0)
+                    {
+                        LogPoolUnavailable(ex);
+                    }
+
                     await Task.Delay(RetryDelay, time, stoppingToken).ConfigureAwait(false);
                 }
             }
