@@ -53,8 +53,16 @@ public sealed class WorkerClient(HttpClient http, IOptions<RouterOptions> option
                 // Not the worker's envelope (a proxy's page, say): the status and raw text still say enough.
             }
 
-            throw new WorkerRequestException(response.StatusCode, response.Headers.RetryAfter?.Delta,
-                error ?? new ApiError($"Worker answered {(int)response.StatusCode}: {text}", "server_error", null, null));
+            if (error is null)
+            {
+                // Not the worker's own refusal: something between the router and the worker is wrong, typically an
+                // HTTP/1.1 request to a worker that speaks only HTTP/2 (Kestrel answers those with a bare 400).
+                throw new WorkerRequestException(HttpStatusCode.BadGateway, null, new ApiError(
+                    $"The worker at {worker} answered {(int)response.StatusCode} without an error body ('{text}'). "
+                    + "If workers run with Worker:HttpProtocols=Http2, set Router:WorkerHttpVersion=2.", "server_error", null, "bad_gateway"));
+            }
+
+            throw new WorkerRequestException(response.StatusCode, response.Headers.RetryAfter?.Delta, error);
         }
     }
 }

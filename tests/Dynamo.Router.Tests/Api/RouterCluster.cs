@@ -42,7 +42,7 @@ public sealed class RouterCluster : IAsyncLifetime
     {
         _nats = await NatsServer.StartNewAsync();
         _redis = await RedisServer.StartNewAsync();
-        Worker = await StartWorkerAsync();
+        Worker = await StartWorkerAsync(new());
         (Router, RouterAddress) = await StartRouterAsync(new());
         await WaitForWorkersAsync(Router, 1);
     }
@@ -100,7 +100,8 @@ public sealed class RouterCluster : IAsyncLifetime
         }
     }
 
-    private async Task<WebApplication> StartWorkerAsync()
+    /// <summary>Another worker of this cluster (e.g. for another model name or protocol); the caller stops it.</summary>
+    public async Task<WebApplication> StartWorkerAsync(Dictionary<string, string?> settings)
     {
         var port = FreePort();
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Development" });
@@ -112,6 +113,7 @@ public sealed class RouterCluster : IAsyncLifetime
             ["Worker:AdvertisedUrl"] = $"http://127.0.0.1:{port}",
             ["Worker:KvCapacityBlocks"] = "1024",
         });
+        builder.Configuration.AddInMemoryCollection(settings);
         builder.AddServiceDefaults();
         builder.AddWorkerServices();
         var app = builder.Build();
