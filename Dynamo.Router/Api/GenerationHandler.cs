@@ -22,6 +22,8 @@ internal sealed partial class GenerationHandler(
     IOptions<RouterOptions> options,
     ILogger<GenerationHandler> logger)
 {
+    public const string RequestIdHeader = "X-Request-Id";
+
     public async Task HandleAsync(HttpContext context, bool chat)
     {
         var start = time.GetTimestamp();
@@ -40,8 +42,8 @@ internal sealed partial class GenerationHandler(
                 RequestValidation.CheckModel(request.Model, served);
                 var prompts = chat ? [RequestValidation.ChatPrompt(document.RootElement, request, served)] : RequestValidation.CompletionPrompts(request, served);
                 var id = (chat ? "chatcmpl-" : "cmpl-") + Guid.NewGuid().ToString("N");
-                var plan = RequestValidation.Plan(id, request, prompts, served, chat, options.Value.MaxChoices);
-                status = await RunAsync(context, plan, chat, stream, request.StreamOptions?.IncludeUsage is true, start).ConfigureAwait(false)
+                var plan = RequestValidation.Plan(CorrelationId(context) ?? id, request, prompts, served, chat, options.Value.MaxChoices);
+                status = await RunAsync(context, id, plan, chat, stream, request.StreamOptions?.IncludeUsage is true, start).ConfigureAwait(false)
                     ? "success"
                     : "error";
             }
@@ -68,7 +70,7 @@ internal sealed partial class GenerationHandler(
         }
     }
 
-    private async Task<bool> RunAsync(HttpContext context, GenerationPlan plan, bool chat, bool stream, bool includeUsage, long start)
+    private async Task<bool> RunAsync(HttpContext context, string id, GenerationPlan plan, bool chat, bool stream, bool includeUsage, long start)
     {
         var served = model.Model;
         var aborted = context.RequestAborted;
@@ -93,7 +95,7 @@ internal sealed partial class GenerationHandler(
 
         await using (run.ConfigureAwait(false))
         {
-            var response = new ResponseContext(plan.RequestId, time.GetUtcNow().ToUnixTimeSeconds(), served.Name, run, metrics, time, start);
+            var response = new ResponseContext(id, time.GetUtcNow().ToUnixTimeSeconds(), served.Name, run, metrics, time, start);
             try
             {
                 await WriteAsync(context, response, chat, stream, includeUsage, aborted).ConfigureAwait(false);
@@ -115,6 +117,23 @@ internal sealed partial class GenerationHandler(
             metrics.Tokens(served.Name, usage.PromptTokens, usage.CompletionTokens, usage.PromptTokensDetails.CachedTokens);
             return true;
         }
+    }
+
+    /// <summary>
+    /// The gateway's <c>X-Request-Id</c>, echoed back and used to name the worker requests (choice i is
+    /// <c>{id}-{i}</c>), so one id finds a request in every service's logs. Ids that are too long or not plain
+    /// ASCII are ignored.
+    /// </summary>
+    private static string? CorrelationId(HttpContext context)
+    {
+        var value = context.Request.Headers[RequestIdHeader].ToString();
+        if (value.Length is 0 or > 128 || !value.All(c => c is > ' ' and < (char)127))
+        {
+            return null;
+        }
+
+        context.Response.Headers[RequestIdHeader] = value;
+        return value;
     }
 
     private static async Task WriteAsync(HttpContext context, ResponseContext response, bool chat, bool stream, bool includeUsage, CancellationToken aborted)

@@ -190,6 +190,22 @@ public sealed class ChatCompletionsTests(RouterCluster cluster)
         Assert.Equal("Hello there, router", text.RootElement.GetProperty("prompt").GetString());
     }
 
+    [Fact]
+    public async Task Completions_WithRequestIdHeader_EchoesItBack()
+    {
+        using var http = cluster.CreateClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/completions")
+        {
+            Content = JsonContent.Create(new { model = RouterCluster.Model, prompt = "Hi", max_tokens = 1 }),
+            Headers = { { "X-Request-Id", "gw-1234" } },
+        };
+
+        using var response = await http.SendAsync(request);
+
+        Assert.True(response.IsSuccessStatusCode);
+        Assert.Equal("gw-1234", Assert.Single(response.Headers.GetValues("X-Request-Id")));
+    }
+
     private async Task<int> TokenizeAsync(object body)
     {
         using var http = cluster.CreateClient();
