@@ -24,6 +24,10 @@ public sealed partial class WorkerPool(
 
     private readonly Lock _gate = new();
     private readonly Dictionary<string, WorkerTarget> _byId = new(StringComparer.Ordinal);
+
+    // Which watch event last touched a worker: a listing read before that event is older news about it.
+    private readonly Dictionary<string, long> _touched = new(StringComparer.Ordinal);
+    private long _version;
     private volatile WorkerTarget[] _snapshot = [];
     private readonly TaskCompletionSource _firstListing = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -82,22 +86,35 @@ public sealed partial class WorkerPool(
 
     private async Task ReloadAsync(CancellationToken cancellationToken)
     {
+        long asOf;
+        lock (_gate)
+        {
+            asOf = _version;
+        }
+
         var listing = await registry.ListAsync(cancellationToken).ConfigureAwait(false);
         lock (_gate)
         {
+            bool Fresh(string id) => !_touched.TryGetValue(id, out var at) || at <= asOf;
             var live = new HashSet<string>(StringComparer.Ordinal);
             foreach (var worker in listing.Workers)
             {
-                if (Serves(worker))
+                if (Serves(worker) && Fresh(worker.WorkerId))
                 {
                     live.Add(worker.WorkerId);
                     Upsert(worker);
                 }
             }
 
-            foreach (var id in _byId.Keys.Where(id => !live.Contains(id)).ToList())
+            foreach (var id in _byId.Keys.Where(id => !live.Contains(id) && Fresh(id)).ToList())
             {
                 _byId.Remove(id);
+            }
+
+            // Marks older than this listing tell nothing more; dropping them keeps the map as small as the churn since.
+            foreach (var id in _touched.Where(t => t.Value <= asOf).Select(t => t.Key).ToList())
+            {
+                _touched.Remove(id);
             }
 
             Publish();
@@ -110,6 +127,7 @@ public sealed partial class WorkerPool(
     {
         lock (_gate)
         {
+            _touched[change.WorkerId] = ++_version;
             if (change is { Kind: WorkerChangeKind.Registered, Registration: { } registration })
             {
                 if (Serves(registration))

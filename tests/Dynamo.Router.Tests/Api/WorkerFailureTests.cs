@@ -34,14 +34,20 @@ public sealed class WorkerFailureTests(RouterCluster cluster)
         {
             await RouterCluster.WaitForWorkersAsync(router, 1);
             using var http = new HttpClient { BaseAddress = address };
-            using var response = await http.PostAsync("/v1/chat/completions",
-                new StringContent($$"""{"model":"{{model}}","messages":[{"role":"user","content":"hi"}],"max_tokens":2}""", Encoding.UTF8, "application/json"));
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
+            {
+                Content = new StringContent($$"""{"model":"{{model}}","messages":[{"role":"user","content":"hi"}],"max_tokens":2}""", Encoding.UTF8, "application/json"),
+                Headers = { { "traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01" } },
+            };
+            using var response = await http.SendAsync(request);
             using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
 
-            Assert.Equal((HttpStatusCode)status, response.StatusCode);
+            Assert.True((HttpStatusCode)status == response.StatusCode, $"{response.StatusCode}: {json.RootElement}");
             Assert.Equal(TimeSpan.FromSeconds(3), response.Headers.RetryAfter?.Delta);
             Assert.Equal(code, json.RootElement.GetProperty("error").GetProperty("code").GetString());
             Assert.Equal(1, fake.Requests);
+            // The worker request continues the client's trace (W3C traceparent through HttpClient).
+            Assert.StartsWith("00-4bf92f3577b34da6a3ce929d0e0e4736-", fake.LastTraceParent, StringComparison.Ordinal);
         }
         finally
         {
@@ -115,6 +121,8 @@ public sealed class WorkerFailureTests(RouterCluster cluster)
 
         public int Requests => Volatile.Read(ref _requests);
 
+        public string? LastTraceParent { get; private set; }
+
         public static async Task<RefusingWorker> StartAsync(int status, string code)
         {
             var builder = WebApplication.CreateSlimBuilder();
@@ -124,6 +132,7 @@ public sealed class WorkerFailureTests(RouterCluster cluster)
             app.MapPost("/v1/internal/generate", async (HttpContext context) =>
             {
                 Interlocked.Increment(ref worker._requests);
+                worker.LastTraceParent = context.Request.Headers["traceparent"].ToString();
                 context.Response.StatusCode = status;
                 context.Response.Headers.RetryAfter = "3";
                 await context.Response.WriteAsJsonAsync(new { error = new { message = "busy", type = "service_unavailable", param = (string?)null, code } });
