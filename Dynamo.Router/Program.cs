@@ -1,5 +1,5 @@
+using Dynamo.Router.Hosting;
 using Dynamo.Router.Templates;
-using Dynamo.Runtime.Hosting;
 
 if (args is ["render-template", ..])
 {
@@ -9,11 +9,12 @@ if (args is ["render-template", ..])
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
-builder.AddDynamoRuntime();
+builder.AddRouterServices();
 
 var app = builder.Build();
 
 app.MapDefaultEndpoints();
+app.MapRouterApi();
 
 app.Run();
 return 0;

@@ -1,0 +1,39 @@
+using Dynamo.Runtime.Generation;
+
+namespace Dynamo.Router.Generation;
+
+/// <summary>
+/// A validated request, ready for workers: one or more tokenized prompts, each generated <see cref="N"/> times
+/// (choice index = prompt index × n + j, as OpenAI numbers batched completions).
+/// </summary>
+internal sealed record GenerationPlan(
+    string RequestId,
+    IReadOnlyList<int[]> Prompts,
+    IReadOnlyList<int> MaxTokens,
+    int N,
+    GenerateSampling Sampling,
+    IReadOnlyList<string> StopStrings,
+    int[]? StopTokenIds,
+    int? Logprobs,
+    bool? IgnoreEos,
+    int? MinTokens)
+{
+    public int ChoiceCount => Prompts.Count * N;
+
+    /// <summary>The worker request of one choice; with a seed, every choice gets its own (seed + choice index).</summary>
+    public GenerateRequest WorkerRequest(int choice)
+    {
+        var prompt = choice / N;
+        var sampling = Sampling.Seed is { } seed && ChoiceCount > 1 ? Sampling with { Seed = seed + choice } : Sampling;
+        return new GenerateRequest(
+            $"{RequestId}-{choice}",
+            Prompts[prompt],
+            MaxTokens[prompt],
+            sampling,
+            StopTokenIds,
+            null,
+            Logprobs,
+            IgnoreEos,
+            MinTokens);
+    }
+}

@@ -1,0 +1,161 @@
+using System.Net;
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+using Dynamo.Router.Api;
+using Dynamo.Router.Workers;
+using Dynamo.Runtime.Generation;
+
+namespace Dynamo.Router.Generation;
+
+/// <summary>
+/// The worker requests of one client request: one per choice, all started (response headers received) before the
+/// client hears anything, so a refusal still becomes a proper HTTP status. Their streams are then merged, in
+/// arrival order, into one sequence of <see cref="ChoiceUpdate"/>s. Disposing cancels every worker request.
+/// </summary>
+internal sealed class GenerationRun : IAsyncDisposable
+{
+    private readonly (WorkerTarget.Lease Lease, WorkerStream Stream)[] _streams;
+    private readonly CancellationTokenSource _cancel;
+
+    private GenerationRun(GenerationPlan plan, IReadOnlyList<ChoiceDecoder> decoders, (WorkerTarget.Lease, WorkerStream)[] streams, CancellationTokenSource cancel)
+    {
+        Plan = plan;
+        Decoders = decoders;
+        _streams = streams;
+        _cancel = cancel;
+    }
+
+    public GenerationPlan Plan { get; }
+
+    public IReadOnlyList<ChoiceDecoder> Decoders { get; }
+
+    /// <exception cref="OpenAiException">No worker could take a choice (503 / 429 / the worker's 400).</exception>
+    public static async Task<GenerationRun> StartAsync(
+        GenerationPlan plan, IReadOnlyList<ChoiceDecoder> decoders, WorkerDispatcher dispatcher, CancellationToken cancellationToken)
+    {
+        var cancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var started = new (WorkerTarget.Lease, WorkerStream)[plan.ChoiceCount];
+        var tasks = new Task<(WorkerTarget.Lease, WorkerStream)>[plan.ChoiceCount];
+        for (var i = 0; i < tasks.Length; i++)
+        {
+            tasks[i] = dispatcher.StartAsync(plan.WorkerRequest(i), cancel.Token);
+        }
+
+        try
+        {
+            await Task.WhenAll(tasks).ConfigureAwait(false);
+        }
+        catch
+        {
+            await cancel.CancelAsync().ConfigureAwait(false);
+            foreach (var task in tasks)
+            {
+                if (task.IsCompletedSuccessfully)
+                {
+                    task.Result.Item2.Dispose();
+                    task.Result.Item1.Dispose();
+                }
+            }
+
+            cancel.Dispose();
+            // The first failure is the one the client hears about (they are alike: a pool-wide condition).
+            throw tasks.First(t => t.IsFaulted).Exception!.InnerException!;
+        }
+
+        for (var i = 0; i < tasks.Length; i++)
+        {
+            started[i] = tasks[i].Result;
+        }
+
+        return new GenerationRun(plan, decoders, started, cancel);
+    }
+
+    /// <summary>Every choice's updates as they arrive; ends when each choice has finished.</summary>
+    /// <exception cref="OpenAiException">A worker failed mid-stream.</exception>
+    public async IAsyncEnumerable<ChoiceUpdate> ReadAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _cancel.Token);
+        if (_streams.Length == 1)
+        {
+            // One choice (the common case): no pump task, no channel hop per token.
+            await foreach (var update in PumpAsync(0, linked.Token).ConfigureAwait(false))
+            {
+                yield return update;
+            }
+
+            yield break;
+        }
+
+        var channel = Channel.CreateBounded<ChoiceUpdate>(new BoundedChannelOptions(64 * _streams.Length)
+        {
+            FullMode = BoundedChannelFullMode.Wait,
+            SingleReader = true,
+        });
+        var pumps = new Task[_streams.Length];
+        for (var i = 0; i < pumps.Length; i++)
+        {
+            var choice = i;
+            pumps[i] = Task.Run(async () =>
+            {
+                await foreach (var update in PumpAsync(choice, linked.Token).ConfigureAwait(false))
+                {
+                    await channel.Writer.WriteAsync(update, linked.Token).ConfigureAwait(false);
+                }
+            }, linked.Token);
+        }
+
+        _ = Task.WhenAll(pumps).ContinueWith(
+            t => channel.Writer.TryComplete(t.Exception?.InnerExceptions.FirstOrDefault(e => e is not OperationCanceledException) ?? t.Exception?.InnerException),
+            CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        try
+        {
+            await foreach (var update in channel.Reader.ReadAllAsync(linked.Token).ConfigureAwait(false))
+            {
+                yield return update;
+            }
+        }
+        finally
+        {
+            await linked.CancelAsync().ConfigureAwait(false);
+        }
+    }
+
+    private async IAsyncEnumerable<ChoiceUpdate> PumpAsync(int choice, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var decoder = Decoders[choice];
+        var (lease, stream) = _streams[choice];
+        try
+        {
+            await foreach (var e in stream.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                var update = decoder.Add(e);
+                yield return update;
+                if (update.FinishReason is not null)
+                {
+                    yield break;
+                }
+            }
+
+            throw new WorkerRequestException(HttpStatusCode.BadGateway, null,
+                new ApiError($"The worker's stream for choice {choice} ended before the generation finished.", "server_error", null, null));
+        }
+        finally
+        {
+            // A stop string ends the choice early: dropping the stream aborts the worker request, freeing its blocks.
+            stream.Dispose();
+            lease.Dispose();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _cancel.CancelAsync().ConfigureAwait(false);
+        foreach (var (lease, stream) in _streams)
+        {
+            stream.Dispose();
+            lease.Dispose();
+        }
+
+        _cancel.Dispose();
+    }
+}

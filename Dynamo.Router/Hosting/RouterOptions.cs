@@ -1,0 +1,67 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Dynamo.Router.Hosting;
+
+/// <summary>The model this router fronts and how it reaches its workers (section <c>Router</c>).</summary>
+public sealed class RouterOptions
+{
+    public const string Section = "Router";
+
+    /// <summary>Served model name; the same default as <c>Worker:Model</c>, so a default router finds default workers.</summary>
+    [Required(ErrorMessage = "Router:Model is required.")]
+    [RegularExpression(@"^[A-Za-z0-9._:/-]+$", ErrorMessage = "Router:Model may contain only letters, digits and . _ : / -.")]
+    public string Model { get; set; } = "dynamo-default";
+
+    /// <summary>The GGUF the workers serve (tokenizer, chat template, context length); empty → the built-in default model's file.</summary>
+    public string? ModelPath { get; set; }
+
+    /// <summary>Where the default model lies; defaults to <c>models/generated</c> at the repository root, as the worker's.</summary>
+    public string? ModelDirectory { get; set; }
+
+    /// <summary>
+    /// How long start-up waits for the default model file: a worker generates it on first run, and the router may
+    /// start first.
+    /// </summary>
+    [Range(0, 3600, ErrorMessage = "Router:ModelWaitSeconds must be between 0 and 3600.")]
+    public int ModelWaitSeconds { get; set; } = 120;
+
+    /// <summary>A Jinja chat template file that replaces the GGUF's <c>tokenizer.chat_template</c>.</summary>
+    public string? ChatTemplatePath { get; set; }
+
+    /// <summary>Tool-call parser name (see <c>OutputParsers</c>); empty → none.</summary>
+    public string? ToolCallParser { get; set; }
+
+    /// <summary>Reasoning parser name (see <c>OutputParsers</c>); empty → none.</summary>
+    public string? ReasoningParser { get; set; }
+
+    /// <summary>Worker selection policy (see <c>WorkerSelectors</c>).</summary>
+    [RegularExpression("^(least-loaded)$", ErrorMessage = "Router:WorkerSelector must be least-loaded.")]
+    public string WorkerSelector { get; set; } = "least-loaded";
+
+    /// <summary>
+    /// HTTP version spoken to workers. A worker's default endpoint (Http1AndHttp2 without TLS) answers HTTP/1.1 only,
+    /// so 1.1 is the default; set 2 when workers run with <c>Worker:HttpProtocols=Http2</c> (h2c, one connection
+    /// multiplexes every stream).
+    /// </summary>
+    [RegularExpression(@"^(1\.1|2)$", ErrorMessage = "Router:WorkerHttpVersion must be 1.1 or 2.")]
+    public string WorkerHttpVersion { get; set; } = "1.1";
+
+    /// <summary>URL(s) the gateway uses to reach this router, ';'-separated; defaults to the addresses Kestrel bound.</summary>
+    public string? AdvertisedUrl { get; set; }
+
+    /// <summary>How often the model card is re-written (repairs a card lost by a Redis restart or a concurrent replica).</summary>
+    [Range(1, 3600, ErrorMessage = "Router:CardRefreshSeconds must be between 1 and 3600.")]
+    public int CardRefreshSeconds { get; set; } = 15;
+
+    /// <summary>KV block size advertised in the model card until a worker says otherwise.</summary>
+    [Range(1, 1024, ErrorMessage = "Router:KvBlockSize must be between 1 and 1024.")]
+    public int KvBlockSize { get; set; } = 16;
+
+    /// <summary>Seconds a client is told to wait (Retry-After) when no worker serves the model.</summary>
+    [Range(1, 3600, ErrorMessage = "Router:RetryAfterSeconds must be between 1 and 3600.")]
+    public int RetryAfterSeconds { get; set; } = 5;
+
+    /// <summary>Upper bound on <c>n</c> (each choice is one worker request).</summary>
+    [Range(1, 1024, ErrorMessage = "Router:MaxChoices must be between 1 and 1024.")]
+    public int MaxChoices { get; set; } = 16;
+}
