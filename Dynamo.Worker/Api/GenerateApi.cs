@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Threading.Channels;
 using Dynamo.Runtime.Generation;
+using Dynamo.Worker.Disaggregation;
 using Dynamo.Worker.Engines.Sampling;
 using Dynamo.Worker.Hosting;
 using Dynamo.Worker.Scheduling;
@@ -43,6 +44,11 @@ public static partial class GenerateApi
         try
         {
             request = GenerateValidation.ToSchedulerRequest(body, host);
+            if (body?.KvTransfer is { } transfer)
+            {
+                request = await context.RequestServices.GetRequiredService<DisaggregatedDecode>().AttachRemoteKvAsync(context, transfer, request, aborted);
+            }
+
             stream = host.Scheduler.Submit(request, aborted);
         }
         catch (InvalidSamplingParameterException ex)

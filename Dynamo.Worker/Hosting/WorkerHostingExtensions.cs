@@ -1,5 +1,6 @@
 using Dynamo.Runtime.Contracts;
 using Dynamo.Runtime.Hosting;
+using Dynamo.Worker.Disaggregation;
 using Dynamo.Worker.Engines.Sampling;
 using Dynamo.Worker.Events;
 using Dynamo.Worker.KvCache;
@@ -39,6 +40,7 @@ public static class WorkerHostingExtensions
         builder.Services.AddHostedService(sp => sp.GetRequiredService<KvEventPublisher>());
         builder.Services.AddSingleton<WorkerEngineHost>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<WorkerEngineHost>());
+        builder.Services.AddDisaggregation();
 
         builder.Services.AddOptions<KestrelServerOptions>().Configure<IOptions<WorkerOptions>>((kestrel, worker) =>
             kestrel.ConfigureEndpointDefaults(listen => listen.Protocols = worker.Value.HttpProtocols));

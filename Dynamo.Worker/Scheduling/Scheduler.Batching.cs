@@ -61,6 +61,7 @@ public sealed partial class Scheduler
             {
                 sequence.CachedTokens = allocation.CachedTokens;
                 _engine.Admit(sequence.Id, sequence.Prompt, sequence.Request.Sampling);
+                sequence.Computed = ImportRemoteKv(sequence, allocation);
             }
 
             _running.Add(sequence);

@@ -7,7 +7,7 @@ namespace Dynamo.Worker.Scheduling;
 /// <param name="Priority">Lower values run first (vLLM's convention); ties go first come, first served.</param>
 /// <param name="StopTokenIds">Tokens that end generation (returned, with finish reason stop).</param>
 /// <param name="EosTokenId">The model's end-of-sequence token, or null when the caller ignores EOS.</param>
-public sealed record SchedulerRequest(
+public sealed partial record SchedulerRequest(
     string Id,
     int[] PromptTokens,
     int MaxTokens,
