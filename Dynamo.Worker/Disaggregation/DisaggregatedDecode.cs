@@ -20,9 +20,13 @@ public sealed partial class DisaggregatedDecode(
     ILogger<DisaggregatedDecode> logger)
 {
     private long _fallbacks;
+    private long _abandoned;
 
     /// <summary>Decode requests that got fewer blocks than their prompt has (recomputed locally).</summary>
     public long Fallbacks => Interlocked.Read(ref _fallbacks);
+
+    /// <summary>Decode requests whose client left while they waited for their transfer (the transfer was abandoned).</summary>
+    public long Abandoned => Interlocked.Read(ref _abandoned);
 
     /// <exception cref="InvalidGenerateRequestException">The <c>kv_transfer</c> field is malformed.</exception>
     /// <exception cref="OperationCanceledException">The client left while waiting; the transfer is abandoned.</exception>
@@ -63,6 +67,7 @@ public sealed partial class DisaggregatedDecode(
         catch (OperationCanceledException)
         {
             registry.Detach(entry, out _, out _)?.Release();
+            Interlocked.Increment(ref _abandoned);
             throw;
         }
 
