@@ -1,4 +1,4 @@
-using Microsoft.Extensions.Options;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 
 namespace Dynamo.Worker.Disaggregation;
 
@@ -18,6 +18,9 @@ public static class DisaggregationApi
 
     public const string TransferPath = "/v1/internal/kv/transfers/{id}";
 
+    /// <summary>HTTP/2 receive window of a worker's connections and streams (see <see cref="AddDisaggregation"/>).</summary>
+    public const int TransferWindowBytes = 16 << 20;
+
     public static IEndpointRouteBuilder MapDisaggregationApi(this IEndpointRouteBuilder endpoints)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
@@ -35,6 +38,14 @@ public static class DisaggregationApi
         services.AddSingleton<KvTransferReceiver>();
         services.AddSingleton<KvPrefillService>();
         services.AddSingleton<DisaggregatedDecode>();
+
+        // A push is megabytes per request: Kestrel's default HTTP/2 windows (768 KiB per stream, 1 MiB per connection)
+        // stall the sender on a window update every few blocks, which on a busy host costs a scheduling delay each.
+        services.Configure<KestrelServerOptions>(kestrel =>
+        {
+            kestrel.Limits.Http2.InitialConnectionWindowSize = TransferWindowBytes;
+            kestrel.Limits.Http2.InitialStreamWindowSize = TransferWindowBytes;
+        });
         return services;
     }
 }
