@@ -67,6 +67,9 @@ public sealed partial class KvTransferReceiver(
             return Error(StatusCodes.Status409Conflict, refused);
         }
 
+        // Held here: a decode request that stops waiting takes the entry's buffer (and stops our commits), but the
+        // block being read still needs somewhere to land.
+        var buffer = entry.Buffer;
         try
         {
             var frame = new byte[KvTransferWire.FrameHeaderBytes];
@@ -82,7 +85,7 @@ public sealed partial class KvTransferReceiver(
 
                 if (header.BlockBytes > 0)
                 {
-                    var slot = entry.Buffer.AsMemory(i * header.BlockBytes, header.BlockBytes);
+                    var slot = buffer.AsMemory(i * header.BlockBytes, header.BlockBytes);
                     await context.Request.Body.ReadExactlyAsync(slot, aborted);
                     if (Xxh3.Hash64(slot.Span) != checksum)
                     {

@@ -47,6 +47,9 @@ internal sealed class BenchWorker : IAsyncDisposable
             ["Worker:KvCapacityBlocks"] = kvBlocks.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Worker:HttpProtocols"] = "Http2",
             ["Logging:LogLevel:Default"] = "Error",
+
+            // The decode request waits through the whole prefill, which takes minutes for long prompts on a busy box.
+            ["Worker:Disaggregation:TransferTimeoutMs"] = "600000",
         });
         builder.AddServiceDefaults();
         builder.AddWorkerServices();

@@ -17,6 +17,9 @@ while (!File.Exists(Path.Combine(root, "Dynamo.Aspire.sln")))
 }
 
 var models = Path.Combine(root, "models", "generated");
+
+// Three servers share this process and each engine step blocks a pool thread for its whole duration.
+ThreadPool.SetMinThreads(32, 32);
 var kvBlocks = (lengths.Max() / 16 + 64) * 2;
 await using var aggregated = await BenchWorker.StartAsync("Aggregated", models, kvBlocks);
 await using var prefill = await BenchWorker.StartAsync("Prefill", models, kvBlocks);
