@@ -7,7 +7,7 @@ namespace Dynamo.Worker.Disaggregation;
 public sealed class RemoteKvImport : IDisposable
 {
     private readonly ulong[] _hashes;
-    private readonly byte[]? _bytes;
+    private byte[]? _bytes;
     private readonly int _blockBytes;
     private Action? _release;
 
@@ -20,13 +20,14 @@ public sealed class RemoteKvImport : IDisposable
         Blocks = blocks;
         _hashes = hashes;
         _bytes = bytes;
+        HasBytes = bytes is not null;
         _blockBytes = blockBytes;
         _release = release;
     }
 
     public int Blocks { get; }
 
-    public bool HasBytes => _bytes is not null;
+    public bool HasBytes { get; }
 
     public ulong SequenceHash(int index) => index < Blocks ? _hashes[index] : throw new ArgumentOutOfRangeException(nameof(index));
 
@@ -37,4 +38,14 @@ public sealed class RemoteKvImport : IDisposable
     public void Release() => Interlocked.Exchange(ref _release, null)?.Invoke();
 
     public void Dispose() => Release();
+
+    /// <summary>
+    /// After the import: lets the bytes go although the request (which references this) lives on. Only the
+    /// scheduler loop calls it, and only the loop reads the bytes, so no read can race it.
+    /// </summary>
+    internal void DropBytes()
+    {
+        _bytes = null;
+        Release();
+    }
 }

@@ -69,7 +69,7 @@ public sealed partial class Scheduler
         }
         finally
         {
-            remote.Release();
+            remote.DropBytes();
         }
     }
 
