@@ -1,4 +1,5 @@
 using Dynamo.Worker.Api;
+using Dynamo.Worker.Disaggregation;
 using Dynamo.Worker.Hosting;
 using Dynamo.Worker.Models;
 
@@ -17,5 +18,6 @@ var app = builder.Build();
 
 app.MapDefaultEndpoints();
 app.MapGenerateApi();
+app.MapDisaggregationApi();
 
 app.Run();

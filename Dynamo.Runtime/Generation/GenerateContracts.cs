@@ -15,7 +15,27 @@ public sealed record GenerateRequest(
     int? Priority,
     int? Logprobs = null,
     bool? IgnoreEos = null,
-    int? MinTokens = null);
+    int? MinTokens = null,
+    GenerateKvTransfer? KvTransfer = null);
+
+/// <summary>
+/// Disaggregated decode: the prompt's KV arrives from a prefill worker under <paramref name="TransferId"/> (the same id
+/// the router put in that worker's <see cref="PrefillRequest"/>). The decode worker waits for it at most
+/// <paramref name="TimeoutMs"/> (default: its <c>Worker:Disaggregation:TransferTimeoutMs</c>) and recomputes whatever
+/// did not arrive intact.
+/// </summary>
+public sealed record GenerateKvTransfer(string? TransferId, int? TimeoutMs = null);
+
+/// <summary>
+/// Body of a prefill worker's <c>POST /v1/internal/prefill</c>: compute the prompt's KV and push its full blocks to
+/// the decode worker at <paramref name="DecodeUrl"/> under <paramref name="TransferId"/>.
+/// </summary>
+public sealed record PrefillRequest(string? RequestId, int[]? TokenIds, string? TransferId, string? DecodeUrl, int? Priority = null);
+
+/// <summary>What a prefill worker did: blocks and bytes pushed, and where the time went (milliseconds).</summary>
+/// <param name="PrefillMs">From arrival until the prompt's KV was computed.</param>
+/// <param name="TransferMs">From the prompt's KV being computed until the decode worker acknowledged the last block.</param>
+public sealed record PrefillResult(string TransferId, int PromptTokens, int CachedTokens, int Blocks, long Bytes, double PrefillMs, double TransferMs);
 
 /// <summary>Sampling settings with OpenAI / vLLM names; an absent field is the neutral value.</summary>
 public sealed record GenerateSampling(
@@ -57,4 +77,6 @@ public sealed record ApiError(string Message, string Type, string? Param, string
 [JsonSerializable(typeof(GenerateRequest))]
 [JsonSerializable(typeof(GenerateEvent))]
 [JsonSerializable(typeof(ApiErrorResponse))]
+[JsonSerializable(typeof(PrefillRequest))]
+[JsonSerializable(typeof(PrefillResult))]
 public sealed partial class GenerateJsonContext : JsonSerializerContext;

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Threading.Channels;
 using Dynamo.Runtime.Generation;
+using Dynamo.Worker.Disaggregation;
 using Dynamo.Worker.Engines.Sampling;
 using Dynamo.Worker.Hosting;
 using Dynamo.Worker.Scheduling;
@@ -50,6 +51,17 @@ public static partial class GenerateApi
         try
         {
             request = GenerateValidation.ToSchedulerRequest(body, host);
+            if (body?.KvTransfer is { } transfer)
+            {
+                if (!host.HasScheduler)
+                {
+                    throw new InvalidGenerateRequestException(
+                        "kv_transfer needs a worker that keeps its own KV cache (native or mocker engine).", "kv_transfer");
+                }
+
+                request = await context.RequestServices.GetRequiredService<DisaggregatedDecode>().AttachRemoteKvAsync(context, transfer, request, aborted);
+            }
+
             stream = backend.Submit(request, aborted);
         }
         catch (InvalidSamplingParameterException ex)

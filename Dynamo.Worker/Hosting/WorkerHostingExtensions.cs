@@ -1,5 +1,6 @@
 using Dynamo.Runtime.Contracts;
 using Dynamo.Runtime.Hosting;
+using Dynamo.Worker.Disaggregation;
 using Dynamo.Worker.Engines.OpenAi;
 using Dynamo.Worker.Engines.Sampling;
 using Dynamo.Worker.Events;
@@ -45,6 +46,7 @@ public static class WorkerHostingExtensions
         builder.Services.AddHostedService(sp => sp.GetRequiredService<WorkerLoadPublisher>());
         builder.Services.AddSingleton<KvDumpServer>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<KvDumpServer>());
+        builder.Services.AddDisaggregation();
 
         builder.Services.AddOptions<KestrelServerOptions>().Configure<IOptions<WorkerOptions>>((kestrel, worker) =>
             kestrel.ConfigureEndpointDefaults(listen => listen.Protocols = worker.Value.HttpProtocols));

@@ -62,6 +62,7 @@ public sealed partial class Scheduler
                 sequence.CachedTokens = allocation.CachedTokens;
                 CountPrefixLookup(sequence.Prompt.Length, allocation.CachedTokens);
                 _engine.Admit(sequence.Id, sequence.Prompt, sequence.Request.Sampling);
+                sequence.Computed = ImportRemoteKv(sequence, allocation);
             }
 
             _running.Add(sequence);

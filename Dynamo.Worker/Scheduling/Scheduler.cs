@@ -193,6 +193,7 @@ public sealed partial class Scheduler : IDisposable
 
             sequence.Computed += item.Tokens.Length;
             _kv.MarkComputed(sequence.Id, sequence.Computed);
+            ExportRemoteKv(sequence);
             if (item.WantLogits)
             {
                 OnToken(sequence, batch.Sampled(i), batch.Logprobs(i));

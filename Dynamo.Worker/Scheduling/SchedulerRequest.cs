@@ -10,7 +10,7 @@ namespace Dynamo.Worker.Scheduling;
 /// <param name="IgnoreEos">The caller's ignore_eos, for engines that know the model's EOS themselves (openai).</param>
 /// <param name="EndOfGenerationIds">The model's EOS / end-of-turn / end-of-message tokens; null when the caller ignores EOS.</param>
 /// <param name="MinTokens">No stop token or EOS ends generation (or is sampled) before this many tokens.</param>
-public sealed record SchedulerRequest(
+public sealed partial record SchedulerRequest(
     string Id,
     int[] PromptTokens,
     int MaxTokens,
