@@ -6,8 +6,7 @@ namespace Dynamo.AppHost.Tests.EndToEnd;
 [Collection(GatewayClusterCollection.Name)]
 public sealed class StreamCancellationTests(GatewayClusterFixture cluster)
 {
-    // The KV blocks of running decodes, from the worker's load snapshot; 0 once no sequence holds any.
-    private const string Running = "dynamo_worker_active_decode_blocks";
+    private const string Running = "dynamo_worker_scheduler_running";
     private const string Steps = "dynamo_worker_scheduler_step_time_seconds_count";
     private const int MaxTokens = 1000;
 
@@ -26,7 +25,7 @@ public sealed class StreamCancellationTests(GatewayClusterFixture cluster)
             {
                 if (update.ContentUpdate.Count > 0 && ++received >= 3)
                 {
-                    // The load snapshot is published periodically: read until it shows this request.
+                    // Tokens reach the client just after the step that made them; read until the gauge shows the request.
                     runningWhileStreaming = await cluster.WorkerMetricAsync(Running);
                     if (runningWhileStreaming == 0 && received < 200)
                     {
@@ -40,7 +39,7 @@ public sealed class StreamCancellationTests(GatewayClusterFixture cluster)
         }
 
         Assert.InRange(received, 3, 200);
-        Assert.True(runningWhileStreaming >= 1, "the worker held no decode blocks while tokens were streaming");
+        Assert.True(runningWhileStreaming >= 1, "the worker ran no sequence while tokens were streaming");
         var running = await WaitForRunningAsync(0, TimeSpan.FromSeconds(90));
         Assert.Equal(0, running);
         var steps = await cluster.WorkerMetricAsync(Steps) - stepsBefore;
