@@ -108,9 +108,10 @@ public sealed class OpenAiClientTests(GatewayClusterFixture cluster)
     [Fact]
     public async Task CompleteChat_SharedLongPrefix_SecondRequestReportsCachedTokens()
     {
-        // A system prompt of several KV blocks, unique to this run so that no earlier test warmed the cache.
-        var words = Enumerable.Range(0, 120).Select(i => $"rule{i}-{Guid.NewGuid().ToString("N")[..4]}");
-        var system = new SystemChatMessage($"You follow these rules: {string.Join(' ', words)}.");
+        // A system prompt of several KV blocks that starts with a unique tag, so that even its first block was never
+        // computed before (blocks are matched by the hash of the whole prefix).
+        var words = Enumerable.Range(0, 120).Select(i => $"rule{i}");
+        var system = new SystemChatMessage($"{Guid.NewGuid():N}. You follow these rules: {string.Join(' ', words)}.");
         var options = new ChatCompletionOptions { MaxOutputTokenCount = 2, Temperature = 0 };
 
         ChatCompletion first = await Chat.CompleteChatAsync([system, new UserChatMessage("First question?")], options);
