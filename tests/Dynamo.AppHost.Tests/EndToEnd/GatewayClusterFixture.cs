@@ -26,8 +26,6 @@ public sealed class GatewayClusterFixture : IAsyncLifetime
 
     public string GatewayUrl => Endpoints.Resources["gateway"].Urls[0];
 
-    public string WorkerUrl => Endpoints.Resources["worker"].Urls[0];
-
     public string ApiKey => Endpoints.ApiKey!;
 
     /// <summary>An OpenAI client for the gateway: no retries, so refusals reach the test as they were answered.</summary>
@@ -69,13 +67,16 @@ public sealed class GatewayClusterFixture : IAsyncLifetime
         return ((int)response.StatusCode, document.RootElement.Clone());
     }
 
+    /// <summary>The sum of the worker's Prometheus samples named <paramref name="metric"/> (any labels).</summary>
+    public Task<double> WorkerMetricAsync(string metric, bool absentIsZero = false) => MetricAsync("worker", metric, absentIsZero);
+
     /// <summary>
-    /// The sum of the worker's Prometheus samples named <paramref name="metric"/> (any labels). Counters and histograms
+    /// The sum of a resource's Prometheus samples named <paramref name="metric"/> (any labels). Counters and histograms
     /// appear only once recorded, so <paramref name="absentIsZero"/> reads a missing one as 0.
     /// </summary>
-    public async Task<double> WorkerMetricAsync(string metric, bool absentIsZero = false)
+    public async Task<double> MetricAsync(string resource, string metric, bool absentIsZero = false)
     {
-        var text = await AppHost.Http.GetStringAsync($"{WorkerUrl}/metrics");
+        var text = await AppHost.Http.GetStringAsync($"{Endpoints.Resources[resource].Urls[0]}/metrics");
         var sum = 0.0;
         var found = false;
         foreach (var line in text.Split('\n'))
@@ -96,7 +97,7 @@ public sealed class GatewayClusterFixture : IAsyncLifetime
             found = true;
         }
 
-        return found || absentIsZero ? sum : throw new InvalidOperationException($"The worker's /metrics has no {metric}:\n{text}");
+        return found || absentIsZero ? sum : throw new InvalidOperationException($"The /metrics of {resource} has no {metric}:\n{text}");
     }
 
     private async Task WaitUntilModelListedAsync()

@@ -8,6 +8,7 @@ public sealed class StreamCancellationTests(GatewayClusterFixture cluster)
 {
     private const string Running = "dynamo_worker_scheduler_running";
     private const string Steps = "dynamo_worker_scheduler_step_time_seconds_count";
+    private const string RouterCancellations = "dynamo_frontend_model_cancellation_total";
     private const int MaxTokens = 1000;
 
     [Fact]
@@ -16,6 +17,7 @@ public sealed class StreamCancellationTests(GatewayClusterFixture cluster)
         var chat = cluster.Client.GetChatClient(GatewayClusterFixture.Model);
         var options = new ChatCompletionOptions { MaxOutputTokenCount = MaxTokens, Temperature = 0 };
         var stepsBefore = await cluster.WorkerMetricAsync(Steps, absentIsZero: true);
+        var cancellationsBefore = await cluster.MetricAsync("router", RouterCancellations, absentIsZero: true);
         var runningWhileStreaming = 0.0;
         var received = 0;
 
@@ -40,28 +42,31 @@ public sealed class StreamCancellationTests(GatewayClusterFixture cluster)
 
         Assert.InRange(received, 3, 200);
         Assert.True(runningWhileStreaming >= 1, "the worker ran no sequence while tokens were streaming");
-        var running = await WaitForRunningAsync(0, TimeSpan.FromSeconds(90));
+        var running = await WaitForAsync(() => cluster.WorkerMetricAsync(Running), v => v == 0);
         Assert.Equal(0, running);
         var steps = await cluster.WorkerMetricAsync(Steps) - stepsBefore;
         Assert.True(steps < MaxTokens / 2, $"the worker ran {steps} steps: the request was not cancelled");
+        var cancellations = await WaitForAsync(() => cluster.MetricAsync("router", RouterCancellations, absentIsZero: true), v => v > cancellationsBefore);
+        Assert.Equal(cancellationsBefore + 1, cancellations);
     }
 
-    private async Task<double> WaitForRunningAsync(double expected, TimeSpan limit)
+    /// <summary>Reads <paramref name="read"/> until <paramref name="done"/> holds or 90 s pass; returns the last value.</summary>
+    private static async Task<double> WaitForAsync(Func<Task<double>> read, Func<double, bool> done)
     {
-        var deadline = DateTime.UtcNow + limit;
-        double running;
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
+        double value;
         do
         {
-            running = await cluster.WorkerMetricAsync(Running);
-            if (running == expected)
+            value = await read();
+            if (done(value))
             {
-                return running;
+                return value;
             }
 
             await Task.Delay(100);
         }
         while (DateTime.UtcNow < deadline);
 
-        return running;
+        return value;
     }
 }
