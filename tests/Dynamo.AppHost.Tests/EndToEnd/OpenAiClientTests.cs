@@ -71,6 +71,7 @@ public sealed class OpenAiClientTests(GatewayClusterFixture cluster)
     [Fact]
     public async Task LegacyCompletion_Prompt_ReturnsTextChoice()
     {
+        // OpenAI 2.x's LegacyCompletionClient exposes no call to /v1/completions, so this one is plain HTTP.
         var body = JsonSerializer.Serialize(new { model = Model, prompt = "Once upon a time", max_tokens = 5, temperature = 0 });
 
         var (status, json) = await cluster.PostRawAsync("/v1/completions", body);
