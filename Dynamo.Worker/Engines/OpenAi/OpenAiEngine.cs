@@ -31,7 +31,8 @@ public sealed partial class OpenAiEngine : IGenerationBackend, IDisposable
     private readonly ILogger<OpenAiEngine> _logger;
     private readonly CancellationTokenSource _stopping = new();
     private readonly SemaphoreSlim _slots;
-    private readonly OpenAiEngineMetrics _metrics;
+    private readonly IMeterFactory? _meters;
+    private OpenAiEngineMetrics? _metrics;
     private Uri? _completions;
     private int _admitted;
     private int _waiting;
@@ -45,7 +46,7 @@ public sealed partial class OpenAiEngine : IGenerationBackend, IDisposable
         _clients = clients;
         _logger = logger;
         _slots = new SemaphoreSlim(_options.MaxConcurrency, _options.MaxConcurrency);
-        _metrics = new OpenAiEngineMetrics(meters, () => Running, () => Waiting);
+        _meters = meters;
     }
 
     public int Running => Volatile.Read(ref _running);
@@ -65,6 +66,9 @@ public sealed partial class OpenAiEngine : IGenerationBackend, IDisposable
     /// <summary>Resolves the server address and reads the tokenizer; called once by the worker's host at start.</summary>
     public void Start()
     {
+        // Created here, not in the constructor: the host always constructs this engine, and its gauges share the
+        // scheduler's names, so a worker running another engine would export a second, always-zero series.
+        _metrics ??= new OpenAiEngineMetrics(_meters, () => Running, () => Waiting);
         var baseUrl = _options.BaseUrl ?? throw new OptionsValidationException(nameof(OpenAiEngineOptions), typeof(OpenAiEngineOptions),
             ["Worker:OpenAi:BaseUrl is required when Worker:Engine is openai."]);
         // Both spellings users copy from server docs work: http://host:8000 and http://host:8000/v1.
@@ -120,7 +124,7 @@ public sealed partial class OpenAiEngine : IGenerationBackend, IDisposable
         // Cancelled, not disposed: a request racing with shutdown still links to it (a CTS without a timer
         // holds nothing that needs disposing), and sees the cancellation.
         _stopping.Cancel();
-        _metrics.Dispose();
+        _metrics?.Dispose();
     }
 
     private async Task RunAsync(Uri completions, SchedulerRequest request, ChannelWriter<SchedulerOutput> output, CancellationToken cancellationToken)
@@ -143,7 +147,7 @@ public sealed partial class OpenAiEngine : IGenerationBackend, IDisposable
         }
         catch (Exception ex)
         {
-            _metrics.Failed(ex switch
+            _metrics?.Failed(ex switch
             {
                 GenerationRejectedException { StatusCode: 503 } => "unreachable",
                 GenerationRejectedException { StatusCode: < 500 } => "rejected",
