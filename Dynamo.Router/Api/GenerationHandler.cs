@@ -1,17 +1,20 @@
+using System.Diagnostics;
 using System.Text.Json;
 using Dynamo.Router.Generation;
 using Dynamo.Router.Hosting;
 using Dynamo.Router.Models;
 using Dynamo.Router.Observability;
 using Dynamo.Router.Parsers;
+using Dynamo.Router.Routing;
 using Dynamo.Router.Workers;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Primitives;
 
 namespace Dynamo.Router.Api;
 
 /// <summary>
-/// The request path both completion endpoints share: read and validate, tokenize, start one worker request per
-/// choice, then hand the merged stream to the endpoint's writer. Errors before the first byte get their HTTP
+/// The request path both completion endpoints share: read and validate, tokenize, route and start one worker request per
+/// choice (the routing decision goes out as a response header and span tags), then hand the merged stream to the endpoint's writer. Errors before the first byte get their HTTP
 /// status; after it (streaming), an error event ends the stream. A client disconnect cancels the worker requests.
 /// </summary>
 internal sealed partial class GenerationHandler(
@@ -95,6 +98,7 @@ internal sealed partial class GenerationHandler(
 
         await using (run.ConfigureAwait(false))
         {
+            ExposeRouting(context, run.Decisions);
             var response = new ResponseContext(id, time.GetUtcNow().ToUnixTimeSeconds(), served.Name, run, metrics, time, start);
             try
             {
@@ -134,6 +138,39 @@ internal sealed partial class GenerationHandler(
 
         context.Response.Headers[RequestIdHeader] = value;
         return value;
+    }
+
+    /// <summary>
+    /// Where each choice went and why: one <see cref="RoutingDecision.HeaderName"/> value per choice, and the first
+    /// choice's decision as tags of the request's span (the others as span events).
+    /// </summary>
+    private static void ExposeRouting(HttpContext context, IEnumerable<RoutingDecision> decisions)
+    {
+        var activity = Activity.Current;
+        var values = new List<string>();
+        foreach (var decision in decisions)
+        {
+            // Kestrel refuses non-ASCII header values; a worker id or reason could carry one.
+            values.Add(string.Concat(decision.ToHeaderValue().Select(c => c is >= ' ' and < (char)127 ? c : '?')));
+            if (activity is null)
+            {
+                continue;
+            }
+
+            if (values.Count == 1)
+            {
+                foreach (var tag in decision.ToTags())
+                {
+                    activity.SetTag(tag.Key, tag.Value);
+                }
+            }
+            else
+            {
+                activity.AddEvent(new ActivityEvent("dynamo.routing", tags: new ActivityTagsCollection(decision.ToTags())));
+            }
+        }
+
+        context.Response.Headers[RoutingDecision.HeaderName] = new StringValues([.. values]);
     }
 
     private static async Task WriteAsync(HttpContext context, ResponseContext response, bool chat, bool stream, bool includeUsage, CancellationToken aborted)

@@ -189,7 +189,8 @@ internal static class RequestValidation
             request.StopTokenIds,
             chat ? ChatLogprobs(request) : CompletionLogprobs(request),
             request.IgnoreEos,
-            request.MinTokens);
+            request.MinTokens,
+            NvExt.ReadOverrides(request.Nvext));
     }
 
     private static int? ChatLogprobs(OpenAiRequest request)

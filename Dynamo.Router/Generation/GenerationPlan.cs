@@ -1,3 +1,4 @@
+using Dynamo.Router.Routing;
 using Dynamo.Runtime.Generation;
 
 namespace Dynamo.Router.Generation;
@@ -16,7 +17,8 @@ internal sealed record GenerationPlan(
     int[]? StopTokenIds,
     int? Logprobs,
     bool? IgnoreEos,
-    int? MinTokens)
+    int? MinTokens,
+    RoutingOverrides? Routing = null)
 {
     public int ChoiceCount => Prompts.Count * N;
 

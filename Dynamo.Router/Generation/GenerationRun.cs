@@ -2,6 +2,7 @@ using System.Net;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Dynamo.Router.Api;
+using Dynamo.Router.Routing;
 using Dynamo.Router.Workers;
 using Dynamo.Runtime.Generation;
 
@@ -14,10 +15,10 @@ namespace Dynamo.Router.Generation;
 /// </summary>
 internal sealed class GenerationRun : IAsyncDisposable
 {
-    private readonly (WorkerTarget.Lease Lease, WorkerStream Stream)[] _streams;
+    private readonly WorkerDispatch[] _streams;
     private readonly CancellationTokenSource _cancel;
 
-    private GenerationRun(GenerationPlan plan, IReadOnlyList<ChoiceDecoder> decoders, (WorkerTarget.Lease, WorkerStream)[] streams, CancellationTokenSource cancel)
+    private GenerationRun(GenerationPlan plan, IReadOnlyList<ChoiceDecoder> decoders, WorkerDispatch[] streams, CancellationTokenSource cancel)
     {
         Plan = plan;
         Decoders = decoders;
@@ -29,16 +30,19 @@ internal sealed class GenerationRun : IAsyncDisposable
 
     public IReadOnlyList<ChoiceDecoder> Decoders { get; }
 
+    /// <summary>Where each choice was routed and why (for the response header and the trace).</summary>
+    public IEnumerable<RoutingDecision> Decisions => _streams.Select(s => s.Decision);
+
     /// <exception cref="OpenAiException">No worker could take a choice (503 / 429 / the worker's 400).</exception>
     public static async Task<GenerationRun> StartAsync(
         GenerationPlan plan, IReadOnlyList<ChoiceDecoder> decoders, WorkerDispatcher dispatcher, CancellationToken cancellationToken)
     {
         var cancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var started = new (WorkerTarget.Lease, WorkerStream)[plan.ChoiceCount];
-        var tasks = new Task<(WorkerTarget.Lease, WorkerStream)>[plan.ChoiceCount];
+        var started = new WorkerDispatch[plan.ChoiceCount];
+        var tasks = new Task<WorkerDispatch>[plan.ChoiceCount];
         for (var i = 0; i < tasks.Length; i++)
         {
-            tasks[i] = dispatcher.StartAsync(plan.WorkerRequest(i), cancel.Token);
+            tasks[i] = dispatcher.StartAsync(plan.WorkerRequest(i), plan.Routing, cancel.Token);
         }
 
         try
@@ -52,8 +56,7 @@ internal sealed class GenerationRun : IAsyncDisposable
             {
                 if (task.IsCompletedSuccessfully)
                 {
-                    task.Result.Item2.Dispose();
-                    task.Result.Item1.Dispose();
+                    task.Result.Dispose();
                 }
             }
 
@@ -123,11 +126,12 @@ internal sealed class GenerationRun : IAsyncDisposable
     private async IAsyncEnumerable<ChoiceUpdate> PumpAsync(int choice, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var decoder = Decoders[choice];
-        var (lease, stream) = _streams[choice];
+        var dispatch = _streams[choice];
         try
         {
-            await foreach (var e in stream.ReadAsync(cancellationToken).ConfigureAwait(false))
+            await foreach (var e in dispatch.Stream.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
+                dispatch.TokenArrived();
                 var update = decoder.Add(e);
                 yield return update;
                 if (update.FinishReason is not null)
@@ -142,18 +146,16 @@ internal sealed class GenerationRun : IAsyncDisposable
         finally
         {
             // A stop string ends the choice early: dropping the stream aborts the worker request, freeing its blocks.
-            stream.Dispose();
-            lease.Dispose();
+            dispatch.Dispose();
         }
     }
 
     public async ValueTask DisposeAsync()
     {
         await _cancel.CancelAsync().ConfigureAwait(false);
-        foreach (var (lease, stream) in _streams)
+        foreach (var dispatch in _streams)
         {
-            stream.Dispose();
-            lease.Dispose();
+            dispatch.Dispose();
         }
 
         _cancel.Dispose();

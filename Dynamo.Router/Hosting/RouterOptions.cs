@@ -34,10 +34,6 @@ public sealed class RouterOptions
     /// <summary>Reasoning parser name (see <c>OutputParsers</c>); empty → none.</summary>
     public string? ReasoningParser { get; set; }
 
-    /// <summary>Worker selection policy (see <c>WorkerSelectors</c>).</summary>
-    [RegularExpression("^(least-loaded)$", ErrorMessage = "Router:WorkerSelector must be least-loaded.")]
-    public string WorkerSelector { get; set; } = "least-loaded";
-
     /// <summary>
     /// HTTP version spoken to workers. A worker's default endpoint (Http1AndHttp2 without TLS) answers HTTP/1.1 only,
     /// so 1.1 is the default; set 2 when workers run with <c>Worker:HttpProtocols=Http2</c> (h2c, one connection

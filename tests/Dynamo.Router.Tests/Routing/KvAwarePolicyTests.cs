@@ -104,7 +104,7 @@ public sealed class KvAwarePolicyTests
     }
 
     internal static WorkerCandidate Candidate(string id, WorkerOverlap overlap, WorkerActivity activity, long cachedBlocks = 0) =>
-        new(KvIndexServiceTests.Worker(id), overlap, activity, null, cachedBlocks);
+        new(KvIndexServiceTests.Registration(id), overlap, activity, null, cachedBlocks);
 
     private static RoutingDecision Select(IReadOnlyList<WorkerCandidate> candidates, double weight, double temperature, IRandomSource? random = null) =>
         new KvAwarePolicy().Select(new RoutingContext(

@@ -23,7 +23,7 @@ public sealed class KvIndexServiceTests
         await host.StartAsync();
         var registry = host.Services.GetRequiredService<IWorkerRegistry>();
         var index = host.Services.GetRequiredService<KvIndex>();
-        await registry.RegisterAsync(Worker("w1"), TimeSpan.FromSeconds(1));
+        await registry.RegisterAsync(Registration("w1"), TimeSpan.FromSeconds(1));
 
         await plane.PublishAsync(Subjects.KvEvents("kvtest", "w1"), Batch("w1", 1, Stored(null, [1, 2, 3], KvTier.Device)));
         await Eventually.TrueAsync(() => index.BlockCount("w1") == 3, "events indexed");
@@ -43,7 +43,7 @@ public sealed class KvIndexServiceTests
             var plane = first.Services.GetRequiredService<IEventPlane>();
             await plane.WaitUntilConnectedAsync();
             await first.StartAsync();
-            await first.Services.GetRequiredService<IWorkerRegistry>().RegisterAsync(Worker("w1"), TimeSpan.FromMinutes(5));
+            await first.Services.GetRequiredService<IWorkerRegistry>().RegisterAsync(Registration("w1"), TimeSpan.FromMinutes(5));
             await plane.PublishAsync(Subjects.KvEvents("kvtest", "w1"), Batch("w1", 1, Stored(null, [1, 2], KvTier.Device), Stored(2, [3], KvTier.Disk)));
             var index = first.Services.GetRequiredService<KvIndex>();
             await Eventually.TrueAsync(() => index.LastEventId("w1") == 1, "events indexed");
@@ -89,7 +89,7 @@ public sealed class KvIndexServiceTests
         Assert.Equal(2, only.Value.BlockCount);
     }
 
-    internal static WorkerRegistration Worker(string id, string engine = "mocker", long capacity = 1000, int blockSize = 16) =>
+    internal static WorkerRegistration Registration(string id, string engine = "mocker", long capacity = 1000, int blockSize = 16) =>
         new(id, "m", WorkerRole.Aggregated, engine, new WorkerEndpoints("http://127.0.0.1:1"), blockSize, capacity, DateTimeOffset.UnixEpoch);
 
     private static IHost BuildRouterHost(string nats, string redis) =>

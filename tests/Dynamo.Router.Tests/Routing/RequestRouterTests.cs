@@ -30,7 +30,7 @@ public sealed class RequestRouterTests
         _index.Apply(Batch("w1", 1, Stored(null, [1, 2, 3], KvTier.Device)));
         _index.Apply(Batch("w2", 1, Stored(null, [50], KvTier.Device)));
 
-        var result = await router.RouteAsync(new RoutingRequest("r1", [1, 2, 3, 4], 70), [Worker("w2"), Worker("w1")]);
+        var result = await router.RouteAsync(new RoutingRequest("r1", [1, 2, 3, 4], 70), [Registration("w2"), Registration("w1")]);
 
         Assert.False(result.IsShed);
         var decision = result.Decision!;
@@ -51,7 +51,7 @@ public sealed class RequestRouterTests
     public async Task RouteAsync_ActiveLoad_SpreadsIdenticalUncachedRequests()
     {
         var router = Router();
-        WorkerRegistration[] workers = [Worker("w1"), Worker("w2")];
+        WorkerRegistration[] workers = [Registration("w1"), Registration("w2")];
 
         var first = await router.RouteAsync(new RoutingRequest("a", [9], 320), workers);
         var second = await router.RouteAsync(new RoutingRequest("b", [8], 320), workers);
@@ -63,7 +63,7 @@ public sealed class RequestRouterTests
     public async Task RouteAsync_OverridesAndRoundRobin_UseTheRequestedPolicyAndPin()
     {
         var router = Router(o => o.Policy = RoutingPolicies.RoundRobin);
-        WorkerRegistration[] workers = [Worker("w1"), Worker("w2"), Worker("w3")];
+        WorkerRegistration[] workers = [Registration("w1"), Registration("w2"), Registration("w3")];
 
         var picks = new List<string>();
         for (var i = 0; i < 4; i++)
@@ -93,7 +93,7 @@ public sealed class RequestRouterTests
         var router = Router();
         _index.Apply(Batch("w1", 1, Stored(null, [1, 2, 3], KvTier.Device)));
         _index.Apply(Batch("w2", 1, Stored(null, [50], KvTier.Device)));
-        WorkerRegistration[] workers = [Worker("w1"), Worker("w2")];
+        WorkerRegistration[] workers = [Registration("w1"), Registration("w2")];
 
         var chosen = new HashSet<string>();
         for (var i = 0; i < 200; i++)
@@ -114,14 +114,14 @@ public sealed class RequestRouterTests
     public async Task RouteAsync_ApproximateWorker_AssumesRoutedPrefixCachedUntilTtl()
     {
         var router = Router();
-        WorkerRegistration[] workers = [Worker("ext1", engine: "openai"), Worker("ext2", engine: "openai")];
+        WorkerRegistration[] workers = [Registration("ext1", engine: "openai"), Registration("ext2", engine: "openai")];
         var first = await router.RouteAsync(new RoutingRequest("a", [1, 2, 3], 48), workers);
         first.Sequence!.Dispose();
 
         var again = await router.RouteAsync(new RoutingRequest("b", [1, 2, 3], 48), workers);
         again.Sequence!.Dispose();
         _time.Advance(TimeSpan.FromSeconds(121));
-        var later = await router.RouteAsync(new RoutingRequest("c", [1, 2, 3], 48), [Worker(first.Decision!.WorkerId, engine: "openai")]);
+        var later = await router.RouteAsync(new RoutingRequest("c", [1, 2, 3], 48), [Registration(first.Decision!.WorkerId, engine: "openai")]);
 
         Assert.Equal(first.Decision.WorkerId, again.Decision!.WorkerId);
         Assert.Equal(3, again.Decision.OverlapBlocks);
@@ -134,7 +134,7 @@ public sealed class RequestRouterTests
         var router = Router(o => o.MaxQueuedRequests = 0);
         _loads.Update(Metrics("w1", kvUsage: 0.99));
 
-        var result = await router.RouteAsync(new RoutingRequest("r", [], 10), [Worker("w1")]);
+        var result = await router.RouteAsync(new RoutingRequest("r", [], 10), [Registration("w1")]);
 
         Assert.True(result.IsShed);
         Assert.Equal(TimeSpan.FromSeconds(2), result.RetryAfter);
@@ -145,7 +145,7 @@ public sealed class RequestRouterTests
     public async Task RouteAsync_AllBusy_WaitsInQueueUntilLoadIsReleased()
     {
         var router = Router(o => o.BusyThreshold = 0.5);
-        WorkerRegistration[] workers = [Worker("w1", capacity: 10)];
+        WorkerRegistration[] workers = [Registration("w1", capacity: 10)];
         var hog = await router.RouteAsync(new RoutingRequest("hog", [], 96), workers);
 
         var waiting = router.RouteAsync(new RoutingRequest("next", [], 16), workers).AsTask();
@@ -162,7 +162,7 @@ public sealed class RequestRouterTests
     public async Task RouteAsync_AllBusyPastQueueTimeout_Sheds()
     {
         var router = Router(o => o.BusyThreshold = 0.5);
-        WorkerRegistration[] workers = [Worker("w1", capacity: 10)];
+        WorkerRegistration[] workers = [Registration("w1", capacity: 10)];
         await router.RouteAsync(new RoutingRequest("hog", [], 96), workers);
 
         var waiting = router.RouteAsync(new RoutingRequest("next", [], 16), workers).AsTask();
@@ -178,7 +178,7 @@ public sealed class RequestRouterTests
     public async Task RouteAsync_ManyThreadsWhileIngesting_ReleasesAllActivity()
     {
         var router = Router();
-        WorkerRegistration[] workers = [Worker("w1"), Worker("w2"), Worker("w3")];
+        WorkerRegistration[] workers = [Registration("w1"), Registration("w2"), Registration("w3")];
         var ingest = Task.Run(() =>
         {
             for (var i = 1; i <= 2000; i++)
@@ -226,7 +226,7 @@ public sealed class RequestRouterTests
         });
         listener.Start();
 
-        await router.RouteAsync(new RoutingRequest("m", [], 10, new RoutingOverrides { Policy = RoutingPolicies.Random }), [Worker("w1")]);
+        await router.RouteAsync(new RoutingRequest("m", [], 10, new RoutingOverrides { Policy = RoutingPolicies.Random }), [Registration("w1")]);
 
         Assert.True(Interlocked.Read(ref counted) >= 1);
     }
