@@ -43,10 +43,11 @@ internal sealed partial class GenerationHandler(
             {
                 stream = request.Stream is true;
                 RequestValidation.CheckModel(request.Model, served);
-                var prompts = chat ? [RequestValidation.ChatPrompt(document.RootElement, request, served)] : RequestValidation.CompletionPrompts(request, served);
+                var rendered = chat ? RequestValidation.ChatPrompt(document.RootElement, request, served) : null;
+                var prompts = rendered is not null ? [rendered.Tokens] : RequestValidation.CompletionPrompts(request, served);
                 var id = (chat ? "chatcmpl-" : "cmpl-") + Guid.NewGuid().ToString("N");
                 var plan = RequestValidation.Plan(CorrelationId(context) ?? id, request, prompts, served, chat, options.Value.MaxChoices);
-                status = await RunAsync(context, id, plan, chat, stream, request.StreamOptions?.IncludeUsage is true, start).ConfigureAwait(false)
+                status = await RunAsync(context, id, plan, rendered, stream, request.StreamOptions?.IncludeUsage is true, start).ConfigureAwait(false)
                     ? "success"
                     : "error";
             }
@@ -73,16 +74,25 @@ internal sealed partial class GenerationHandler(
         }
     }
 
-    private async Task<bool> RunAsync(HttpContext context, string id, GenerationPlan plan, bool chat, bool stream, bool includeUsage, long start)
+    private async Task<bool> RunAsync(HttpContext context, string id, GenerationPlan plan, RenderedChat? rendered, bool stream, bool includeUsage, long start)
     {
         var served = model.Model;
         var aborted = context.RequestAborted;
+        var chat = rendered is not null;
         var o = options.Value;
+        var toolParser = string.IsNullOrEmpty(o.ToolCallParser) ? ToolCallParsers.InferFromChatTemplate(served.Template.Source) : o.ToolCallParser;
         var decoders = new ChoiceDecoder[plan.ChoiceCount];
         for (var i = 0; i < decoders.Length; i++)
         {
-            decoders[i] = new ChoiceDecoder(i, served.Tokenizer, plan.StopStrings,
-                chat ? OutputParsers.Create(o.ToolCallParser, o.ReasoningParser) : null, plan.Logprobs is not null);
+            // A prompt that opens <think> says so; otherwise the reasoning parser keeps its own default.
+            var parser = rendered is null
+                ? null
+                : OutputParsers.Create(toolParser, o.ReasoningParser, new OutputParserOptions
+                {
+                    ToolChoice = rendered.ToolChoice,
+                    StartsInReasoning = rendered.OpensReasoning ? true : null,
+                });
+            decoders[i] = new ChoiceDecoder(i, served.Tokenizer, plan.StopStrings, parser, plan.Logprobs is not null);
         }
 
         GenerationRun run;
