@@ -99,7 +99,7 @@ internal sealed partial class GenerationHandler(
         metrics.QueuedChanged(served.Name, 1);
         try
         {
-            run = await GenerationRun.StartAsync(plan, decoders, dispatcher, aborted).ConfigureAwait(false);
+            run = await GenerationRun.StartAsync(plan, decoders, dispatcher, new GenerationRun.Migration(o.MigrationLimit, () => metrics.Migrated(served.Name)), aborted).ConfigureAwait(false);
         }
         finally
         {

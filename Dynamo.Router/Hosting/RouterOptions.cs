@@ -57,6 +57,13 @@ public sealed class RouterOptions
     [Range(1, 3600, ErrorMessage = "Router:RetryAfterSeconds must be between 1 and 3600.")]
     public int RetryAfterSeconds { get; set; } = 5;
 
+    /// <summary>
+    /// How many times one choice may move to another worker when its stream breaks mid-generation (the prompt plus
+    /// the tokens so far are sent again, max_tokens reduced); 0 turns migration off.
+    /// </summary>
+    [Range(0, 100, ErrorMessage = "Router:MigrationLimit must be between 0 and 100.")]
+    public int MigrationLimit { get; set; } = 3;
+
     /// <summary>Upper bound on <c>n</c> (each choice is one worker request).</summary>
     [Range(1, 1024, ErrorMessage = "Router:MaxChoices must be between 1 and 1024.")]
     public int MaxChoices { get; set; } = 16;

@@ -17,10 +17,11 @@ namespace Dynamo.Router.Workers;
 internal sealed partial class WorkerDispatcher(
     WorkerPool pool, IRequestRouter router, WorkerClient client, IOptions<RouterOptions> options, ILogger<WorkerDispatcher> logger)
 {
-    public async Task<WorkerDispatch> StartAsync(GenerateRequest request, RoutingOverrides? overrides, CancellationToken cancellationToken)
+    /// <param name="avoid">A worker not to use unless it is the only one left (the one a migrating request left).</param>
+    public async Task<WorkerDispatch> StartAsync(GenerateRequest request, RoutingOverrides? overrides, CancellationToken cancellationToken, string? avoid = null)
     {
         var retryAfter = TimeSpan.FromSeconds(options.Value.RetryAfterSeconds);
-        List<string>? excluded = null;
+        List<string>? excluded = avoid is not null && pool.Workers.Any(w => !string.Equals(w.WorkerId, avoid, StringComparison.Ordinal)) ? [avoid] : null;
         OpenAiException? lastRefusal = null;
         RoutingRequest? routing = null;
         while (true)

@@ -115,9 +115,58 @@ public sealed class KvRoutingTests : IAsyncLifetime
         Assert.Equal(index.BlockCount(route.Worker), rebuilt.BlockCount(route.Worker));
     }
 
-    private static async Task<(Route Route, int Cached, string Text)> CompleteAsync(HttpClient http, int[] prompt, string? nvext)
+    [Fact]
+    public async Task StreamCompletion_WorkerStoppedMidStream_ContinuesOnTheOtherWorkerWithTheSameGreedyOutput()
     {
-        using var response = await PostAsync(http, prompt, nvext);
+        using var http = _cluster.CreateClient();
+        int[] prompt = [.. Enumerable.Range(40, 24)];
+        const string settings = "\"max_tokens\":300,\"ignore_eos\":true,\"temperature\":0";
+        var (_, _, uninterrupted) = await CompleteAsync(http, prompt, null, settings);
+
+        var body = $$"""{"model":"{{RouterCluster.Model}}","prompt":[{{string.Join(',', prompt)}}],{{settings}},"stream":true}""";
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/completions") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+        using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        var serving = Route.Parse(response.Headers.GetValues(RoutingDecision.HeaderName).Single()).Worker;
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+        var text = new StringBuilder();
+        var events = 0;
+        var stopped = false;
+        while (await reader.ReadLineAsync() is { } line)
+        {
+            if (!line.StartsWith("data: {", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            using var chunk = JsonDocument.Parse(line["data: ".Length..]);
+            Assert.False(chunk.RootElement.TryGetProperty("error", out _), line);
+            text.Append(chunk.RootElement.GetProperty("choices")[0].GetProperty("text").GetString());
+            if (++events == 3 && !stopped)
+            {
+                // An abrupt stop (cancelled shutdown token): Kestrel aborts the open connection mid-generation.
+                stopped = true;
+                // The host reports its cancelled graceful steps (drain) as an AggregateException of cancellations.
+                try
+                {
+                    await WorkerApp(serving).StopAsync(new CancellationToken(canceled: true));
+                }
+                catch (AggregateException ex) when (ex.InnerExceptions.All(e => e is OperationCanceledException))
+                {
+                }
+            }
+        }
+
+        Assert.True(stopped);
+        Assert.Equal(uninterrupted, text.ToString());
+        Assert.True(await WorkerFailureTests.MetricAsync(http, "dynamo_frontend_model_migration_total") >= 1);
+    }
+
+    private WebApplication WorkerApp(string workerId) =>
+        _cluster.Worker.Services.GetRequiredService<Dynamo.Runtime.Contracts.WorkerRegistration>().WorkerId == workerId ? _cluster.Worker : _second!;
+
+    private static async Task<(Route Route, int Cached, string Text)> CompleteAsync(HttpClient http, int[] prompt, string? nvext, string settings = "\"max_tokens\":3,\"temperature\":0")
+    {
+        using var response = await PostAsync(http, prompt, nvext, settings);
         var body = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.OK, body);
         using var json = JsonDocument.Parse(body);
@@ -126,9 +175,9 @@ public sealed class KvRoutingTests : IAsyncLifetime
         return (Route.Parse(response.Headers.GetValues(RoutingDecision.HeaderName).Single()), cached, text);
     }
 
-    private static Task<HttpResponseMessage> PostAsync(HttpClient http, int[] prompt, string? nvext)
+    private static Task<HttpResponseMessage> PostAsync(HttpClient http, int[] prompt, string? nvext, string settings = "\"max_tokens\":3,\"temperature\":0")
     {
-        var body = $$"""{"model":"{{RouterCluster.Model}}","prompt":[{{string.Join(',', prompt)}}],"max_tokens":3,"temperature":0{{(nvext is null ? "" : ",\"nvext\":" + nvext)}}}""";
+        var body = $$"""{"model":"{{RouterCluster.Model}}","prompt":[{{string.Join(',', prompt)}}],{{settings}}{{(nvext is null ? "" : ",\"nvext\":" + nvext)}}}""";
         return http.PostAsync("/v1/completions", new StringContent(body, Encoding.UTF8, "application/json"));
     }
 
