@@ -161,6 +161,48 @@ public sealed class KvRoutingTests : IAsyncLifetime
         Assert.True(await WorkerFailureTests.MetricAsync(http, "dynamo_frontend_model_migration_total") >= 1);
     }
 
+    [Fact]
+    public async Task Complete_EveryWorkerBusyAndNoQueue_Sheds503WithRetryAfter()
+    {
+        // Busy at 1% of 1024 blocks: one 208-token prompt (13 blocks) makes a worker busy; nothing may queue.
+        var (router, address) = await _cluster.StartRouterAsync(new()
+        {
+            ["Router:Routing:BusyThreshold"] = "0.01",
+            ["Router:Routing:MaxQueuedRequests"] = "0",
+            ["Router:Routing:RetryAfter"] = "00:00:07",
+        });
+        try
+        {
+            await RouterCluster.WaitForWorkersAsync(router, 2);
+            using var http = new HttpClient { BaseAddress = address };
+            const string longRun = "\"max_tokens\":3000,\"ignore_eos\":true,\"stream\":true";
+            using var first = await StartStreamAsync(http, [.. Enumerable.Range(100, 208)], longRun);
+            using var second = await StartStreamAsync(http, [.. Enumerable.Range(400, 208)], longRun);
+
+            using var shed = await PostAsync(http, [1, 2, 3], null);
+            using var json = JsonDocument.Parse(await shed.Content.ReadAsStringAsync());
+
+            Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+            Assert.NotEqual(Route.Parse(first.Headers.GetValues(RoutingDecision.HeaderName).Single()).Worker,
+                Route.Parse(second.Headers.GetValues(RoutingDecision.HeaderName).Single()).Worker);
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, shed.StatusCode);
+            Assert.Equal(TimeSpan.FromSeconds(7), shed.Headers.RetryAfter?.Delta);
+            Assert.Equal("overloaded", json.RootElement.GetProperty("error").GetProperty("code").GetString());
+        }
+        finally
+        {
+            await RouterCluster.StopAsync(router);
+        }
+    }
+
+    private static Task<HttpResponseMessage> StartStreamAsync(HttpClient http, int[] prompt, string settings)
+    {
+        var body = $$"""{"model":"{{RouterCluster.Model}}","prompt":[{{string.Join(',', prompt)}}],{{settings}}}""";
+        return http.SendAsync(
+            new HttpRequestMessage(HttpMethod.Post, "/v1/completions") { Content = new StringContent(body, Encoding.UTF8, "application/json") },
+            HttpCompletionOption.ResponseHeadersRead);
+    }
+
     private WebApplication WorkerApp(string workerId) =>
         _cluster.Worker.Services.GetRequiredService<Dynamo.Runtime.Contracts.WorkerRegistration>().WorkerId == workerId ? _cluster.Worker : _second!;
 
