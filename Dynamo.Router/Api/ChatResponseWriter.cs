@@ -28,7 +28,7 @@ internal static class ChatResponseWriter
 
             var choice = new ChatChunkChoice(
                 update.Choice,
-                new ChatDelta(null, delta.Content, delta.Reasoning, delta.ToolCalls.Count == 0 ? null : [.. delta.ToolCalls.Select(ToChunk)]),
+                new ChatDelta(null, delta.Content, delta.Reasoning, delta.ToolCalls.Count == 0 ? null : ToChunks(delta.ToolCalls)),
                 update.Logprob is { } lp ? new ChatLogprobs([ToChat(lp)]) : null,
                 update.FinishReason);
             await sse.WriteAsync(Chunk(r, [choice]), RouterJsonContext.Default.ChatCompletionChunk, cancellationToken).ConfigureAwait(false);
@@ -97,8 +97,33 @@ internal static class ChatResponseWriter
     private static ChatCompletionChunk Chunk(ResponseContext r, IReadOnlyList<ChatChunkChoice> choices, Usage? usage = null) =>
         new(r.Id, "chat.completion.chunk", r.Created, r.Model, choices, usage);
 
-    private static ToolCallChunk ToChunk(Parsers.ToolCallDelta d) =>
-        new(d.Index, d.Id, d.Id is null ? null : "function", new FunctionCallChunk(d.Name, d.ArgumentsDelta));
+    /// <summary>
+    /// One entry per call index, as OpenAI streams them: a token that opens a call and starts its arguments gives the
+    /// parser two deltas for the same index, and clients that read only the first entry would lose the arguments' start.
+    /// </summary>
+    private static List<ToolCallChunk> ToChunks(IReadOnlyList<Parsers.ToolCallDelta> deltas)
+    {
+        var chunks = new List<ToolCallChunk>(deltas.Count);
+        foreach (var d in deltas)
+        {
+            if (chunks.Count > 0 && chunks[^1].Index == d.Index)
+            {
+                var last = chunks[^1];
+                chunks[^1] = last with
+                {
+                    Id = last.Id ?? d.Id,
+                    Type = last.Type ?? (d.Id is null ? null : "function"),
+                    Function = new FunctionCallChunk(last.Function.Name ?? d.Name, last.Function.Arguments + d.ArgumentsDelta),
+                };
+            }
+            else
+            {
+                chunks.Add(new ToolCallChunk(d.Index, d.Id, d.Id is null ? null : "function", new FunctionCallChunk(d.Name, d.ArgumentsDelta)));
+            }
+        }
+
+        return chunks;
+    }
 
     private static ChatTokenLogprob ToChat(TokenLogprob lp) =>
         new(lp.Token, lp.Logprob, Bytes(lp.Bytes), [.. lp.Top.Select(t => new ChatTopLogprob(t.Token, t.Logprob, Bytes(t.Bytes)))]);

@@ -1,17 +1,20 @@
+using System.Diagnostics;
 using System.Text.Json;
 using Dynamo.Router.Generation;
 using Dynamo.Router.Hosting;
 using Dynamo.Router.Models;
 using Dynamo.Router.Observability;
 using Dynamo.Router.Parsers;
+using Dynamo.Router.Routing;
 using Dynamo.Router.Workers;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Primitives;
 
 namespace Dynamo.Router.Api;
 
 /// <summary>
-/// The request path both completion endpoints share: read and validate, tokenize, start one worker request per
-/// choice, then hand the merged stream to the endpoint's writer. Errors before the first byte get their HTTP
+/// The request path both completion endpoints share: read and validate, tokenize, route and start one worker request per
+/// choice (the routing decision goes out as a response header and span tags), then hand the merged stream to the endpoint's writer. Errors before the first byte get their HTTP
 /// status; after it (streaming), an error event ends the stream. A client disconnect cancels the worker requests.
 /// </summary>
 internal sealed partial class GenerationHandler(
@@ -40,10 +43,11 @@ internal sealed partial class GenerationHandler(
             {
                 stream = request.Stream is true;
                 RequestValidation.CheckModel(request.Model, served);
-                var prompts = chat ? [RequestValidation.ChatPrompt(document.RootElement, request, served)] : RequestValidation.CompletionPrompts(request, served);
+                var rendered = chat ? RequestValidation.ChatPrompt(document.RootElement, request, served) : null;
+                var prompts = rendered is not null ? [rendered.Tokens] : RequestValidation.CompletionPrompts(request, served);
                 var id = (chat ? "chatcmpl-" : "cmpl-") + Guid.NewGuid().ToString("N");
                 var plan = RequestValidation.Plan(CorrelationId(context) ?? id, request, prompts, served, chat, options.Value.MaxChoices);
-                status = await RunAsync(context, id, plan, chat, stream, request.StreamOptions?.IncludeUsage is true, start).ConfigureAwait(false)
+                status = await RunAsync(context, id, plan, rendered, stream, request.StreamOptions?.IncludeUsage is true, start).ConfigureAwait(false)
                     ? "success"
                     : "error";
             }
@@ -70,23 +74,32 @@ internal sealed partial class GenerationHandler(
         }
     }
 
-    private async Task<bool> RunAsync(HttpContext context, string id, GenerationPlan plan, bool chat, bool stream, bool includeUsage, long start)
+    private async Task<bool> RunAsync(HttpContext context, string id, GenerationPlan plan, RenderedChat? rendered, bool stream, bool includeUsage, long start)
     {
         var served = model.Model;
         var aborted = context.RequestAborted;
+        var chat = rendered is not null;
         var o = options.Value;
+        var toolParser = string.IsNullOrEmpty(o.ToolCallParser) ? ToolCallParsers.InferFromChatTemplate(served.Template.Source) : o.ToolCallParser;
         var decoders = new ChoiceDecoder[plan.ChoiceCount];
         for (var i = 0; i < decoders.Length; i++)
         {
-            decoders[i] = new ChoiceDecoder(i, served.Tokenizer, plan.StopStrings,
-                chat ? OutputParsers.Create(o.ToolCallParser, o.ReasoningParser) : null, plan.Logprobs is not null);
+            // A prompt that opens <think> says so; otherwise the reasoning parser keeps its own default.
+            var parser = rendered is null
+                ? null
+                : OutputParsers.Create(toolParser, o.ReasoningParser, new OutputParserOptions
+                {
+                    ToolChoice = rendered.ToolChoice,
+                    StartsInReasoning = rendered.OpensReasoning ? true : null,
+                });
+            decoders[i] = new ChoiceDecoder(i, served.Tokenizer, plan.StopStrings, parser, plan.Logprobs is not null);
         }
 
         GenerationRun run;
         metrics.QueuedChanged(served.Name, 1);
         try
         {
-            run = await GenerationRun.StartAsync(plan, decoders, dispatcher, aborted).ConfigureAwait(false);
+            run = await GenerationRun.StartAsync(plan, decoders, dispatcher, new GenerationRun.Migration(o.MigrationLimit, () => metrics.Migrated(served.Name)), aborted).ConfigureAwait(false);
         }
         finally
         {
@@ -95,6 +108,7 @@ internal sealed partial class GenerationHandler(
 
         await using (run.ConfigureAwait(false))
         {
+            ExposeRouting(context, run.Decisions);
             var response = new ResponseContext(id, time.GetUtcNow().ToUnixTimeSeconds(), served.Name, run, metrics, time, start);
             try
             {
@@ -134,6 +148,39 @@ internal sealed partial class GenerationHandler(
 
         context.Response.Headers[RequestIdHeader] = value;
         return value;
+    }
+
+    /// <summary>
+    /// Where each choice went and why: one <see cref="RoutingDecision.HeaderName"/> value per choice, and the first
+    /// choice's decision as tags of the request's span (the others as span events).
+    /// </summary>
+    private static void ExposeRouting(HttpContext context, IEnumerable<RoutingDecision> decisions)
+    {
+        var activity = Activity.Current;
+        var values = new List<string>();
+        foreach (var decision in decisions)
+        {
+            // Kestrel refuses non-ASCII header values; a worker id or reason could carry one.
+            values.Add(string.Concat(decision.ToHeaderValue().Select(c => c is >= ' ' and < (char)127 ? c : '?')));
+            if (activity is null)
+            {
+                continue;
+            }
+
+            if (values.Count == 1)
+            {
+                foreach (var tag in decision.ToTags())
+                {
+                    activity.SetTag(tag.Key, tag.Value);
+                }
+            }
+            else
+            {
+                activity.AddEvent(new ActivityEvent("dynamo.routing", tags: new ActivityTagsCollection(decision.ToTags())));
+            }
+        }
+
+        context.Response.Headers[RoutingDecision.HeaderName] = new StringValues([.. values]);
     }
 
     private static async Task WriteAsync(HttpContext context, ResponseContext response, bool chat, bool stream, bool includeUsage, CancellationToken aborted)

@@ -67,6 +67,9 @@ internal sealed class OpenAiRequest
     public string? Suffix { get; set; }
 
     public int? BestOf { get; set; }
+
+    /// <summary>Dynamo's extension object; its routing fields are read by <see cref="NvExt"/>.</summary>
+    public JsonElement? Nvext { get; set; }
 }
 
 internal sealed class StreamOptions

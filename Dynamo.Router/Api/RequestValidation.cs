@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Dynamo.Router.Generation;
 using Dynamo.Router.Models;
+using Dynamo.Router.Parsers;
 using Dynamo.Router.Templates;
 using Dynamo.Router.Templates.Jinja;
 using Dynamo.Runtime.Generation;
@@ -29,32 +30,35 @@ internal static class RequestValidation
         }
     }
 
-    /// <summary>Renders the chat template and tokenizes the prompt (the template writes BOS itself, so none is added).</summary>
-    public static int[] ChatPrompt(JsonElement body, OpenAiRequest request, ServedModel model)
+    /// <summary>
+    /// Checks <c>tools</c> / <c>tool_choice</c>, renders the chat template and tokenizes the prompt (the template
+    /// writes BOS itself, so none is added). A request without tools gets <see cref="ToolChoice.None"/>, so an
+    /// answer that happens to look like a call stays text.
+    /// </summary>
+    public static RenderedChat ChatPrompt(JsonElement body, OpenAiRequest request, ServedModel model)
     {
         if (request.Messages is not { ValueKind: JsonValueKind.Array } messages || messages.GetArrayLength() == 0)
         {
             throw OpenAiException.Invalid("'messages' must be a non-empty array.", "messages");
         }
 
-        var toolChoice = request.ToolChoice is { ValueKind: JsonValueKind.String } choice ? choice.GetString() : null;
-        if (request.ToolChoice is { } tc && tc.ValueKind is not (JsonValueKind.String or JsonValueKind.Null))
+        ToolChoice toolChoice;
+        try
         {
-            throw OpenAiException.Invalid("tool_choice for a named function needs guided decoding, which this router does not do; use 'auto' or 'none'.", "tool_choice");
+            toolChoice = ToolChoice.Resolve(request.Tools, request.ToolChoice);
+        }
+        catch (ToolChoiceException ex)
+        {
+            throw OpenAiException.Invalid(ex.Reason, ex.ParamName);
         }
 
-        if (toolChoice is not (null or "auto" or "none"))
+        if (toolChoice.Mode is ToolChoiceMode.Required or ToolChoiceMode.Function)
         {
+            var asked = toolChoice.Mode == ToolChoiceMode.Required ? "'required'" : $"naming function '{toolChoice.FunctionName}'";
             throw OpenAiException.Invalid(
-                toolChoice == "required"
-                    ? "tool_choice 'required' needs guided decoding, which this router does not do; use 'auto' or 'none'."
-                    : $"tool_choice '{toolChoice}' is not one of auto, none, required.",
+                $"tool_choice {asked} forces a tool call, which needs guided decoding (constraining the output to the tools' schema); "
+                + "this router does not do guided decoding. Use tool_choice 'auto' (the model decides) or 'none'.",
                 "tool_choice");
-        }
-
-        if (request.Tools is { } tools && tools.ValueKind is not (JsonValueKind.Array or JsonValueKind.Null))
-        {
-            throw OpenAiException.Invalid("'tools' must be an array.", "tools");
         }
 
         ChatTemplateRequest templateRequest;
@@ -68,7 +72,7 @@ internal static class RequestValidation
         }
 
         templateRequest = templateRequest with { Messages = MessageContent.Normalize(templateRequest.Messages) };
-        if (toolChoice == "none")
+        if (request.ToolChoice is { ValueKind: JsonValueKind.String } none && none.ValueEquals("none"))
         {
             // The model was told not to call tools: it is not shown any (as OpenAI behaves).
             templateRequest = templateRequest with { Tools = null };
@@ -84,7 +88,7 @@ internal static class RequestValidation
             throw OpenAiException.Invalid($"The chat template rejected the messages: {ex.Message}", "messages");
         }
 
-        return model.Tokenizer.Encode(text, addSpecial: false, parseSpecial: true);
+        return new RenderedChat(model.Tokenizer.Encode(text, addSpecial: false, parseSpecial: true), toolChoice, ReasoningParsers.PromptOpensReasoning(text));
     }
 
     /// <summary>A completions prompt: a string, an array of strings, token ids, or an array of token-id arrays.</summary>
@@ -189,7 +193,8 @@ internal static class RequestValidation
             request.StopTokenIds,
             chat ? ChatLogprobs(request) : CompletionLogprobs(request),
             request.IgnoreEos,
-            request.MinTokens);
+            request.MinTokens,
+            NvExt.ReadOverrides(request.Nvext));
     }
 
     private static int? ChatLogprobs(OpenAiRequest request)
@@ -269,3 +274,7 @@ internal static class RequestValidation
         return ids;
     }
 }
+
+/// <summary>A chat request's prompt and what its output parser needs to know about it.</summary>
+/// <param name="OpensReasoning">The rendered prompt ends inside an open reasoning block (<c>&lt;think&gt;</c>).</param>
+internal sealed record RenderedChat(int[] Tokens, ToolChoice ToolChoice, bool OpensReasoning);

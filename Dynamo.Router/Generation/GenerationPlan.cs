@@ -1,3 +1,4 @@
+using Dynamo.Router.Routing;
 using Dynamo.Runtime.Generation;
 
 namespace Dynamo.Router.Generation;
@@ -16,9 +17,26 @@ internal sealed record GenerationPlan(
     int[]? StopTokenIds,
     int? Logprobs,
     bool? IgnoreEos,
-    int? MinTokens)
+    int? MinTokens,
+    RoutingOverrides? Routing = null)
 {
     public int ChoiceCount => Prompts.Count * N;
+
+    /// <summary>
+    /// The request that continues choice <paramref name="choice"/> on another worker after <paramref name="generated"/>
+    /// tokens: they join the prompt (the new worker prefills them, usually from its prefix cache when it shares the
+    /// prompt) and the limits shrink by as much, so the client's stream goes on as if nothing happened.
+    /// </summary>
+    public GenerateRequest MigratedRequest(int choice, IReadOnlyList<int> generated)
+    {
+        var request = WorkerRequest(choice);
+        return request with
+        {
+            TokenIds = [.. request.TokenIds!, .. generated],
+            MaxTokens = request.MaxTokens - generated.Count,
+            MinTokens = request.MinTokens is { } min ? Math.Max(0, min - generated.Count) : null,
+        };
+    }
 
     /// <summary>The worker request of one choice; with a seed, every choice gets its own (seed + choice index).</summary>
     public GenerateRequest WorkerRequest(int choice)

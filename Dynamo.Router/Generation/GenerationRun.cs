@@ -2,6 +2,7 @@ using System.Net;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Dynamo.Router.Api;
+using Dynamo.Router.Routing;
 using Dynamo.Router.Workers;
 using Dynamo.Runtime.Generation;
 
@@ -14,31 +15,42 @@ namespace Dynamo.Router.Generation;
 /// </summary>
 internal sealed class GenerationRun : IAsyncDisposable
 {
-    private readonly (WorkerTarget.Lease Lease, WorkerStream Stream)[] _streams;
+    private readonly WorkerDispatch[] _streams;
     private readonly CancellationTokenSource _cancel;
+    private readonly WorkerDispatcher _dispatcher;
+    private readonly Migration _migration;
 
-    private GenerationRun(GenerationPlan plan, IReadOnlyList<ChoiceDecoder> decoders, (WorkerTarget.Lease, WorkerStream)[] streams, CancellationTokenSource cancel)
+    private GenerationRun(
+        GenerationPlan plan, IReadOnlyList<ChoiceDecoder> decoders, WorkerDispatch[] streams, CancellationTokenSource cancel, WorkerDispatcher dispatcher, Migration migration)
     {
         Plan = plan;
         Decoders = decoders;
         _streams = streams;
         _cancel = cancel;
+        _dispatcher = dispatcher;
+        _migration = migration;
     }
+
+    /// <summary>How often a choice may move to another worker, and who hears about each move (the frontend metric).</summary>
+    public sealed record Migration(int Limit, Action OnMigrated);
 
     public GenerationPlan Plan { get; }
 
     public IReadOnlyList<ChoiceDecoder> Decoders { get; }
 
+    /// <summary>Where each choice was routed and why (for the response header and the trace).</summary>
+    public IEnumerable<RoutingDecision> Decisions => _streams.Select(s => s.Decision);
+
     /// <exception cref="OpenAiException">No worker could take a choice (503 / 429 / the worker's 400).</exception>
     public static async Task<GenerationRun> StartAsync(
-        GenerationPlan plan, IReadOnlyList<ChoiceDecoder> decoders, WorkerDispatcher dispatcher, CancellationToken cancellationToken)
+        GenerationPlan plan, IReadOnlyList<ChoiceDecoder> decoders, WorkerDispatcher dispatcher, Migration migration, CancellationToken cancellationToken)
     {
         var cancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var started = new (WorkerTarget.Lease, WorkerStream)[plan.ChoiceCount];
-        var tasks = new Task<(WorkerTarget.Lease, WorkerStream)>[plan.ChoiceCount];
+        var started = new WorkerDispatch[plan.ChoiceCount];
+        var tasks = new Task<WorkerDispatch>[plan.ChoiceCount];
         for (var i = 0; i < tasks.Length; i++)
         {
-            tasks[i] = dispatcher.StartAsync(plan.WorkerRequest(i), cancel.Token);
+            tasks[i] = dispatcher.StartAsync(plan.WorkerRequest(i), plan.Routing, cancel.Token);
         }
 
         try
@@ -52,8 +64,7 @@ internal sealed class GenerationRun : IAsyncDisposable
             {
                 if (task.IsCompletedSuccessfully)
                 {
-                    task.Result.Item2.Dispose();
-                    task.Result.Item1.Dispose();
+                    task.Result.Dispose();
                 }
             }
 
@@ -67,7 +78,7 @@ internal sealed class GenerationRun : IAsyncDisposable
             started[i] = tasks[i].Result;
         }
 
-        return new GenerationRun(plan, decoders, started, cancel);
+        return new GenerationRun(plan, decoders, started, cancel, dispatcher, migration);
     }
 
     /// <summary>Every choice's updates as they arrive; ends when each choice has finished.</summary>
@@ -120,40 +131,87 @@ internal sealed class GenerationRun : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// One choice's tokens. When its worker stream breaks (connection lost, an error event, an early end) and the
+    /// migration limit allows, the prompt plus the tokens so far go to another worker and its tokens continue the
+    /// same decoder, so the client sees one stream without a gap or a repeated token.
+    /// </summary>
     private async IAsyncEnumerable<ChoiceUpdate> PumpAsync(int choice, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var decoder = Decoders[choice];
-        var (lease, stream) = _streams[choice];
+        var generated = new List<int>();
+        var migrations = 0;
         try
         {
-            await foreach (var e in stream.ReadAsync(cancellationToken).ConfigureAwait(false))
+            while (true)
             {
-                var update = decoder.Add(e);
-                yield return update;
-                if (update.FinishReason is not null)
+                var dispatch = _streams[choice];
+                Exception? broken = null;
+                var events = dispatch.Stream.ReadAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
+                try
                 {
-                    yield break;
-                }
-            }
+                    while (true)
+                    {
+                        GenerateEvent e;
+                        try
+                        {
+                            if (!await events.MoveNextAsync().ConfigureAwait(false))
+                            {
+                                break;
+                            }
 
-            throw new WorkerRequestException(HttpStatusCode.BadGateway, null,
-                new ApiError($"The worker's stream for choice {choice} ended before the generation finished.", "server_error", null, null));
+                            e = events.Current;
+                        }
+                        catch (Exception ex) when (IsBreak(ex) && !cancellationToken.IsCancellationRequested)
+                        {
+                            broken = ex;
+                            break;
+                        }
+
+                        dispatch.TokenArrived();
+                        generated.Add(e.TokenId);
+                        var update = decoder.Add(e);
+                        yield return update;
+                        if (update.FinishReason is not null)
+                        {
+                            yield break;
+                        }
+                    }
+                }
+                finally
+                {
+                    await events.DisposeAsync().ConfigureAwait(false);
+                }
+
+                broken ??= new WorkerRequestException(HttpStatusCode.BadGateway, null,
+                    new ApiError($"The worker's stream for choice {choice} ended before the generation finished.", "server_error", null, null));
+                if (migrations >= _migration.Limit)
+                {
+                    throw broken;
+                }
+
+                migrations++;
+                _migration.OnMigrated();
+                dispatch.Dispose();
+                _streams[choice] = await _dispatcher.StartAsync(
+                    Plan.MigratedRequest(choice, generated), Plan.Routing, cancellationToken, avoid: dispatch.Target.WorkerId).ConfigureAwait(false);
+            }
         }
         finally
         {
             // A stop string ends the choice early: dropping the stream aborts the worker request, freeing its blocks.
-            stream.Dispose();
-            lease.Dispose();
+            _streams[choice].Dispose();
         }
     }
+
+    private static bool IsBreak(Exception ex) => ex is WorkerRequestException or HttpRequestException or IOException;
 
     public async ValueTask DisposeAsync()
     {
         await _cancel.CancelAsync().ConfigureAwait(false);
-        foreach (var (lease, stream) in _streams)
+        foreach (var dispatch in _streams)
         {
-            stream.Dispose();
-            lease.Dispose();
+            dispatch.Dispose();
         }
 
         _cancel.Dispose();

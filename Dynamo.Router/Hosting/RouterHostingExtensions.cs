@@ -2,6 +2,7 @@ using System.Net;
 using Dynamo.Router.Api;
 using Dynamo.Router.Models;
 using Dynamo.Router.Observability;
+using Dynamo.Router.Routing;
 using Dynamo.Router.Workers;
 using Dynamo.Runtime.Hosting;
 using Microsoft.Extensions.Options;
@@ -10,7 +11,7 @@ namespace Dynamo.Router.Hosting;
 
 public static class RouterHostingExtensions
 {
-    /// <summary>Options, the distributed runtime, the served model, the worker pool and client, and the API's services.</summary>
+    /// <summary>Options, the distributed runtime, the served model, the worker pool, KV-aware routing, the worker client and the API's services.</summary>
     public static WebApplicationBuilder AddRouterServices(this WebApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -29,12 +30,8 @@ public static class RouterHostingExtensions
         services.AddSingleton<ModelCardPublisher>();
         services.AddHostedService(sp => sp.GetRequiredService<ModelCardPublisher>());
 
-        services.AddSingleton<IWorkerSelector>(sp =>
-            sp.GetRequiredService<IOptions<RouterOptions>>().Value.WorkerSelector switch
-            {
-                WorkerSelectors.LeastLoaded => new LeastLoadedSelector(sp.GetRequiredService<TimeProvider>(), new Random()),
-                var name => throw new OptionsValidationException(nameof(RouterOptions), typeof(RouterOptions), [$"Unknown Router:WorkerSelector '{name}'."]),
-            });
+        // Where each request goes: KV-aware by default (Router:Routing:Policy), fed by the workers' KV events and load.
+        builder.AddKvRouting();
 
         // Worker streams live as long as a generation: no total timeout, no retries of a POST that may have
         // started generating (the dispatcher picks another worker itself), and one pooled connection per stream.

@@ -34,10 +34,6 @@ public sealed class RouterOptions
     /// <summary>Reasoning parser name (see <c>OutputParsers</c>); empty → none.</summary>
     public string? ReasoningParser { get; set; }
 
-    /// <summary>Worker selection policy (see <c>WorkerSelectors</c>).</summary>
-    [RegularExpression("^(least-loaded)$", ErrorMessage = "Router:WorkerSelector must be least-loaded.")]
-    public string WorkerSelector { get; set; } = "least-loaded";
-
     /// <summary>
     /// HTTP version spoken to workers. A worker's default endpoint (Http1AndHttp2 without TLS) answers HTTP/1.1 only,
     /// so 1.1 is the default; set 2 when workers run with <c>Worker:HttpProtocols=Http2</c> (h2c, one connection
@@ -60,6 +56,13 @@ public sealed class RouterOptions
     /// <summary>Seconds a client is told to wait (Retry-After) when no worker serves the model.</summary>
     [Range(1, 3600, ErrorMessage = "Router:RetryAfterSeconds must be between 1 and 3600.")]
     public int RetryAfterSeconds { get; set; } = 5;
+
+    /// <summary>
+    /// How many times one choice may move to another worker when its stream breaks mid-generation (the prompt plus
+    /// the tokens so far are sent again, max_tokens reduced); 0 turns migration off.
+    /// </summary>
+    [Range(0, 100, ErrorMessage = "Router:MigrationLimit must be between 0 and 100.")]
+    public int MigrationLimit { get; set; } = 3;
 
     /// <summary>Upper bound on <c>n</c> (each choice is one worker request).</summary>
     [Range(1, 1024, ErrorMessage = "Router:MaxChoices must be between 1 and 1024.")]

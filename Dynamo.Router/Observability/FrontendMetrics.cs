@@ -22,6 +22,7 @@ public sealed class FrontendMetrics
     private readonly Histogram<long> _cached;
     private readonly Counter<long> _rejections;
     private readonly Counter<long> _cancellations;
+    private readonly Counter<long> _migrations;
 
     public FrontendMetrics(IMeterFactory meters)
     {
@@ -36,6 +37,7 @@ public sealed class FrontendMetrics
         _cached = meter.CreateHistogram<long>("dynamo_frontend_cached_tokens", "{token}", "Prompt tokens served from a worker's prefix cache per request");
         _rejections = meter.CreateCounter<long>("dynamo_frontend_model_rejection", "{request}", "Requests refused because no worker could take them (503/429)");
         _cancellations = meter.CreateCounter<long>("dynamo_frontend_model_cancellation", "{request}", "Requests whose client disconnected before the end");
+        _migrations = meter.CreateCounter<long>("dynamo_frontend_model_migration", "{request}", "Worker streams that broke mid-generation and continued on another worker");
     }
 
     public void RequestFinished(string model, string endpoint, bool stream, string status) =>
@@ -58,6 +60,8 @@ public sealed class FrontendMetrics
     }
 
     public void Rejected(string model) => _rejections.Add(1, new KeyValuePair<string, object?>("model", model));
+
+    public void Migrated(string model) => _migrations.Add(1, new KeyValuePair<string, object?>("model", model));
 
     public void Cancelled(string model) => _cancellations.Add(1, new KeyValuePair<string, object?>("model", model));
 }

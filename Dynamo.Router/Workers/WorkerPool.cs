@@ -1,7 +1,5 @@
 using Dynamo.Router.Hosting;
 using Dynamo.Runtime.Contracts;
-using Dynamo.Runtime.EventPlane;
-using Dynamo.Runtime.Hosting;
 using Dynamo.Runtime.StatePlane;
 using Microsoft.Extensions.Options;
 
@@ -9,14 +7,12 @@ namespace Dynamo.Router.Workers;
 
 /// <summary>
 /// The workers that serve this router's model (aggregated and decode roles), kept current from the worker
-/// registry's watch and refined by the load metrics workers publish on the event plane. Readers get an immutable
-/// snapshot; Redis or NATS being away leaves the last known pool in place.
+/// registry's watch (their load metrics feed the routing layer's <c>WorkerLoadTracker</c>). Readers get an
+/// immutable snapshot; Redis being away leaves the last known pool in place.
 /// </summary>
 public sealed partial class WorkerPool(
     IWorkerRegistry registry,
-    IEventPlane events,
     IOptions<RouterOptions> options,
-    IOptions<DynamoRuntimeOptions> runtime,
     TimeProvider time,
     ILogger<WorkerPool> logger) : BackgroundService
 {
@@ -40,18 +36,17 @@ public sealed partial class WorkerPool(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         IAsyncDisposable? watch = null;
-        IAsyncDisposable? metrics = null;
+        var listed = false;
         var failures = 0;
         try
         {
-            while (!stoppingToken.IsCancellationRequested && (watch is null || metrics is null))
+            while (!stoppingToken.IsCancellationRequested && !listed)
             {
                 try
                 {
                     watch ??= await registry.WatchAsync(OnChangeAsync, stoppingToken).ConfigureAwait(false);
                     await ReloadAsync(stoppingToken).ConfigureAwait(false);
-                    metrics ??= await events.SubscribeAsync<WorkerLoadMetrics>(
-                        Subjects.AllMetrics(runtime.Value.Namespace), OnLoadAsync, cancellationToken: stoppingToken).ConfigureAwait(false);
+                    listed = true;
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {
@@ -75,11 +70,6 @@ public sealed partial class WorkerPool(
             if (watch is not null)
             {
                 await watch.DisposeAsync().ConfigureAwait(false);
-            }
-
-            if (metrics is not null)
-            {
-                await metrics.DisposeAsync().ConfigureAwait(false);
             }
         }
     }
@@ -147,16 +137,6 @@ public sealed partial class WorkerPool(
         return ValueTask.CompletedTask;
     }
 
-    private ValueTask OnLoadAsync(WorkerLoadMetrics load, CancellationToken cancellationToken)
-    {
-        if (_snapshot.FirstOrDefault(w => w.WorkerId == load.WorkerId) is { } target)
-        {
-            target.SetLoad(load);
-        }
-
-        return ValueTask.CompletedTask;
-    }
-
     private bool Serves(WorkerRegistration worker) =>
         string.Equals(worker.Model, options.Value.Model, StringComparison.Ordinal)
         && worker.Role is WorkerRole.Aggregated or WorkerRole.Decode
@@ -177,7 +157,7 @@ public sealed partial class WorkerPool(
 
     private void Publish() => _snapshot = [.. _byId.Values.OrderBy(w => w.WorkerId, StringComparer.Ordinal)];
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Worker pool cannot reach the state or event plane; keeping the last known workers and retrying")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Worker pool cannot reach the state plane; keeping the last known workers and retrying")]
     private partial void LogPoolUnavailable(Exception exception);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Worker {WorkerId} at {Endpoint} joined the pool")]

@@ -23,7 +23,7 @@ public sealed class RequestValidationTests
     {
         var (body, request) = Parse("""{"model":"dynamo-default","messages":[{"role":"user","content":"Hi"}]}""");
 
-        var tokens = RequestValidation.ChatPrompt(body, request, Model);
+        var tokens = RequestValidation.ChatPrompt(body, request, Model).Tokens;
 
         Assert.Equal(Model.Tokenizer.Special.Bos, tokens[0]);
         Assert.NotEqual(Model.Tokenizer.Special.Bos, tokens[1]);
@@ -36,7 +36,7 @@ public sealed class RequestValidationTests
         var (partsBody, parts) = Parse("""{"model":"dynamo-default","messages":[{"role":"user","content":[{"type":"text","text":"Hi"}]}]}""");
         var (stringBody, text) = Parse("""{"model":"dynamo-default","messages":[{"role":"user","content":"Hi"}]}""");
 
-        Assert.Equal(RequestValidation.ChatPrompt(stringBody, text, Model), RequestValidation.ChatPrompt(partsBody, parts, Model));
+        Assert.Equal(RequestValidation.ChatPrompt(stringBody, text, Model).Tokens, RequestValidation.ChatPrompt(partsBody, parts, Model).Tokens);
     }
 
     [Theory]

@@ -40,11 +40,17 @@ public sealed class RouterCluster : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _nats = await NatsServer.StartNewAsync();
-        _redis = await RedisServer.StartNewAsync();
+        await StartBrokersAsync();
         Worker = await StartWorkerAsync(new());
         (Router, RouterAddress) = await StartRouterAsync(new());
         await WaitForWorkersAsync(Router, 1);
+    }
+
+    /// <summary>Only nats-server and redis-server, for tests that compose their own worker and router.</summary>
+    public async Task StartBrokersAsync()
+    {
+        _nats = await NatsServer.StartNewAsync();
+        _redis = await RedisServer.StartNewAsync();
     }
 
     public async Task DisposeAsync()

@@ -93,7 +93,7 @@ public sealed class WorkerFailureTests(RouterCluster cluster)
 
         // The request stopped long before its 3000 tokens: the disconnect reached the worker.
         Assert.True(scheduler.Steps - stepsBefore < 1500, $"{scheduler.Steps - stepsBefore} steps ran");
-        Assert.Equal(0, cluster.Router.Services.GetRequiredService<Dynamo.Router.Workers.WorkerPool>().Workers.Single().InFlight);
+        Assert.Equal(0, cluster.Router.Services.GetRequiredService<Dynamo.Router.Routing.ActiveSequenceTracker>().Get(cluster.Router.Services.GetRequiredService<Dynamo.Router.Workers.WorkerPool>().Workers.Single().WorkerId).Sequences);
         while (await MetricAsync(http, "dynamo_frontend_model_cancellation_total") < 1)
         {
             await Task.Delay(20, timeout.Token);
