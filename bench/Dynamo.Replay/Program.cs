@@ -5,10 +5,17 @@ using Dynamo.TestSupport;
 
 ReplayOptions options;
 List<TraceRequest> trace;
+string workerDll, routerDll;
 try
 {
     options = ReplayOptions.Parse(args);
     trace = TraceReader.Read(options.Trace, options.Requests);
+    workerDll = options.WorkerDll ?? BuiltDll("Dynamo.Worker", options.Configuration);
+    routerDll = options.RouterDll ?? BuiltDll("Dynamo.Router", options.Configuration);
+    foreach (var dll in new[] { workerDll, routerDll }.Where(static d => !File.Exists(d)))
+    {
+        throw new FileNotFoundException($"{dll} does not exist.", dll);
+    }
 }
 catch (Exception e) when (e is ArgumentException or FormatException or IOException)
 {
@@ -19,8 +26,6 @@ catch (Exception e) when (e is ArgumentException or FormatException or IOExcepti
 var builder = new PromptBuilder(options.TokenScale, options.OutputScale, options.MaxContext, options.VocabSize);
 var requests = trace.Select(t => (t, builder.Build(t))).ToList();
 var oracle = OracleHitRate.Compute(requests.Select(static r => r.Item2), builder.BlockTokens);
-var workerDll = BuiltDll("Dynamo.Worker", options.Configuration);
-var routerDll = BuiltDll("Dynamo.Router", options.Configuration);
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
     $"{requests.Count} requests from {options.Trace}; {options.Workers} mocker workers, block {options.BlockSize} tokens, speed-up {options.SpeedUp}, time scale {options.TimeScale}; avg prompt {requests.Average(static r => r.Item2.Tokens.Length):F0} tokens, avg max_tokens {requests.Average(static r => r.Item2.MaxTokens):F0}"));
 

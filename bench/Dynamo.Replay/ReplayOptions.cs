@@ -25,6 +25,11 @@ public sealed class ReplayOptions
     public string Configuration { get; private set; } = "Release";
     public int VocabSize { get; private set; } = 32_000;
 
+    /// <summary>Explicit builds to run instead of this checkout's (e.g. a router built from another branch).</summary>
+    public string? WorkerDll { get; private set; }
+
+    public string? RouterDll { get; private set; }
+
     public int BlockSize => TraceReader.TraceBlockTokens / TokenScale;
 
     /// <exception cref="ArgumentException">An option is unknown, lacks a value, or is out of range.</exception>
@@ -58,6 +63,8 @@ public sealed class ReplayOptions
                 case "--model": o.Model = value; break;
                 case "--model-path": o.ModelPath = Path.GetFullPath(value); break;
                 case "--configuration": o.Configuration = value; break;
+                case "--worker-dll": o.WorkerDll = Path.GetFullPath(value); break;
+                case "--router-dll": o.RouterDll = Path.GetFullPath(value); break;
                 case "--vocab-size": o.VocabSize = Int(name, value, 1_000, 1_048_576); break;
                 default: throw new ArgumentException($"Unknown option {name}; see bench/Dynamo.Replay/README.md.");
             }
