@@ -12,9 +12,9 @@ try
     trace = TraceReader.Read(options.Trace, options.Requests);
     workerDll = options.WorkerDll ?? BuiltDll("Dynamo.Worker", options.Configuration);
     routerDll = options.RouterDll ?? BuiltDll("Dynamo.Router", options.Configuration);
-    foreach (var dll in new[] { workerDll, routerDll }.Where(static d => !File.Exists(d)))
+    if (new[] { workerDll, routerDll }.FirstOrDefault(static d => !File.Exists(d)) is { } missing)
     {
-        throw new FileNotFoundException($"{dll} does not exist.", dll);
+        throw new FileNotFoundException($"{missing} does not exist.", missing);
     }
 }
 catch (Exception e) when (e is ArgumentException or FormatException or IOException)
