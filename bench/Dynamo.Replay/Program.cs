@@ -1,0 +1,74 @@
+using System.Diagnostics;
+using System.Globalization;
+using Dynamo.Replay;
+using Dynamo.TestSupport;
+
+ReplayOptions options;
+List<TraceRequest> trace;
+string workerDll, routerDll;
+try
+{
+    options = ReplayOptions.Parse(args);
+    trace = TraceReader.Read(options.Trace, options.Requests);
+    workerDll = options.WorkerDll ?? BuiltDll("Dynamo.Worker", options.Configuration);
+    routerDll = options.RouterDll ?? BuiltDll("Dynamo.Router", options.Configuration);
+    if (new[] { workerDll, routerDll }.FirstOrDefault(static d => !File.Exists(d)) is { } missing)
+    {
+        throw new FileNotFoundException($"{missing} does not exist.", missing);
+    }
+}
+catch (Exception e) when (e is ArgumentException or FormatException or IOException)
+{
+    Console.Error.WriteLine(e.Message);
+    return 2;
+}
+
+var builder = new PromptBuilder(options.TokenScale, options.OutputScale, options.MaxContext, options.VocabSize);
+var requests = trace.Select(t => (t, builder.Build(t))).ToList();
+var oracle = OracleHitRate.Compute(requests.Select(static r => r.Item2), builder.BlockTokens);
+Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+    $"{requests.Count} requests from {options.Trace}; {options.Workers} mocker workers, block {options.BlockSize} tokens, speed-up {options.SpeedUp}, time scale {options.TimeScale}; avg prompt {requests.Average(static r => r.Item2.Tokens.Length):F0} tokens, avg max_tokens {requests.Average(static r => r.Item2.MaxTokens):F0}"));
+
+using var cancel = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    e.Cancel = true;
+    cancel.Cancel();
+};
+
+var rows = new List<PolicyRow>();
+using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = options.Concurrency }) { Timeout = TimeSpan.FromMinutes(10) };
+foreach (var policy in options.Policies)
+{
+    var logs = Path.Combine(Path.GetTempPath(), $"dynamo-replay-{Environment.ProcessId}", policy);
+    Directory.CreateDirectory(logs);
+    await using var cluster = await Cluster.StartAsync(
+        new ClusterSettings(options.Workers, options.SpeedUp, options.BlockSize, options.KvCapacityBlocks, options.Model,
+            options.ModelPath, workerDll, routerDll, policy, logs),
+        cancel.Token);
+    var client = new ReplayClient(http, cluster.RouterUrl, options.Model, policy, options.Concurrency);
+    var started = Stopwatch.GetTimestamp();
+    var results = await client.ReplayAsync(requests, options.TimeScale, TimeSpan.FromSeconds(options.MaxSeconds), cancel.Token);
+    var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+    var row = PolicyRow.From(policy, results, oracle, seconds);
+    rows.Add(row);
+    foreach (var error in results.Where(static r => r.Error is not null).Select(static r => r.Error).Distinct().Take(3))
+    {
+        Console.Error.WriteLine($"{policy}: request failed: {error}");
+    }
+
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"{policy}: {row.Completed} ok, {row.Failed} failed in {seconds:F1} s, KV hit {row.HitRate:P1} (logs: {logs})"));
+}
+
+Console.WriteLine();
+Console.WriteLine(Report.Table(rows, oracle));
+return 0;
+
+static string BuiltDll(string project, string configuration)
+{
+    var path = Path.Combine(RepoPaths.Root, project, "bin", configuration, "net10.0", $"{project}.dll");
+    return File.Exists(path)
+        ? path
+        : throw new FileNotFoundException($"{path} is missing: dotnet build {project}/{project}.csproj -c {configuration}");
+}

@@ -1,0 +1,146 @@
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Dynamo.Replay;
+
+/// <summary>What one replayed request measured; <see cref="Error"/> is set when it did not complete.</summary>
+public sealed record RequestResult(
+    double TtftMs, IReadOnlyList<double> ItlMs, double E2eMs, int PromptTokens, int CachedTokens, int OutputTokens,
+    string? RoutingHeader, string? Error);
+
+/// <summary>Sends trace requests to the router on the trace's schedule, streaming, with bounded concurrency.</summary>
+public sealed class ReplayClient(HttpClient http, Uri router, string model, string policy, int concurrency)
+{
+    public async Task<List<RequestResult>> ReplayAsync(
+        IReadOnlyList<(TraceRequest Trace, ReplayPrompt Prompt)> requests, double timeScale, TimeSpan maxDuration,
+        CancellationToken cancellationToken)
+    {
+        using var gate = new SemaphoreSlim(concurrency);
+        var start = Stopwatch.GetTimestamp();
+        var t0 = requests[0].Trace.TimestampMs;
+        var tasks = new List<Task<RequestResult>>();
+        foreach (var (trace, prompt) in requests)
+        {
+            var due = TimeSpan.FromMilliseconds((trace.TimestampMs - t0) / timeScale);
+            if (due > maxDuration)
+            {
+                break;
+            }
+
+            var wait = due - Stopwatch.GetElapsedTime(start);
+            if (wait > TimeSpan.Zero)
+            {
+                await Task.Delay(wait, cancellationToken);
+            }
+
+            await gate.WaitAsync(cancellationToken);
+            if (Stopwatch.GetElapsedTime(start) > maxDuration)
+            {
+                gate.Release();
+                break;
+            }
+
+            tasks.Add(SendReleasingAsync(prompt, gate, cancellationToken));
+        }
+
+        return [.. await Task.WhenAll(tasks)];
+    }
+
+    private async Task<RequestResult> SendReleasingAsync(ReplayPrompt prompt, SemaphoreSlim gate, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await SendAsync(prompt, cancellationToken);
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException or JsonException or TaskCanceledException)
+        {
+            return new RequestResult(0, [], 0, 0, 0, 0, null, e.Message);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    private async Task<RequestResult> SendAsync(ReplayPrompt prompt, CancellationToken cancellationToken)
+    {
+        var body = new JsonObject
+        {
+            ["model"] = model,
+            ["prompt"] = new JsonArray([.. prompt.Tokens.Select(static t => (JsonNode)t)]),
+            ["max_tokens"] = prompt.MaxTokens,
+            ["ignore_eos"] = true,
+            ["temperature"] = 0,
+            ["stream"] = true,
+            ["stream_options"] = new JsonObject { ["include_usage"] = true },
+            ["nvext"] = new JsonObject { ["routing_policy"] = policy },
+        };
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(router, "/v1/completions"))
+        {
+            Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
+
+        var sent = Stopwatch.GetTimestamp();
+        using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        if (!response.IsSuccessStatusCode)
+        {
+            var error = await response.Content.ReadAsStringAsync(cancellationToken);
+            return new RequestResult(0, [], 0, 0, 0, 0, null, $"{(int)response.StatusCode}: {error}");
+        }
+
+        var routing = response.Headers.TryGetValues("x-dynamo-routing", out var values) ? string.Join(",", values) : null;
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken));
+        double ttft = -1, last = 0;
+        var itl = new List<double>();
+        int promptTokens = 0, cached = 0, output = 0;
+        while (await reader.ReadLineAsync(cancellationToken) is { } line)
+        {
+            if (!line.StartsWith("data: ", StringComparison.Ordinal) || line == "data: [DONE]")
+            {
+                continue;
+            }
+
+            var now = Stopwatch.GetElapsedTime(sent).TotalMilliseconds;
+            using var chunk = JsonDocument.Parse(line.AsMemory(6));
+            var root = chunk.RootElement;
+            if (root.TryGetProperty("error", out var err))
+            {
+                return new RequestResult(0, [], 0, 0, 0, 0, routing, err.ToString());
+            }
+
+            if (root.TryGetProperty("choices", out var choices) && choices.GetArrayLength() > 0)
+            {
+                if (ttft < 0)
+                {
+                    ttft = now;
+                }
+                else
+                {
+                    itl.Add(now - last);
+                }
+
+                last = now;
+            }
+
+            if (root.TryGetProperty("usage", out var usage) && usage.ValueKind == JsonValueKind.Object)
+            {
+                promptTokens = usage.GetProperty("prompt_tokens").GetInt32();
+                output = usage.GetProperty("completion_tokens").GetInt32();
+                if (usage.TryGetProperty("prompt_tokens_details", out var details) && details.ValueKind == JsonValueKind.Object
+                    && details.TryGetProperty("cached_tokens", out var c))
+                {
+                    cached = c.GetInt32();
+                }
+            }
+        }
+
+        var e2e = Stopwatch.GetElapsedTime(sent).TotalMilliseconds;
+        return ttft < 0
+            ? new RequestResult(0, [], 0, 0, 0, 0, routing, "the stream ended without a token")
+            : new RequestResult(ttft, itl, e2e, promptTokens, cached, output, routing, null);
+    }
+}
