@@ -7,19 +7,25 @@ using Dynamo.TestSupport;
 
 // Bounded: requests × 3 paths, a minute or two on a shared 2-core box.
 var nginx = Option("--nginx") ?? "/usr/sbin/nginx";
-var requests = int.Parse(Option("--requests") ?? "2000", CultureInfo.InvariantCulture);
+var fullPath = args.Contains("--full-path");
+var requests = int.Parse(Option("--requests") ?? (fullPath ? "300" : "2000"), CultureInfo.InvariantCulture);
 var concurrency = int.Parse(Option("--concurrency") ?? "8", CultureInfo.InvariantCulture);
 const string Model = "bench-model";
 const int Rounds = 5;
 
 await using var redis = await RedisServer.StartNewAsync();
 await using var nats = await NatsServer.StartNewAsync();
+using var client = new HttpClient(new SocketsHttpHandler { UseProxy = false, MaxConnectionsPerServer = 256 }) { Timeout = TimeSpan.FromSeconds(30) };
+if (fullPath)
+{
+    await FullPathBench.RunAsync(redis.ConnectionString, nats.Url, requests, MeasureAsync);
+    return;
+}
+
 await using var backend = await SseBackend.StartAsync();
 await using var gateway = await GatewayHost.StartAsync(redis.ConnectionString, nats.Url, Model, backend.Address, limits: true);
 await using var unlimited = await GatewayHost.StartAsync(redis.ConnectionString, nats.Url, Model, backend.Address, limits: false);
 await using var proxy = await NginxProxy.StartAsync(nginx, backend.Address);
-
-using var client = new HttpClient(new SocketsHttpHandler { UseProxy = false, MaxConnectionsPerServer = 256 }) { Timeout = TimeSpan.FromSeconds(30) };
 var body = Encoding.UTF8.GetBytes($$"""{"model":"{{Model}}","stream":true,"messages":[{"role":"user","content":"Say hello."}]}""");
 var paths = new (string Name, Uri Url)[]
 {
@@ -31,7 +37,7 @@ var paths = new (string Name, Uri Url)[]
 
 foreach (var (_, url) in paths)
 {
-    await MeasureAsync(url, 200, 4);
+    await MeasureAsync(url, body, 200, 4);
 }
 
 var sequential = paths.ToDictionary(p => p.Name, _ => new List<double>());
@@ -42,9 +48,9 @@ for (var round = 0; round < Rounds; round++)
     // Interleaved rounds, so drift in the shared machine's load falls on every path alike.
     foreach (var (name, url) in paths)
     {
-        sequential[name].AddRange(await MeasureAsync(url, requests / Rounds, 1));
+        sequential[name].AddRange(await MeasureAsync(url, body, requests / Rounds, 1));
         var clock = Stopwatch.StartNew();
-        concurrent[name].AddRange(await MeasureAsync(url, requests / Rounds, concurrency));
+        concurrent[name].AddRange(await MeasureAsync(url, body, requests / Rounds, concurrency));
         elapsed[name] += clock.Elapsed;
     }
 }
@@ -65,7 +71,7 @@ foreach (var (name, _) in paths)
     Console.WriteLine($"| {name} | {F(s.P50)} | {F(s.P99)} | {added} | {F(c.P50)} | {F(c.P99)} | {addedConcurrent} | {F(concurrent[name].Count / elapsed[name].TotalSeconds)} |");
 }
 
-async Task<List<double>> MeasureAsync(Uri url, int count, int parallel)
+async Task<List<double>> MeasureAsync(Uri url, byte[] payload, int count, int parallel)
 {
     var samples = new List<double>(count);
     var next = 0;
@@ -74,7 +80,7 @@ async Task<List<double>> MeasureAsync(Uri url, int count, int parallel)
         var buffer = new byte[16 * 1024];
         while (Interlocked.Increment(ref next) <= count)
         {
-            using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new ByteArrayContent(body) };
+            using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new ByteArrayContent(payload) };
             request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", GatewayHost.ApiKey);
             var start = Stopwatch.GetTimestamp();
@@ -100,11 +106,7 @@ async Task<List<double>> MeasureAsync(Uri url, int count, int parallel)
     return samples;
 }
 
-static (double P50, double P99) Percentiles(List<double> samples)
-{
-    var sorted = samples.Order().ToArray();
-    return (sorted[(int)(sorted.Length * 0.50)], sorted[Math.Min(sorted.Length - 1, (int)(sorted.Length * 0.99))]);
-}
+static (double P50, double P99) Percentiles(List<double> samples) => FullPathBench.Percentiles(samples);
 
 static string F(double value) => value.ToString("0", CultureInfo.InvariantCulture);
 
