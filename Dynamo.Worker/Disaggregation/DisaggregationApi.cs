@@ -26,6 +26,13 @@ public static class DisaggregationApi
         ArgumentNullException.ThrowIfNull(endpoints);
         endpoints.MapPost(PrefillPath, static (HttpContext context, KvPrefillService prefill) => prefill.HandleAsync(context));
         endpoints.MapPost(TransferPath, static (HttpContext context, string id, KvTransferReceiver receiver) => receiver.ReceiveAsync(context, id));
+        // A prefill worker whose request died before its push got through says so, so the decode worker
+        // recomputes now instead of waiting out its transfer timeout. A finished transfer is left as it is.
+        endpoints.MapDelete(TransferPath, static (string id, KvTransferRegistry registry) =>
+        {
+            registry.Fail(id, "the prefill worker abandoned the transfer");
+            return Results.NoContent();
+        });
         return endpoints;
     }
 

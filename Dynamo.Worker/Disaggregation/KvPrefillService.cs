@@ -133,6 +133,7 @@ public sealed partial class KvPrefillService : IDisposable
             await Task.WhenAll(prefill, push).ContinueWith(static _ => { }, TaskScheduler.Default);
             var reason = push.IsFaulted ? push.Exception!.GetBaseException().Message : ex.Message;
             LogPushFailed(id, target, reason);
+            await AbandonAsync(target);
             await WriteAsync(context, KvTransferReceiver.Error(StatusCodes.Status502BadGateway, $"KV transfer {id} to {target} failed: {reason}"));
             return;
         }
@@ -140,6 +141,7 @@ public sealed partial class KvPrefillService : IDisposable
         {
             sink.Close();
             await Task.WhenAll(prefill, push).ContinueWith(static _ => { }, TaskScheduler.Default);
+            await AbandonAsync(target);
             return;
         }
 
@@ -159,6 +161,24 @@ public sealed partial class KvPrefillService : IDisposable
         }
 
         return (cached, _time.GetTimestamp());
+    }
+
+    /// <summary>
+    /// Best effort: tells the decode worker the push will not come (or not complete), since a push cancelled
+    /// before its connection was up never reached it and it would otherwise wait for its whole timeout.
+    /// </summary>
+    private async Task AbandonAsync(Uri target)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        try
+        {
+            using var message = new HttpRequestMessage(HttpMethod.Delete, target) { Version = HttpVersion.Version20, VersionPolicy = _versionPolicy };
+            using var response = await _client.SendAsync(message, timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException)
+        {
+            // The decode worker is gone or unreachable; its own timeout covers it.
+        }
     }
 
     private async Task PushAsync(Uri target, KvPushContent content, CancellationToken cancellationToken)

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using Dynamo.Worker.Api;
+using Dynamo.Worker.Disaggregation;
 using Dynamo.Worker.Tests.Engine;
 
 namespace Dynamo.Worker.Tests.Disaggregation;
@@ -103,6 +104,23 @@ public sealed class DisaggregationCancellationTests(EngineModelsFixture models)
         await DisaggWorker.WaitUntilAsync(() => prefill.Engine.KvBlocks.AvailableBlocks == prefillInitial && prefill.Engine.Scheduler.Running == 0);
         await DisaggWorker.WaitUntilAsync(() => decode.Engine.KvBlocks.AvailableBlocks == decodeInitial);
         Assert.Equal(0, prefill.Transfers.BufferedBytes);
+    }
+
+    [Fact]
+    public async Task Decode_PrefillWorkerAbandonsTheTransfer_RecomputesWithoutWaitingForTheTimeout()
+    {
+        await using var decode = await DisaggWorker.StartAsync("Decode", Mocker("100"));
+
+        var decoding = decode.GenerateAsync(
+            new { token_ids = LongPrompt, max_tokens = 4, kv_transfer = new { transfer_id = "t-abandoned", timeout_ms = 600_000 } });
+        await DisaggWorker.WaitUntilAsync(() => decode.Transfers.Count == 1);
+        using var abandon = await decode.Client.DeleteAsync(DisaggregationApi.TransferPath.Replace("{id}", "t-abandoned", StringComparison.Ordinal));
+        var tokens = await decoding.WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Equal(HttpStatusCode.NoContent, abandon.StatusCode);
+        Assert.Equal(4, tokens.Count);
+        Assert.Equal(1, decode.Decode.Fallbacks);
+        Assert.Equal(0, decode.Engine.Scheduler.ImportedPromptTokens);
     }
 
     [Fact]
