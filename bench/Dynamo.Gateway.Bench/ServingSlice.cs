@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Dynamo.TestSupport;
 
 namespace Dynamo.Gateway.Bench;
@@ -13,8 +10,7 @@ internal sealed class ServingSlice : IAsyncDisposable
 {
     public const string Model = "dynamo-default";
 
-    private readonly List<(Process Process, ProcessWatchdog Watchdog)> _children = [];
-    private readonly string _logDirectory = Directory.CreateTempSubdirectory("dynamo-gateway-bench-slice-").FullName;
+    private readonly ChildServices _children = new(Directory.CreateTempSubdirectory("dynamo-gateway-bench-slice-").FullName);
 
     private ServingSlice()
     {
@@ -51,9 +47,9 @@ internal sealed class ServingSlice : IAsyncDisposable
             ["DOTNET_ENVIRONMENT"] = "Production",
             ["Logging__LogLevel__Default"] = "Warning",
         };
-        var workerPort = FreePort();
+        var workerPort = ChildServices.FreePort();
         WorkerUrl = new Uri($"http://127.0.0.1:{workerPort}");
-        Start(BuiltDll("Dynamo.Worker"), new Dictionary<string, string>(common)
+        _children.Start(BuiltDll("Dynamo.Worker"), new Dictionary<string, string>(common)
         {
             ["ASPNETCORE_URLS"] = WorkerUrl.ToString(),
             ["DYNAMO_INSTANCE_ID"] = "gateway-bench-worker",
@@ -64,9 +60,9 @@ internal sealed class ServingSlice : IAsyncDisposable
             ["Worker__Mocker__SpeedUp"] = speedUp.ToString(System.Globalization.CultureInfo.InvariantCulture),
         }, "worker.log");
 
-        var routerPort = FreePort();
+        var routerPort = ChildServices.FreePort();
         RouterUrl = new Uri($"http://127.0.0.1:{routerPort}");
-        Start(BuiltDll("Dynamo.Router"), new Dictionary<string, string>(common)
+        _children.Start(BuiltDll("Dynamo.Router"), new Dictionary<string, string>(common)
         {
             ["ASPNETCORE_URLS"] = RouterUrl.ToString(),
             ["DYNAMO_INSTANCE_ID"] = "gateway-bench-router",
@@ -77,59 +73,12 @@ internal sealed class ServingSlice : IAsyncDisposable
 
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        await WaitHealthyAsync(http, new Uri(WorkerUrl, "/health"), deadline.Token);
-        await WaitHealthyAsync(http, new Uri(RouterUrl, "/health"), deadline.Token);
-        await WaitHealthyAsync(http, new Uri(RouterUrl, "/v1/models"), deadline.Token);
+        await _children.WaitHealthyAsync(http, new Uri(WorkerUrl, "/health"), deadline.Token);
+        await _children.WaitHealthyAsync(http, new Uri(RouterUrl, "/health"), deadline.Token);
+        await _children.WaitHealthyAsync(http, new Uri(RouterUrl, "/v1/models"), deadline.Token);
 
         // The router learns about the worker from its Redis registration shortly after the worker is healthy.
         await Task.Delay(TimeSpan.FromSeconds(3), deadline.Token);
-    }
-
-    private async Task WaitHealthyAsync(HttpClient http, Uri url, CancellationToken cancellationToken)
-    {
-        while (true)
-        {
-            if (_children.FirstOrDefault(static c => c.Process.HasExited) is { Process: { } exited })
-            {
-                throw new InvalidOperationException($"A slice process exited with code {exited.ExitCode}; see the logs in {_logDirectory}.");
-            }
-
-            try
-            {
-                using var response = await http.GetAsync(url, cancellationToken);
-                if (response.IsSuccessStatusCode)
-                {
-                    return;
-                }
-            }
-            catch (HttpRequestException)
-            {
-                // Not listening yet.
-            }
-            catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
-            {
-                // A slow start-up answered after the client's timeout; ask again.
-            }
-
-            await Task.Delay(250, cancellationToken);
-        }
-    }
-
-    private void Start(string dll, Dictionary<string, string> env, string logName)
-    {
-        // exec keeps the pid the dotnet process's own; the shell only redirects its output to the log.
-        var info = new ProcessStartInfo("/bin/sh") { UseShellExecute = false, WorkingDirectory = Path.GetDirectoryName(dll)! };
-        info.ArgumentList.Add("-c");
-        info.ArgumentList.Add("exec dotnet \"$0\" >\"$1\" 2>&1");
-        info.ArgumentList.Add(dll);
-        info.ArgumentList.Add(Path.Combine(_logDirectory, logName));
-        foreach (var (key, value) in env)
-        {
-            info.Environment[key] = value;
-        }
-
-        var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start {dll}.");
-        _children.Add((process, ProcessWatchdog.Watch(process.Id)));
     }
 
     /// <summary>The Release output that building this bench produces (it references both projects for that reason).</summary>
@@ -141,27 +90,8 @@ internal sealed class ServingSlice : IAsyncDisposable
             : throw new FileNotFoundException($"{path} is missing: dotnet build bench/Dynamo.Gateway.Bench -c Release");
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
     public async ValueTask DisposeAsync()
     {
-        foreach (var (process, watchdog) in _children)
-        {
-            watchdog.Dispose();
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-                await process.WaitForExitAsync();
-            }
-
-            process.Dispose();
-        }
-
-        _children.Clear();
+        await _children.DisposeAsync();
     }
 }

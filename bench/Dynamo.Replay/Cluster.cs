@@ -1,7 +1,4 @@
-using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using Dynamo.TestSupport;
 
 namespace Dynamo.Replay;
@@ -17,7 +14,7 @@ public sealed record ClusterSettings(
 /// </summary>
 public sealed class Cluster : IAsyncDisposable
 {
-    private readonly List<(Process Process, ProcessWatchdog Watchdog)> _children = [];
+    private ChildServices? _children;
     private NatsServer? _nats;
     private RedisServer? _redis;
 
@@ -44,6 +41,7 @@ public sealed class Cluster : IAsyncDisposable
 
     private async Task StartCoreAsync(ClusterSettings s, CancellationToken cancellationToken)
     {
+        _children = new ChildServices(s.LogDirectory);
         _nats = await NatsServer.StartNewAsync(cancellationToken);
         _redis = await RedisServer.StartNewAsync(cancellationToken);
         var common = new Dictionary<string, string>
@@ -57,7 +55,7 @@ public sealed class Cluster : IAsyncDisposable
         var workerUrls = new List<Uri>();
         for (var i = 0; i < s.Workers; i++)
         {
-            var port = FreePort();
+            var port = ChildServices.FreePort();
             var env = new Dictionary<string, string>(common)
             {
                 ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}",
@@ -69,11 +67,11 @@ public sealed class Cluster : IAsyncDisposable
                 ["Worker__KvCapacityBlocks"] = s.KvCapacityBlocks.ToString(CultureInfo.InvariantCulture),
                 ["Worker__Mocker__SpeedUp"] = s.SpeedUp.ToString(CultureInfo.InvariantCulture),
             };
-            Start(s.WorkerDll, env, Path.Combine(s.LogDirectory, $"worker-{i}.log"));
+            _children.Start(s.WorkerDll, env, $"worker-{i}.log");
             workerUrls.Add(new Uri($"http://127.0.0.1:{port}"));
         }
 
-        var routerPort = FreePort();
+        var routerPort = ChildServices.FreePort();
         var routerEnv = new Dictionary<string, string>(common)
         {
             ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{routerPort}",
@@ -83,7 +81,7 @@ public sealed class Cluster : IAsyncDisposable
             ["Router__KvBlockSize"] = s.BlockSize.ToString(CultureInfo.InvariantCulture),
             ["Router__Routing__Policy"] = s.Policy,
         };
-        Start(s.RouterDll, routerEnv, Path.Combine(s.LogDirectory, "router.log"));
+        _children.Start(s.RouterDll, routerEnv, "router.log");
         RouterUrl = new Uri($"http://127.0.0.1:{routerPort}");
 
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
@@ -91,87 +89,21 @@ public sealed class Cluster : IAsyncDisposable
         deadline.CancelAfter(TimeSpan.FromMinutes(3));
         foreach (var url in workerUrls.Append(RouterUrl))
         {
-            await WaitHealthyAsync(http, new Uri(url, "/health"), s.LogDirectory, deadline.Token);
+            await _children.WaitHealthyAsync(http, new Uri(url, "/health"), deadline.Token);
         }
 
         // Healthy workers register in Redis and the router's watch picks them up shortly after; give it a moment
         // so the first requests see the whole pool, not the first worker alone.
-        await WaitHealthyAsync(http, new Uri(RouterUrl, "/v1/models"), s.LogDirectory, deadline.Token);
+        await _children.WaitHealthyAsync(http, new Uri(RouterUrl, "/v1/models"), deadline.Token);
         await Task.Delay(TimeSpan.FromSeconds(3), cancellationToken);
-    }
-
-    private async Task WaitHealthyAsync(HttpClient http, Uri url, string logDirectory, CancellationToken cancellationToken)
-    {
-        while (true)
-        {
-            foreach (var (process, _) in _children)
-            {
-                if (process.HasExited)
-                {
-                    throw new InvalidOperationException($"A cluster process exited with code {process.ExitCode}; see the logs in {logDirectory}.");
-                }
-            }
-
-            try
-            {
-                using var response = await http.GetAsync(url, cancellationToken);
-                if (response.IsSuccessStatusCode)
-                {
-                    return;
-                }
-            }
-            catch (HttpRequestException)
-            {
-                // Not listening yet.
-            }
-            catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
-            {
-                // A slow start-up answered after the client's timeout; ask again.
-            }
-
-            await Task.Delay(250, cancellationToken);
-        }
-    }
-
-    private void Start(string dll, Dictionary<string, string> env, string logPath)
-    {
-        // exec keeps the pid the dotnet process's own; the shell only redirects its output to the log.
-        var info = new ProcessStartInfo("/bin/sh") { UseShellExecute = false, WorkingDirectory = Path.GetDirectoryName(dll)! };
-        info.ArgumentList.Add("-c");
-        info.ArgumentList.Add("exec dotnet \"$0\" >\"$1\" 2>&1");
-        info.ArgumentList.Add(dll);
-        info.ArgumentList.Add(logPath);
-        foreach (var (key, value) in env)
-        {
-            info.Environment[key] = value;
-        }
-
-        var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start {dll}.");
-        _children.Add((process, ProcessWatchdog.Watch(process.Id)));
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public async ValueTask DisposeAsync()
     {
-        foreach (var (process, watchdog) in _children)
+        if (_children is not null)
         {
-            watchdog.Dispose();
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-                await process.WaitForExitAsync();
-            }
-
-            process.Dispose();
+            await _children.DisposeAsync();
         }
-
-        _children.Clear();
         if (_redis is not null)
         {
             await _redis.DisposeAsync();
