@@ -12,4 +12,7 @@ namespace Dynamo.Runtime.Contracts;
 [JsonSerializable(typeof(WorkerRegistration))]
 [JsonSerializable(typeof(ModelCard))]
 [JsonSerializable(typeof(WorkerChangeNotice))]
+[JsonSerializable(typeof(FrontendMetricsSnapshot))]
+[JsonSerializable(typeof(SlaConfig))]
+[JsonSerializable(typeof(PlannerDecision))]
 public sealed partial class DynamoJsonContext : JsonSerializerContext;

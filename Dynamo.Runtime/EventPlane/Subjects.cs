@@ -24,6 +24,12 @@ public static class Subjects
     /// <summary>Load metrics of every worker (subscription wildcard).</summary>
     public static string AllMetrics(string ns) => Join(ns, "metrics", "*");
 
+    /// <summary>A router's periodic <see cref="Contracts.FrontendMetricsSnapshot"/>.</summary>
+    public static string FrontendMetrics(string ns, string routerId) => Join(ns, "frontend.metrics", routerId);
+
+    /// <summary>Every router's frontend metrics (subscription wildcard).</summary>
+    public static string AllFrontendMetrics(string ns) => Join(ns, "frontend.metrics", "*");
+
     /// <summary>Scaling decisions the planner made.</summary>
     public static string PlannerDecisions(string ns) => $"{Prefix(ns)}.planner.decisions";
 

@@ -26,4 +26,13 @@ public interface IStateStore
     Task<long> IncrementAsync(string collection, string id, long delta, TimeSpan expireAfter, CancellationToken cancellationToken = default);
 
     Task<long> GetCounterAsync(string collection, string id, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Prepends <paramref name="value"/> to a capped log (newest first) and trims it to <paramref name="maxLength"/> entries:
+    /// bounded histories such as the planner's decisions.
+    /// </summary>
+    Task AppendAsync<T>(string log, T value, JsonTypeInfo<T> typeInfo, int maxLength, CancellationToken cancellationToken = default);
+
+    /// <summary>The newest <paramref name="count"/> entries of a capped log, newest first.</summary>
+    Task<IReadOnlyList<T>> ReadLogAsync<T>(string log, int count, JsonTypeInfo<T> typeInfo, CancellationToken cancellationToken = default);
 }

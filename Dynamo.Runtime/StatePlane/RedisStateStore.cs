@@ -68,9 +68,41 @@ internal sealed class RedisStateStore(RedisConnection redis, StateKeys keys) : I
             return value.IsNull ? 0L : (long)value;
         }, $"get counter {collection}/{id}");
 
+    public Task AppendAsync<T>(string log, T value, JsonTypeInfo<T> typeInfo, int maxLength, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxLength, 1);
+        var json = JsonSerializer.SerializeToUtf8Bytes(value, typeInfo);
+        return RedisConnection.GuardAsync(async () =>
+        {
+            var key = Log(log);
+            var transaction = (await Database().ConfigureAwait(false)).CreateTransaction();
+            _ = transaction.ListLeftPushAsync(key, json);
+            _ = transaction.ListTrimAsync(key, 0, maxLength - 1);
+            return await transaction.ExecuteAsync().ConfigureAwait(false);
+        }, $"append {log}");
+    }
+
+    public Task<IReadOnlyList<T>> ReadLogAsync<T>(string log, int count, JsonTypeInfo<T> typeInfo, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        return RedisConnection.GuardAsync(async () =>
+        {
+            var values = await (await Database().ConfigureAwait(false)).ListRangeAsync(Log(log), 0, count - 1).ConfigureAwait(false);
+            var result = new List<T>(values.Length);
+            foreach (var value in values)
+            {
+                result.Add(JsonSerializer.Deserialize((byte[])value!, typeInfo)!);
+            }
+
+            return (IReadOnlyList<T>)result;
+        }, $"read {log}");
+    }
+
     private Task<IDatabase> Database() => redis.DatabaseAsync();
 
     private string Documents(string collection) => keys.Documents(Subjects.ValidateToken(collection, "collection"));
+
+    private string Log(string log) => keys.Log(Subjects.ValidateToken(log, "log"));
 
     private string Counters(string collection) => keys.Counters(Subjects.ValidateToken(collection, "collection"));
 }

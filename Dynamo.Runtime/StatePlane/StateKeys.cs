@@ -33,6 +33,9 @@ internal sealed class StateKeys(string ns)
     /// <summary>Hash of JSON documents in one collection (id → JSON).</summary>
     public string Documents(string collection) => $"{_prefix}state:{collection}";
 
+    /// <summary>List holding one capped log, newest first.</summary>
+    public string Log(string log) => $"{_prefix}logs:{log}";
+
     /// <summary>Hash of counters in one collection (id → integer).</summary>
     public string Counters(string collection) => $"{_prefix}counters:{collection}";
 }

@@ -57,4 +57,21 @@ public sealed class RedisModelRegistryAndStateStoreTests : IAsyncLifetime
         Assert.Equal(0, await store.GetCounterAsync("usage", "unknown"));
         await Assert.ThrowsAsync<ArgumentException>(() => store.GetAsync("bad.collection", "x", TestJsonContext.Default.SlaTargets));
     }
+
+    [Fact]
+    public async Task StateStore_CappedLog_KeepsTheNewestEntriesNewestFirst()
+    {
+        await using var harness = new RegistryHarness(_server.ConnectionString);
+        var store = new RedisStateStore(harness.Connection, harness.Keys);
+
+        for (var i = 1; i <= 5; i++)
+        {
+            await store.AppendAsync("decisions", new SlaTargets(i, i), TestJsonContext.Default.SlaTargets, maxLength: 3);
+        }
+
+        Assert.Equal([5.0, 4.0, 3.0], (await store.ReadLogAsync("decisions", 10, TestJsonContext.Default.SlaTargets)).Select(e => e.TtftMs));
+        Assert.Equal([5.0], (await store.ReadLogAsync("decisions", 1, TestJsonContext.Default.SlaTargets)).Select(e => e.TtftMs));
+        Assert.Empty(await store.ReadLogAsync("empty", 10, TestJsonContext.Default.SlaTargets));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => store.AppendAsync("decisions", new SlaTargets(1, 1), TestJsonContext.Default.SlaTargets, 0));
+    }
 }
