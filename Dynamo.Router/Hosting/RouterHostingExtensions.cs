@@ -5,6 +5,7 @@ using Dynamo.Router.Observability;
 using Dynamo.Router.Routing;
 using Dynamo.Router.Workers;
 using Dynamo.Runtime.Hosting;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace Dynamo.Router.Hosting;
@@ -29,6 +30,11 @@ public static class RouterHostingExtensions
         services.AddHostedService(sp => sp.GetRequiredService<WorkerPool>());
         services.AddSingleton<ModelCardPublisher>();
         services.AddHostedService(sp => sp.GetRequiredService<ModelCardPublisher>());
+
+        // The recent history behind the published metrics snapshot, fed by FrontendMetrics and the request router.
+        services.TryAddSingleton<FrontendWindow>();
+        services.AddSingleton<FrontendMetricsPublisher>();
+        services.AddHostedService(sp => sp.GetRequiredService<FrontendMetricsPublisher>());
 
         // Where each request goes: KV-aware by default (Router:Routing:Policy), fed by the workers' KV events and load.
         builder.AddKvRouting();

@@ -67,4 +67,8 @@ public sealed class RouterOptions
     /// <summary>Upper bound on <c>n</c> (each choice is one worker request).</summary>
     [Range(1, 1024, ErrorMessage = "Router:MaxChoices must be between 1 and 1024.")]
     public int MaxChoices { get; set; } = 16;
+
+    /// <summary>How often the router publishes its frontend metrics snapshot on the event plane (planner, Admin).</summary>
+    [Range(100, 60_000, ErrorMessage = "Router:MetricsIntervalMilliseconds must be between 100 and 60000.")]
+    public int MetricsIntervalMilliseconds { get; set; } = 1000;
 }

@@ -24,8 +24,9 @@ public sealed class FrontendMetrics
     private readonly Counter<long> _cancellations;
     private readonly Counter<long> _migrations;
 
-    public FrontendMetrics(IMeterFactory meters)
+    public FrontendMetrics(IMeterFactory meters, FrontendWindow window)
     {
+        Window = window;
         var meter = meters.Create(MeterName);
         _requests = meter.CreateCounter<long>("dynamo_frontend_requests", "{request}", "Requests by model, endpoint, type and status");
         _inflight = meter.CreateUpDownCounter<long>("dynamo_frontend_inflight_requests", "{request}", "Requests being processed");
@@ -40,16 +41,35 @@ public sealed class FrontendMetrics
         _migrations = meter.CreateCounter<long>("dynamo_frontend_model_migration", "{request}", "Worker streams that broke mid-generation and continued on another worker");
     }
 
+    /// <summary>The recent history behind the published <c>FrontendMetricsSnapshot</c>.</summary>
+    public FrontendWindow Window { get; }
+
     public void RequestFinished(string model, string endpoint, bool stream, string status) =>
         _requests.Add(1, new("model", model), new("endpoint", endpoint), new("request_type", stream ? "stream" : "unary"), new("status", status));
 
-    public void InflightChanged(string model, int delta) => _inflight.Add(delta, new KeyValuePair<string, object?>("model", model));
+    public void InflightChanged(string model, int delta)
+    {
+        _inflight.Add(delta, new KeyValuePair<string, object?>("model", model));
+        Window.InflightChanged(delta);
+    }
 
-    public void QueuedChanged(string model, int delta) => _queued.Add(delta, new KeyValuePair<string, object?>("model", model));
+    public void QueuedChanged(string model, int delta)
+    {
+        _queued.Add(delta, new KeyValuePair<string, object?>("model", model));
+        Window.QueuedChanged(delta);
+    }
 
-    public void FirstToken(string model, TimeSpan elapsed) => _ttft.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>("model", model));
+    public void FirstToken(string model, TimeSpan elapsed)
+    {
+        _ttft.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>("model", model));
+        Window.FirstToken(elapsed);
+    }
 
-    public void InterToken(string model, TimeSpan elapsed) => _itl.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>("model", model));
+    public void InterToken(string model, TimeSpan elapsed)
+    {
+        _itl.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>("model", model));
+        Window.InterToken(elapsed);
+    }
 
     public void Tokens(string model, int input, int output, int cached)
     {
@@ -57,11 +77,24 @@ public sealed class FrontendMetrics
         _input.Record(input, tag);
         _output.Record(output, tag);
         _cached.Record(cached, tag);
+        Window.Finished(input, output, cached);
     }
 
-    public void Rejected(string model) => _rejections.Add(1, new KeyValuePair<string, object?>("model", model));
+    public void Rejected(string model)
+    {
+        _rejections.Add(1, new KeyValuePair<string, object?>("model", model));
+        Window.Rejected();
+    }
 
-    public void Migrated(string model) => _migrations.Add(1, new KeyValuePair<string, object?>("model", model));
+    public void Migrated(string model)
+    {
+        _migrations.Add(1, new KeyValuePair<string, object?>("model", model));
+        Window.Migrated();
+    }
 
-    public void Cancelled(string model) => _cancellations.Add(1, new KeyValuePair<string, object?>("model", model));
+    public void Cancelled(string model)
+    {
+        _cancellations.Add(1, new KeyValuePair<string, object?>("model", model));
+        Window.Cancelled();
+    }
 }

@@ -1,3 +1,4 @@
+using Dynamo.Router.Observability;
 using Dynamo.Router.Routing.Indexing;
 using Dynamo.Router.Routing.Policies;
 using Dynamo.Runtime.Contracts;
@@ -26,6 +27,7 @@ public sealed class RequestRouter : IRequestRouter
     private readonly Dictionary<string, IRoutingPolicy> _policies;
     private readonly IRoutingPolicy _defaultPolicy;
     private readonly HashSet<string> _approximateEngines;
+    private readonly FrontendWindow? _window;
     private TaskCompletionSource _loadReleased = NewSignal();
     private int _queued;
 
@@ -37,8 +39,10 @@ public sealed class RequestRouter : IRequestRouter
         IRandomSource random,
         TimeProvider time,
         IOptions<KvRoutingOptions> options,
-        ILogger<RequestRouter> logger)
+        ILogger<RequestRouter> logger,
+        FrontendWindow? window = null)
     {
+        _window = window;
         _index = index;
         _approximate = approximate;
         _active = active;
@@ -112,6 +116,8 @@ public sealed class RequestRouter : IRequestRouter
         RoutingMetrics.Decisions.Add(1, new KeyValuePair<string, object?>("policy", decision.Policy));
         RoutingMetrics.OverlapBlocks.Add(decision.OverlapBlocks);
         RoutingMetrics.RequestBlocks.Add(decision.RequestBlocks);
+        _window?.Routed(new RoutingDecisionSample(
+            _time.GetUtcNow(), request.RequestId, decision.Policy, decision.WorkerId, decision.RequestBlocks, decision.OverlapBlocks, decision.Cost ?? 0));
         return RouteResult.Routed(decision, sequence);
     }
 

@@ -1,13 +1,18 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using Dynamo.Router.Observability;
 using Dynamo.Router.Routing;
 using Dynamo.Router.Routing.Indexing;
 using Dynamo.Router.Routing.Policies;
 using Dynamo.Router.Tests.Routing;
 using Dynamo.Router.Workers;
 using Microsoft.AspNetCore.Builder;
+using Dynamo.Runtime.Contracts;
+using Dynamo.Runtime.EventPlane;
+using Dynamo.Runtime.Hosting;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace Dynamo.Router.Tests.Api;
 
@@ -79,6 +84,39 @@ public sealed class KvRoutingTests : IAsyncLifetime
 
         Assert.Equal(pinned, route.Worker);
         Assert.Equal("pinned", route.Policy);
+    }
+
+    [Fact]
+    public async Task Complete_Request_ShowsUpInTheRoutersFrontendMetricsOnNats()
+    {
+        using var http = _cluster.CreateClient();
+        var services = _cluster.Router.Services;
+        var ns = services.GetRequiredService<IOptions<DynamoRuntimeOptions>>().Value.Namespace;
+        var snapshots = System.Threading.Channels.Channel.CreateUnbounded<FrontendMetricsSnapshot>();
+        await using var subscription = await services.GetRequiredService<IEventPlane>().SubscribeAsync(
+            Subjects.AllFrontendMetrics(ns),
+            (message, _) =>
+            {
+                snapshots.Writer.TryWrite(ContractSerializer.Deserialize<FrontendMetricsSnapshot>(message.Data.Span));
+                return ValueTask.CompletedTask;
+            });
+
+        // 40 prompt tokens are 3 blocks of 16 to the router (the partial block counts toward load).
+        var (route, _, _) = await CompleteAsync(http, [.. Enumerable.Range(1000, 40)], null);
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        FrontendMetricsSnapshot snapshot;
+        do
+        {
+            snapshot = await snapshots.Reader.ReadAsync(timeout.Token);
+        }
+        while (!snapshot.RecentDecisions.Any(d => d.WorkerId == route.Worker && d.PromptBlocks == 3));
+
+        Assert.Equal(RouterCluster.Model, snapshot.Model);
+        Assert.Equal(services.GetRequiredService<FrontendMetricsPublisher>().RouterId, snapshot.RouterId);
+        Assert.True(snapshot.RequestsTotal >= 1);
+        Assert.True(snapshot.TimeToFirstToken.Count >= 1);
+        Assert.True(snapshot.IndexBlocks >= 0);
     }
 
     [Theory]
