@@ -86,7 +86,7 @@ internal sealed partial class PrefillPlanner(
             failed => LogPrefillFailed(request.RequestId, failed.Worker.WorkerId, decode.WorkerId, failed.Failure),
             cancellationToken);
         var prefillRoute = new PrefillRoute(prefillWorker.WorkerId, route.Decision!.OverlapBlocks, route.Decision.Cost,
-            Invariant($"uncached {uncached} > {o.MaxLocalPrefillTokens} tokens; {route.Decision.Reason}"));
+            Invariant($"uncached {uncached} > {o.MaxLocalPrefillTokens} tokens, {route.Decision.Reason}"));
         LogRemote(request.RequestId, prefillWorker.WorkerId, decode.WorkerId, transferId);
         return new PrefillPlan(request with { KvTransfer = new GenerateKvTransfer(transferId, o.TransferTimeoutMs) }, prefillRoute, remote);
     }

@@ -22,9 +22,10 @@ public sealed record PrefillRoute(string? WorkerId, int OverlapBlocks, double? C
 
     public static PrefillRoute Local(string reason) => new(null, 0, null, reason);
 
+    /// <summary>The fields of the <c>x-dynamo-routing</c> header; "; " in the reason becomes ", " so the fields stay separable.</summary>
     public string ToHeaderValue() => string.Create(
         CultureInfo.InvariantCulture,
-        $"prefill={Mode}; prefill_worker={WorkerId ?? "-"}; prefill_overlap={OverlapBlocks}; prefill_cost={(Cost is { } c ? c.ToString("0.###", CultureInfo.InvariantCulture) : "-")}; prefill_reason={Reason}");
+        $"prefill={Mode}; prefill_worker={WorkerId ?? "-"}; prefill_overlap={OverlapBlocks}; prefill_cost={(Cost is { } c ? c.ToString("0.###", CultureInfo.InvariantCulture) : "-")}; prefill_reason={Reason.Replace("; ", ", ", StringComparison.Ordinal)}");
 
     public IEnumerable<KeyValuePair<string, object?>> ToTags()
     {

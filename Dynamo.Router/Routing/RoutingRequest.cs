@@ -67,13 +67,10 @@ public sealed record RoutingDecision(
     /// <summary>Prompt tokens the worker should find in its cache (device tier).</summary>
     public int CachedTokens(int blockSize) => OverlapBlocks * blockSize;
 
-    public string ToHeaderValue()
-    {
-        var value = string.Create(
-            System.Globalization.CultureInfo.InvariantCulture,
-            $"worker={WorkerId}; policy={Policy}; overlap={OverlapBlocks}/{RequestBlocks}; host={HostOverlapBlocks}; disk={DiskOverlapBlocks}; cost={(Cost is { } c ? c.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture) : "-")}; reason={Reason}");
-        return Prefill is null ? value : value + "; " + Prefill.ToHeaderValue();
-    }
+    /// <summary>The free-text reason comes last (it may hold "; "); a disaggregated request's prefill fields come before it.</summary>
+    public string ToHeaderValue() => string.Create(
+        System.Globalization.CultureInfo.InvariantCulture,
+        $"worker={WorkerId}; policy={Policy}; overlap={OverlapBlocks}/{RequestBlocks}; host={HostOverlapBlocks}; disk={DiskOverlapBlocks}; cost={(Cost is { } c ? c.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture) : "-")}; {(Prefill is null ? "" : Prefill.ToHeaderValue() + "; ")}reason={Reason}");
 
     public IEnumerable<KeyValuePair<string, object?>> ToTags()
     {
