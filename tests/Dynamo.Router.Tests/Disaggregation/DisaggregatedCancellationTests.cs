@@ -47,7 +47,7 @@ public sealed class DisaggregatedCancellationTests
     [Fact]
     public async Task Complete_ClientLeavesDuringRemotePrefill_AbortsThePrefillRequestAndTheDecodeWait()
     {
-        await using var cluster = await StartAsync(prefill: 0, decode: 1, new() { ["Router:Disaggregation:TransferTimeoutMs"] = "600000" });
+        await using var cluster = await StartAsync(prefill: 0, decode: 1, new() { ["Router:Disaggregation:TransferTimeoutMs"] = "600000" }, LongTransferWait);
         await using var slow = await FakePrefillWorker.StartAsync(hold: true);
         await cluster.RegisterAsync(slow.Registration("prefill-slow", Model));
         await Eventually(() => cluster.Pool.PrefillWorkers.Count == 1, "the slow prefill worker in the pool");

@@ -33,6 +33,12 @@ internal sealed class DisaggregatedCluster : IAsyncDisposable
     private NatsServer? _nats;
     private RedisServer? _redis;
 
+    /// <summary>
+    /// Worker settings under which a decode worker waits ten minutes for a push (its own default and the expiry of a
+    /// transfer nobody pushes, twice that), far past a test client's two: only an abandon ends the wait early.
+    /// </summary>
+    public static Dictionary<string, string?> LongTransferWait => new() { ["Worker:Disaggregation:TransferTimeoutMs"] = "600000" };
+
     public List<WebApplication> Prefill { get; } = [];
 
     public List<WebApplication> Decode { get; } = [];
@@ -44,7 +50,9 @@ internal sealed class DisaggregatedCluster : IAsyncDisposable
     public static string ModelPath => Path.Combine(RepoPaths.Root, "models", "generated", "dynamo-default-q8_0.gguf");
 
     /// <param name="router">Router settings on top of the defaults (which disaggregate every prompt with a full block).</param>
-    public static async Task<DisaggregatedCluster> StartAsync(int prefill, int decode, Dictionary<string, string?>? router = null)
+    /// <param name="worker">Settings for every worker.</param>
+    public static async Task<DisaggregatedCluster> StartAsync(
+        int prefill, int decode, Dictionary<string, string?>? router = null, Dictionary<string, string?>? worker = null)
     {
         var cluster = new DisaggregatedCluster();
         try
@@ -53,12 +61,12 @@ internal sealed class DisaggregatedCluster : IAsyncDisposable
             cluster._redis = await RedisServer.StartNewAsync();
             for (var i = 0; i < prefill; i++)
             {
-                cluster.Prefill.Add(await cluster.StartWorkerAsync(WorkerRole.Prefill));
+                cluster.Prefill.Add(await cluster.StartWorkerAsync(WorkerRole.Prefill, worker ?? []));
             }
 
             for (var i = 0; i < decode; i++)
             {
-                cluster.Decode.Add(await cluster.StartWorkerAsync(WorkerRole.Decode));
+                cluster.Decode.Add(await cluster.StartWorkerAsync(WorkerRole.Decode, worker ?? []));
             }
 
             (cluster.Router, cluster.RouterAddress) = await cluster.StartRouterAsync(router ?? []);
@@ -144,7 +152,7 @@ internal sealed class DisaggregatedCluster : IAsyncDisposable
         }
     }
 
-    private async Task<WebApplication> StartWorkerAsync(WorkerRole role)
+    private async Task<WebApplication> StartWorkerAsync(WorkerRole role, Dictionary<string, string?> settings)
     {
         var port = FreePort();
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Development" });
@@ -158,6 +166,7 @@ internal sealed class DisaggregatedCluster : IAsyncDisposable
             ["Worker:KvCapacityBlocks"] = "1024",
             ["Worker:DrainTimeoutSeconds"] = "1",
         });
+        builder.Configuration.AddInMemoryCollection(settings);
         builder.AddServiceDefaults();
         builder.AddWorkerServices();
         var app = builder.Build();

@@ -87,7 +87,7 @@ public sealed class DisaggregatedServingTests
     {
         // Decode would wait ten minutes for a push that never comes, far past the client's two: only the router's
         // abandon (DELETE of the transfer) lets this request finish.
-        await using var cluster = await StartAsync(prefill: 0, decode: 1, new() { ["Router:Disaggregation:TransferTimeoutMs"] = "600000" });
+        await using var cluster = await StartAsync(prefill: 0, decode: 1, new() { ["Router:Disaggregation:TransferTimeoutMs"] = "600000" }, LongTransferWait);
         using var http = cluster.CreateClient();
         const string settings = $"\"max_tokens\":24,\"ignore_eos\":true,{Greedy}";
         var (localRouting, uninterrupted) = await CompleteAsync(http, Prompt, settings);
