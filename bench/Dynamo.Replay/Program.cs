@@ -60,6 +60,15 @@ foreach (var prefillWorkers in options.PrefillWorkers)
             Console.Error.WriteLine($"{label}: request failed: {error}");
         }
 
+        if (prefillWorkers > 0)
+        {
+            // Why requests were (not) disaggregated: the router's prefill_reason, without the numbers that vary per request.
+            var reasons = results.Select(static r => r.RoutingHeader?.Split("; ").FirstOrDefault(static f => f.StartsWith("prefill_reason=", StringComparison.Ordinal)))
+                .Select(static f => f is null ? "none" : System.Text.RegularExpressions.Regex.Replace(f["prefill_reason=".Length..], "[0-9]+", "N"))
+                .GroupBy(static r => r).OrderByDescending(static g => g.Count());
+            Console.WriteLine($"{label}: prefill reasons: {string.Join("; ", reasons.Select(static g => $"{g.Count()}× {g.Key}"))}");
+        }
+
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{label}: {row.Completed} ok, {row.Failed} failed in {seconds:F1} s, KV hit {row.HitRate:P1}, remote prefill {row.RemotePrefills}/{row.Completed} (logs: {logs})"));
     }
