@@ -129,9 +129,10 @@ internal sealed class DisaggregatedCluster : IAsyncDisposable
     {
         foreach (var app in Enumerable.Reverse(_apps))
         {
+            using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(5));
             try
             {
-                await app.StopAsync(new CancellationTokenSource(TimeSpan.FromSeconds(5)).Token);
+                await app.StopAsync(grace.Token);
             }
             catch (Exception ex) when (ex is OperationCanceledException or AggregateException or ObjectDisposedException)
             {
