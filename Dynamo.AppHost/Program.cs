@@ -2,7 +2,17 @@ using System.Globalization;
 using Dynamo.AppHost.Hosting;
 
 var builder = DistributedApplication.CreateBuilder(args);
-var topology = ServingTopology.Read(builder.Configuration);
+ServingTopology topology;
+try
+{
+    topology = ServingTopology.Read(builder.Configuration);
+}
+catch (InvalidOperationException ex)
+{
+    // As every other invalid AppHost option: one line naming it, exit code 2.
+    Console.Error.WriteLine($"Dynamo.AppHost: error: {ex.Message}");
+    return ExitCodes.InvalidOptions;
+}
 
 var nats = builder.AddNats("nats");
 var redis = builder.AddRedis("redis");

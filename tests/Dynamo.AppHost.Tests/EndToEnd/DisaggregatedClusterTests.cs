@@ -52,6 +52,17 @@ public sealed class DisaggregatedClusterTests
         Assert.True(decodeComputed < result.Value.Usage.InputTokenCount, $"decode worker computed {decodeComputed} of {result.Value.Usage.InputTokenCount} prompt tokens");
     }
 
+    [Fact]
+    public async Task Start_UnknownTopology_FailsWithOneLineNamingTheOption()
+    {
+        await using var host = AppHostProcess.Start("--no-build", "--AppHost:Topology=split");
+
+        Assert.True(await host.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+        Assert.Equal(Dynamo.AppHost.Hosting.ExitCodes.InvalidOptions, host.ExitCode);
+        var line = Assert.Single(host.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        Assert.Equal("Dynamo.AppHost: error: AppHost:Topology must be 'aggregated' or 'disaggregated' (was 'split').", line);
+    }
+
     private static string Field(string routing, string name)
     {
         var match = Regex.Match(routing, $"(?:^|; ){Regex.Escape(name)}=(?<v>[^;]*)");
