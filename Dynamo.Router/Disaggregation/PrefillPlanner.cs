@@ -39,40 +39,40 @@ internal sealed partial class PrefillPlanner(
         var uncached = routing.InputTokens - (decodeDecision.OverlapBlocks * blockSize);
         if (!o.Enabled)
         {
-            return Local(request, "disaggregation disabled");
+            return Local(request, "disabled", "disaggregation disabled");
         }
 
         var candidates = Candidates(decode.Registration);
         if (candidates.Count == 0)
         {
-            return Local(request, "no prefill worker");
+            return Local(request, "no_prefill_worker", "no prefill worker");
         }
 
         if ((routing.InputTokens - 1) / blockSize == 0)
         {
             // The decode worker always computes the last prompt token itself; shorter prompts have no block to move.
-            return Local(request, "no full block to transfer");
+            return Local(request, "no_full_block", "no full block to transfer");
         }
 
         if (uncached <= o.MaxLocalPrefillTokens)
         {
-            return Local(request, Invariant($"uncached {uncached} <= {o.MaxLocalPrefillTokens} tokens"));
+            return Local(request, "short_uncached", Invariant($"uncached {uncached} <= {o.MaxLocalPrefillTokens} tokens"));
         }
 
         if ((double)decodeDecision.OverlapBlocks * blockSize / routing.InputTokens >= o.LocalPrefillCachedFraction)
         {
-            return Local(request, Invariant($"decode worker caches {decodeDecision.OverlapBlocks}/{decodeDecision.RequestBlocks} blocks"));
+            return Local(request, "mostly_cached", Invariant($"decode worker caches {decodeDecision.OverlapBlocks}/{decodeDecision.RequestBlocks} blocks"));
         }
 
         if (candidates.TrueForAll(c => loads.IsBusy(c)))
         {
-            return Local(request, "prefill workers busy");
+            return Local(request, "prefill_busy", "prefill workers busy");
         }
 
         var route = await router.RouteAsync(routing with { RequestId = routing.RequestId + ":prefill" }, candidates, cancellationToken).ConfigureAwait(false);
         if (route.IsShed)
         {
-            return Local(request, "prefill pool shed: " + route.ShedReason);
+            return Local(request, "prefill_shed", "prefill pool shed: " + route.ShedReason);
         }
 
         var prefillWorker = pool.PrefillWorkers.First(w => string.Equals(w.WorkerId, route.Decision!.WorkerId, StringComparison.Ordinal));
@@ -83,10 +83,15 @@ internal sealed partial class PrefillPlanner(
         decodeSequence.MarkPrefillDone();
         var remote = RemotePrefill.Start(
             client, prefillWorker, decode, prefillRequest, route.Sequence!, TimeSpan.FromMilliseconds(o.AbandonTimeoutMs),
-            failed => LogPrefillFailed(request.RequestId, failed.Worker.WorkerId, decode.WorkerId, failed.Failure),
+            failed =>
+            {
+                RoutingMetrics.RemotePrefillFailures.Add(1);
+                LogPrefillFailed(request.RequestId, failed.Worker.WorkerId, decode.WorkerId, failed.Failure);
+            },
             cancellationToken);
         var prefillRoute = new PrefillRoute(prefillWorker.WorkerId, route.Decision!.OverlapBlocks, route.Decision.Cost,
             Invariant($"uncached {uncached} > {o.MaxLocalPrefillTokens} tokens, {route.Decision.Reason}"));
+        RoutingMetrics.PrefillDecisions.Add(1, new KeyValuePair<string, object?>("mode", PrefillRoute.RemoteMode), new KeyValuePair<string, object?>("why", "long_uncached"));
         LogRemote(request.RequestId, prefillWorker.WorkerId, decode.WorkerId, transferId);
         return new PrefillPlan(request with { KvTransfer = new GenerateKvTransfer(transferId, o.TransferTimeoutMs) }, prefillRoute, remote);
     }
@@ -107,7 +112,11 @@ internal sealed partial class PrefillPlanner(
         return list;
     }
 
-    private static PrefillPlan Local(GenerateRequest request, string reason) => new(request, PrefillRoute.Local(reason), null);
+    private static PrefillPlan Local(GenerateRequest request, string why, string reason)
+    {
+        RoutingMetrics.PrefillDecisions.Add(1, new KeyValuePair<string, object?>("mode", PrefillRoute.LocalMode), new KeyValuePair<string, object?>("why", why));
+        return new PrefillPlan(request, PrefillRoute.Local(reason), null);
+    }
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 

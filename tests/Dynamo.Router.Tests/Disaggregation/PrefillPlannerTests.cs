@@ -141,11 +141,33 @@ public sealed class PrefillPlannerTests : IAsyncLifetime
             o.MaxLocalPrefillTokens = 0;
         });
         var (routing, decision, sequence, decode) = await RouteDecodeAsync(router);
+        var disabled = 0L;
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Name == "dynamo_router_prefill_decisions_total")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+        {
+            // Other tests decide concurrently; only this one ever disables disaggregation.
+            foreach (var tag in tags)
+            {
+                if (tag.Key == "why" && (string?)tag.Value == "disabled")
+                {
+                    Interlocked.Add(ref disabled, value);
+                }
+            }
+        });
+        listener.Start();
 
         var plan = await planner.PlanAsync(Request(), routing, decision, sequence, decode, CancellationToken.None);
 
         Assert.Equal("disaggregation disabled", plan.Route.Reason);
         Assert.Null(_http.PrefillUri);
+        Assert.Equal(1, Interlocked.Read(ref disabled));
     }
 
     private static GenerateRequest Request() => new("r", [.. Enumerable.Range(1, 100)], 8, null, null, null);
