@@ -15,6 +15,7 @@ internal sealed record AppHostCommandLine(
         Usage: Dynamo.AppHost [options] [--AppHost:Key=value ...]
           --publish <dir>          write aspire-manifest.json, Kubernetes manifests and Dockerfiles, then exit
           --no-build               do not run `dotnet build` before starting the projects
+          --disaggregated          serve with a prefill-worker and a decode-worker (AppHost:Topology=disaggregated)
           -c, --configuration <c>  build configuration of the projects (default: the AppHost's)
           --control-port <port>    loopback port of the control API (0 = free port)
           --grace-period <s>       seconds between SIGTERM and SIGKILL when stopping a child
@@ -47,6 +48,10 @@ internal sealed record AppHostCommandLine(
             else if (arg == "--no-build")
             {
                 settings["AppHost:NoBuild"] = "true";
+            }
+            else if (arg == "--disaggregated")
+            {
+                settings[ServingTopology.Key] = ServingTopology.DisaggregatedName;
             }
             else if (arg == "--publish" || s_valueSwitches.ContainsKey(arg))
             {

@@ -1,5 +1,6 @@
 using System.Net;
 using Dynamo.Router.Api;
+using Dynamo.Router.Disaggregation;
 using Dynamo.Router.Models;
 using Dynamo.Router.Observability;
 using Dynamo.Router.Routing;
@@ -50,6 +51,13 @@ public static class RouterHostingExtensions
                 EnableMultipleHttp2Connections = true,
                 ConnectTimeout = TimeSpan.FromSeconds(5),
             });
+        // Disaggregated serving: when prefill workers register, decode workers get their prompts' KV from them.
+        services.AddOptions<DisaggregationOptions>()
+            .BindConfiguration(DisaggregationOptions.Section)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.AddSingleton<PrefillClient>();
+        services.AddSingleton<PrefillPlanner>();
         services.AddSingleton<WorkerDispatcher>();
         services.AddSingleton<FrontendMetrics>();
         services.AddSingleton<GenerationHandler>();

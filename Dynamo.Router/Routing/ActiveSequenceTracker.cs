@@ -8,8 +8,9 @@ public readonly record struct WorkerActivity(int Sequences, long PrefillTokens, 
 
 /// <summary>
 /// Tracks requests in flight per worker (DESIGN.md §3): added at dispatch with their uncached prompt tokens and
-/// blocks, prefill tokens released at the first token, everything released at the end. A sequence never released
-/// (a lost stream) stops counting after the stale period, so one bug cannot pin a worker as busy forever.
+/// blocks, prefill tokens released at the first token, a block added each time the output fills one, everything
+/// released at the end. A sequence never released (a lost stream) stops counting after the stale period, so one bug
+/// cannot pin a worker as busy forever.
 /// </summary>
 public sealed class ActiveSequenceTracker
 {
@@ -31,11 +32,15 @@ public sealed class ActiveSequenceTracker
     /// <summary>Raised (outside the lock) whenever load goes down: a prefill finished, a sequence ended or expired.</summary>
     public event Action? LoadReleased;
 
-    public ActiveSequence Add(string requestId, string workerId, long prefillTokens, long blocks)
+    /// <param name="blockSize">The worker's KV block size; with it, output tokens grow the sequence's blocks (0: they do not).</param>
+    /// <param name="tokens">Tokens the sequence holds at dispatch (the prompt), from which output growth counts.</param>
+    public ActiveSequence Add(string requestId, string workerId, long prefillTokens, long blocks, int blockSize = 0, long tokens = 0)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(prefillTokens);
         ArgumentOutOfRangeException.ThrowIfNegative(blocks);
-        var sequence = new ActiveSequence(this, requestId, workerId, prefillTokens, blocks, _time.GetUtcNow());
+        ArgumentOutOfRangeException.ThrowIfNegative(blockSize);
+        ArgumentOutOfRangeException.ThrowIfNegative(tokens);
+        var sequence = new ActiveSequence(this, requestId, workerId, prefillTokens, blocks, _time.GetUtcNow(), blockSize, tokens);
         bool expired;
         lock (_gate)
         {
@@ -117,6 +122,24 @@ public sealed class ActiveSequenceTracker
         LoadReleased?.Invoke();
     }
 
+    /// <summary>The sequence's output filled another block on its worker: its decode load grows by one block.</summary>
+    internal void Grow(ActiveSequence sequence, long blocks)
+    {
+        lock (_gate)
+        {
+            if (sequence.State == SequenceState.Ended)
+            {
+                return;
+            }
+
+            sequence.Blocks += blocks;
+            if (_workers.TryGetValue(sequence.WorkerId, out var load))
+            {
+                load.Blocks += blocks;
+            }
+        }
+    }
+
     internal void End(ActiveSequence sequence)
     {
         lock (_gate)
@@ -191,9 +214,15 @@ public sealed class ActiveSequence : IDisposable
 {
     private readonly ActiveSequenceTracker _owner;
 
-    internal ActiveSequence(ActiveSequenceTracker owner, string requestId, string workerId, long prefillTokens, long blocks, DateTimeOffset dispatchedAt)
+    private readonly int _blockSize;
+    private long _tokens;
+
+    internal ActiveSequence(
+        ActiveSequenceTracker owner, string requestId, string workerId, long prefillTokens, long blocks, DateTimeOffset dispatchedAt, int blockSize, long tokens)
     {
         _owner = owner;
+        _blockSize = blockSize;
+        _tokens = tokens;
         RequestId = requestId;
         WorkerId = workerId;
         PrefillTokens = prefillTokens;
@@ -207,7 +236,8 @@ public sealed class ActiveSequence : IDisposable
 
     public long PrefillTokens { get; }
 
-    public long Blocks { get; }
+    /// <summary>Blocks the request holds on its worker: its prompt's at dispatch, one more per block of output.</summary>
+    public long Blocks { get; internal set; }
 
     public DateTimeOffset DispatchedAt { get; }
 
@@ -215,6 +245,26 @@ public sealed class ActiveSequence : IDisposable
 
     /// <summary>The first token arrived: the worker no longer owes this request's prefill.</summary>
     public void MarkPrefillDone() => _owner.PrefillDone(this);
+
+    /// <summary>
+    /// One output token arrived. Called by the one reader of the request's stream; the tracker's lock is taken only
+    /// when the token opens a new block (once per block size tokens), so the per-token cost is an add and a compare.
+    /// </summary>
+    public void TokenGenerated()
+    {
+        if (_blockSize <= 0)
+        {
+            return;
+        }
+
+        var tokens = ++_tokens;
+        var needed = (tokens + _blockSize - 1) / _blockSize;
+        var held = Blocks;
+        if (needed > held)
+        {
+            _owner.Grow(this, needed - held);
+        }
+    }
 
     /// <summary>The request ended (finished, failed, cancelled or migrated away).</summary>
     public void Dispose() => _owner.End(this);

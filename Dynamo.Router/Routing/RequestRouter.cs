@@ -107,7 +107,9 @@ public sealed class RequestRouter : IRequestRouter
             request.RequestId,
             decision.WorkerId,
             (long)Math.Max(0, request.InputTokens - cachedTokens),
-            chosen.RequestBlocks(request.InputTokens));
+            chosen.RequestBlocks(request.InputTokens),
+            chosen.BlockSize,
+            request.InputTokens);
         if (IsApproximate(chosen.Registration))
         {
             _approximate.Record(decision.WorkerId, request.BlockHashes);

@@ -31,4 +31,11 @@ internal static class RoutingMetrics
 
     public static readonly Counter<long> Shed =
         s_meter.CreateCounter<long>("dynamo_router_routing_shed_total", description: "Requests shed because every worker was busy");
+
+    /// <summary>Requests routed to a decode worker, tagged <c>mode</c> (remote / local) and <c>why</c> (a fixed word per rule).</summary>
+    public static readonly Counter<long> PrefillDecisions =
+        s_meter.CreateCounter<long>("dynamo_router_prefill_decisions_total", description: "Where decode workers' prompts were prefilled: on a prefill worker or locally");
+
+    public static readonly Counter<long> RemotePrefillFailures =
+        s_meter.CreateCounter<long>("dynamo_router_remote_prefill_failures_total", description: "Remote prefills that failed; their decode workers recomputed the prompt");
 }

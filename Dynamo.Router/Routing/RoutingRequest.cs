@@ -61,12 +61,16 @@ public sealed record RoutingDecision(
 {
     public const string HeaderName = "x-dynamo-routing";
 
+    /// <summary>For a decode worker of a disaggregated pool: where its prompt was computed (null for aggregated workers).</summary>
+    public PrefillRoute? Prefill { get; init; }
+
     /// <summary>Prompt tokens the worker should find in its cache (device tier).</summary>
     public int CachedTokens(int blockSize) => OverlapBlocks * blockSize;
 
+    /// <summary>The free-text reason comes last (it may hold "; "); a disaggregated request's prefill fields come before it.</summary>
     public string ToHeaderValue() => string.Create(
         System.Globalization.CultureInfo.InvariantCulture,
-        $"worker={WorkerId}; policy={Policy}; overlap={OverlapBlocks}/{RequestBlocks}; host={HostOverlapBlocks}; disk={DiskOverlapBlocks}; cost={(Cost is { } c ? c.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture) : "-")}; reason={Reason}");
+        $"worker={WorkerId}; policy={Policy}; overlap={OverlapBlocks}/{RequestBlocks}; host={HostOverlapBlocks}; disk={DiskOverlapBlocks}; cost={(Cost is { } c ? c.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture) : "-")}; {(Prefill is null ? "" : Prefill.ToHeaderValue() + "; ")}reason={Reason}");
 
     public IEnumerable<KeyValuePair<string, object?>> ToTags()
     {
@@ -78,6 +82,13 @@ public sealed record RoutingDecision(
         yield return new("dynamo.routing.disk_overlap_blocks", DiskOverlapBlocks);
         yield return new("dynamo.routing.cost", Cost);
         yield return new("dynamo.routing.reason", Reason);
+        if (Prefill is not null)
+        {
+            foreach (var tag in Prefill.ToTags())
+            {
+                yield return tag;
+            }
+        }
     }
 }
 

@@ -1,5 +1,6 @@
 using System.Net;
 using Dynamo.Router.Api;
+using Dynamo.Router.Disaggregation;
 using Dynamo.Router.Hosting;
 using Dynamo.Router.Routing;
 using Dynamo.Runtime.Contracts;
@@ -12,10 +13,16 @@ namespace Dynamo.Router.Workers;
 /// Sends one token-level request to a worker of the pool: asks the <see cref="IRequestRouter"/> (KV-aware by
 /// default, <c>Router:Routing:Policy</c>) where it goes, and when that worker cannot be reached or says it is full,
 /// asks again without it, so one bad or busy worker does not fail the request. What no worker accepts becomes the
-/// client's error: 503 with Retry-After (also when the router sheds), 429, or the worker's own 400.
+/// client's error: 503 with Retry-After (also when the router sheds), 429, or the worker's own 400. A decode worker
+/// of a disaggregated pool gets its prompt's KV from a prefill worker when the <see cref="PrefillPlanner"/> says so.
 /// </summary>
 internal sealed partial class WorkerDispatcher(
-    WorkerPool pool, IRequestRouter router, WorkerClient client, IOptions<RouterOptions> options, ILogger<WorkerDispatcher> logger)
+    WorkerPool pool,
+    IRequestRouter router,
+    WorkerClient client,
+    PrefillPlanner prefill,
+    IOptions<RouterOptions> options,
+    ILogger<WorkerDispatcher> logger)
 {
     /// <param name="avoid">A worker not to use unless it is the only one left (the one a migrating request left).</param>
     public async Task<WorkerDispatch> StartAsync(GenerateRequest request, RoutingOverrides? overrides, CancellationToken cancellationToken, string? avoid = null)
@@ -38,13 +45,22 @@ internal sealed partial class WorkerDispatcher(
             var route = await RouteAsync(routing, candidates, cancellationToken).ConfigureAwait(false);
             var target = candidates.First(c => string.Equals(c.WorkerId, route.Decision!.WorkerId, StringComparison.Ordinal));
             var sequence = route.Sequence!;
+            PrefillPlan? plan = null;
             try
             {
-                var stream = await client.StartAsync(target.Endpoint, request, cancellationToken).ConfigureAwait(false);
-                return new WorkerDispatch(target, route.Decision!, sequence, stream);
+                var decision = route.Decision!;
+                if (target.Registration.Role is WorkerRole.Decode)
+                {
+                    plan = await prefill.PlanAsync(request, routing, decision, sequence, target, cancellationToken).ConfigureAwait(false);
+                    decision = decision with { Prefill = plan.Route };
+                }
+
+                var stream = await client.StartAsync(target.Endpoint, plan?.Request ?? request, cancellationToken).ConfigureAwait(false);
+                return new WorkerDispatch(target, decision, sequence, stream, plan?.Remote);
             }
             catch (HttpRequestException ex) when (!cancellationToken.IsCancellationRequested)
             {
+                plan?.Remote?.Dispose();
                 sequence.Dispose();
                 LogUnreachable(target.WorkerId, target.Endpoint, ex);
                 (excluded ??= []).Add(target.WorkerId);
@@ -53,17 +69,20 @@ internal sealed partial class WorkerDispatcher(
             }
             catch (WorkerRequestException ex) when (ex.Status is HttpStatusCode.ServiceUnavailable or HttpStatusCode.TooManyRequests)
             {
+                plan?.Remote?.Dispose();
                 sequence.Dispose();
                 (excluded ??= []).Add(target.WorkerId);
                 lastRefusal = OpenAiException.From((int)ex.Status, ex.Error, ex.RetryAfter ?? retryAfter);
             }
             catch (WorkerRequestException ex)
             {
+                plan?.Remote?.Dispose();
                 sequence.Dispose();
                 throw OpenAiException.From((int)ex.Status >= 500 ? StatusCodes.Status502BadGateway : (int)ex.Status, ex.Error);
             }
             catch
             {
+                plan?.Remote?.Dispose();
                 sequence.Dispose();
                 throw;
             }

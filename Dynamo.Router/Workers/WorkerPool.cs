@@ -6,8 +6,8 @@ using Microsoft.Extensions.Options;
 namespace Dynamo.Router.Workers;
 
 /// <summary>
-/// The workers that serve this router's model (aggregated and decode roles), kept current from the worker
-/// registry's watch (their load metrics feed the routing layer's <c>WorkerLoadTracker</c>). Readers get an
+/// The workers that serve this router's model, kept current from the worker registry's watch: those that take
+/// generate requests (aggregated and decode roles) and the prefill pool of disaggregated serving (their load metrics feed the routing layer's <c>WorkerLoadTracker</c>). Readers get an
 /// immutable snapshot; Redis being away leaves the last known pool in place.
 /// </summary>
 public sealed partial class WorkerPool(
@@ -25,10 +25,14 @@ public sealed partial class WorkerPool(
     private readonly Dictionary<string, long> _touched = new(StringComparer.Ordinal);
     private long _version;
     private volatile WorkerTarget[] _snapshot = [];
+    private volatile WorkerTarget[] _prefill = [];
     private readonly TaskCompletionSource _firstListing = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Workers that can take a request now.</summary>
     public IReadOnlyList<WorkerTarget> Workers => _snapshot;
+
+    /// <summary>Prefill workers that can compute a prompt for a decode worker now (empty: decode workers prefill themselves).</summary>
+    public IReadOnlyList<WorkerTarget> PrefillWorkers => _prefill;
 
     /// <summary>Completes once the registry was read once (tests and readiness wait on it).</summary>
     public Task FirstListing => _firstListing.Task;
@@ -139,7 +143,7 @@ public sealed partial class WorkerPool(
 
     private bool Serves(WorkerRegistration worker) =>
         string.Equals(worker.Model, options.Value.Model, StringComparison.Ordinal)
-        && worker.Role is WorkerRole.Aggregated or WorkerRole.Decode
+        && worker.Role is WorkerRole.Aggregated or WorkerRole.Decode or WorkerRole.Prefill
         && Uri.TryCreate(worker.Endpoints.Http, UriKind.Absolute, out _);
 
     private void Upsert(WorkerRegistration worker)
@@ -155,7 +159,12 @@ public sealed partial class WorkerPool(
         }
     }
 
-    private void Publish() => _snapshot = [.. _byId.Values.OrderBy(w => w.WorkerId, StringComparer.Ordinal)];
+    private void Publish()
+    {
+        var ordered = _byId.Values.OrderBy(w => w.WorkerId, StringComparer.Ordinal).ToList();
+        _snapshot = [.. ordered.Where(w => w.Registration.Role is not WorkerRole.Prefill)];
+        _prefill = [.. ordered.Where(w => w.Registration.Role is WorkerRole.Prefill)];
+    }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Worker pool cannot reach the state plane; keeping the last known workers and retrying")]
     private partial void LogPoolUnavailable(Exception exception);

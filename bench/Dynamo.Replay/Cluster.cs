@@ -3,10 +3,13 @@ using Dynamo.TestSupport;
 
 namespace Dynamo.Replay;
 
-/// <summary>Settings of one fresh cluster: nats + redis, N mocker workers and one router, all real processes.</summary>
+/// <summary>
+/// Settings of one fresh cluster: nats + redis, N mocker workers and one router, all real processes. With
+/// <c>PrefillWorkers</c> P &gt; 0 the first P workers are prefill workers and the others decode workers.
+/// </summary>
 public sealed record ClusterSettings(
     int Workers, double SpeedUp, int BlockSize, long KvCapacityBlocks, string Model, string ModelPath,
-    string WorkerDll, string RouterDll, string Policy, string LogDirectory);
+    string WorkerDll, string RouterDll, string Policy, string LogDirectory, int PrefillWorkers = 0, int? MaxLocalPrefillTokens = null);
 
 /// <summary>
 /// Starts the servers and the .NET processes as children (killed on dispose, and by a watchdog if this process dies),
@@ -66,6 +69,7 @@ public sealed class Cluster : IAsyncDisposable
                 ["Worker__BlockSize"] = s.BlockSize.ToString(CultureInfo.InvariantCulture),
                 ["Worker__KvCapacityBlocks"] = s.KvCapacityBlocks.ToString(CultureInfo.InvariantCulture),
                 ["Worker__Mocker__SpeedUp"] = s.SpeedUp.ToString(CultureInfo.InvariantCulture),
+                ["Worker__Role"] = s.PrefillWorkers == 0 ? "Aggregated" : i < s.PrefillWorkers ? "Prefill" : "Decode",
             };
             _children.Start(s.WorkerDll, env, $"worker-{i}.log");
             workerUrls.Add(new Uri($"http://127.0.0.1:{port}"));
@@ -81,6 +85,11 @@ public sealed class Cluster : IAsyncDisposable
             ["Router__KvBlockSize"] = s.BlockSize.ToString(CultureInfo.InvariantCulture),
             ["Router__Routing__Policy"] = s.Policy,
         };
+        if (s.MaxLocalPrefillTokens is { } threshold)
+        {
+            routerEnv["Router__Disaggregation__MaxLocalPrefillTokens"] = threshold.ToString(CultureInfo.InvariantCulture);
+        }
+
         _children.Start(s.RouterDll, routerEnv, "router.log");
         RouterUrl = new Uri($"http://127.0.0.1:{routerPort}");
 

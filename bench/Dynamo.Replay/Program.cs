@@ -38,27 +38,40 @@ Console.CancelKeyPress += (_, e) =>
 
 var rows = new List<PolicyRow>();
 using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = options.Concurrency }) { Timeout = TimeSpan.FromMinutes(10) };
-foreach (var policy in options.Policies)
+foreach (var prefillWorkers in options.PrefillWorkers)
 {
-    var logs = Path.Combine(Path.GetTempPath(), $"dynamo-replay-{Environment.ProcessId}", policy);
-    Directory.CreateDirectory(logs);
-    await using var cluster = await Cluster.StartAsync(
-        new ClusterSettings(options.Workers, options.SpeedUp, options.BlockSize, options.KvCapacityBlocks, options.Model,
-            options.ModelPath, workerDll, routerDll, policy, logs),
-        cancel.Token);
-    var client = new ReplayClient(http, cluster.RouterUrl, options.Model, policy, options.Concurrency);
-    var started = Stopwatch.GetTimestamp();
-    var results = await client.ReplayAsync(requests, options.TimeScale, TimeSpan.FromSeconds(options.MaxSeconds), cancel.Token);
-    var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
-    var row = PolicyRow.From(policy, results, oracle, seconds);
-    rows.Add(row);
-    foreach (var error in results.Where(static r => r.Error is not null).Select(static r => r.Error).Distinct().Take(3))
+    foreach (var policy in options.Policies)
     {
-        Console.Error.WriteLine($"{policy}: request failed: {error}");
-    }
+        var label = prefillWorkers == 0 ? policy : $"{policy} {prefillWorkers}P+{options.Workers - prefillWorkers}D";
+        var logs = Path.Combine(Path.GetTempPath(), $"dynamo-replay-{Environment.ProcessId}", label.Replace(' ', '-').Replace('+', '-'));
+        Directory.CreateDirectory(logs);
+        await using var cluster = await Cluster.StartAsync(
+            new ClusterSettings(options.Workers, options.SpeedUp, options.BlockSize, options.KvCapacityBlocks, options.Model,
+                options.ModelPath, workerDll, routerDll, policy, logs, prefillWorkers, options.MaxLocalPrefillTokens),
+            cancel.Token);
+        var client = new ReplayClient(http, cluster.RouterUrl, options.Model, policy, options.Concurrency);
+        var started = Stopwatch.GetTimestamp();
+        var results = await client.ReplayAsync(requests, options.TimeScale, TimeSpan.FromSeconds(options.MaxSeconds), cancel.Token);
+        var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        var row = PolicyRow.From(label, results, oracle, seconds);
+        rows.Add(row);
+        foreach (var error in results.Where(static r => r.Error is not null).Select(static r => r.Error).Distinct().Take(3))
+        {
+            Console.Error.WriteLine($"{label}: request failed: {error}");
+        }
 
-    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"{policy}: {row.Completed} ok, {row.Failed} failed in {seconds:F1} s, KV hit {row.HitRate:P1} (logs: {logs})"));
+        if (prefillWorkers > 0)
+        {
+            // Why requests were (not) disaggregated: the router's prefill_reason, without the numbers that vary per request.
+            var reasons = results.Select(static r => r.RoutingHeader?.Split("; ").FirstOrDefault(static f => f.StartsWith("prefill_reason=", StringComparison.Ordinal)))
+                .Select(static f => f is null ? "none" : System.Text.RegularExpressions.Regex.Replace(f["prefill_reason=".Length..], "[0-9]+", "N"))
+                .GroupBy(static r => r).OrderByDescending(static g => g.Count());
+            Console.WriteLine($"{label}: prefill reasons: {string.Join("; ", reasons.Select(static g => $"{g.Count()}× {g.Key}"))}");
+        }
+
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{label}: {row.Completed} ok, {row.Failed} failed in {seconds:F1} s, KV hit {row.HitRate:P1}, remote prefill {row.RemotePrefills}/{row.Completed} (logs: {logs})"));
+    }
 }
 
 Console.WriteLine();

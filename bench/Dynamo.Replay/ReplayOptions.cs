@@ -25,6 +25,15 @@ public sealed class ReplayOptions
     public string Configuration { get; private set; } = "Release";
     public int VocabSize { get; private set; } = 32_000;
 
+    /// <summary>
+    /// Disaggregated runs: for each entry P &gt; 0, P of the <see cref="Workers"/> are prefill workers and the rest
+    /// decode workers (equal worker count); 0 is the aggregated run. Each policy runs once per entry.
+    /// </summary>
+    public IReadOnlyList<int> PrefillWorkers { get; private set; } = [0];
+
+    /// <summary>The router's <c>Router:Disaggregation:MaxLocalPrefillTokens</c>; null keeps its default.</summary>
+    public int? MaxLocalPrefillTokens { get; private set; }
+
     /// <summary>Explicit builds to run instead of this checkout's (e.g. a router built from another branch).</summary>
     public string? WorkerDll { get; private set; }
 
@@ -66,6 +75,8 @@ public sealed class ReplayOptions
                 case "--worker-dll": o.WorkerDll = Path.GetFullPath(value); break;
                 case "--router-dll": o.RouterDll = Path.GetFullPath(value); break;
                 case "--vocab-size": o.VocabSize = Int(name, value, 1_000, 1_048_576); break;
+                case "--prefill-workers": o.PrefillWorkers = [.. value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(v => Int(name, v, 0, 255))]; break;
+                case "--max-local-prefill": o.MaxLocalPrefillTokens = Int(name, value, 0, 10_000_000); break;
                 default: throw new ArgumentException($"Unknown option {name}; see bench/Dynamo.Replay/README.md.");
             }
         }
@@ -73,6 +84,11 @@ public sealed class ReplayOptions
         if (TraceReader.TraceBlockTokens % o.TokenScale != 0)
         {
             throw new ArgumentException($"--token-scale must divide {TraceReader.TraceBlockTokens} so a trace block maps to whole KV blocks.");
+        }
+
+        if (o.PrefillWorkers.Count == 0 || o.PrefillWorkers.Any(p => p >= o.Workers))
+        {
+            throw new ArgumentException($"--prefill-workers: each entry must be below --workers ({o.Workers}), so at least one decode worker remains.");
         }
 
         var unknown = o.Policies.Except(KnownPolicies).ToArray();

@@ -7,7 +7,7 @@ namespace Dynamo.Replay;
 public sealed record PolicyRow(
     string Policy, int Completed, int Failed, double TtftAvg, double TtftP50, double TtftP99, double ItlAvg, double ItlP50,
     double ItlP99, double E2eP50, double E2eP99, double HitRate, double OracleFraction, double OutputTokensPerSecond,
-    double RequestsPerSecond, int WorkersUsed, string AppliedPolicy)
+    double RequestsPerSecond, int WorkersUsed, string AppliedPolicy, int RemotePrefills = 0)
 {
     public static PolicyRow From(string policy, IReadOnlyList<RequestResult> results, double oracle, double seconds)
     {
@@ -23,7 +23,8 @@ public sealed record PolicyRow(
         return new PolicyRow(
             policy, ok.Count, results.Count - ok.Count, Avg(ttft), Pct(ttft, 50), Pct(ttft, 99), Avg(itl), Pct(itl, 50), Pct(itl, 99),
             Pct(e2e, 50), Pct(e2e, 99), hit, oracle == 0 ? 0 : hit / oracle, output / seconds, ok.Count / seconds, workers,
-            applied.Length == 0 ? "n/a" : string.Join("+", applied.Select(static p => p!["policy=".Length..])));
+            applied.Length == 0 ? "n/a" : string.Join("+", applied.Select(static p => p!["policy=".Length..])),
+            ok.Count(static r => Field(r.RoutingHeader, "prefill=") == "prefill=remote"));
     }
 
     // The router's decision header: "worker=<id>; policy=<name>; overlap=…" (absent on routers without it).
@@ -42,12 +43,12 @@ public static class Report
     {
         var b = new StringBuilder();
         b.AppendLine(CultureInfo.InvariantCulture, $"Oracle KV hit rate of the replayed subset: {oracle:P1}");
-        b.AppendLine("| policy | ok/failed | TTFT avg | TTFT p50 | TTFT p99 | ITL avg | ITL p50 | ITL p99 | e2e p50 | e2e p99 | KV hit | % of oracle | out tok/s | req/s | workers seen | router applied |");
-        b.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+        b.AppendLine("| policy | ok/failed | TTFT avg | TTFT p50 | TTFT p99 | ITL avg | ITL p50 | ITL p99 | e2e p50 | e2e p99 | KV hit | % of oracle | out tok/s | req/s | workers seen | router applied | remote prefill |");
+        b.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (var r in rows)
         {
             b.AppendLine(CultureInfo.InvariantCulture,
-                $"| {r.Policy} | {r.Completed}/{r.Failed} | {r.TtftAvg:F1} | {r.TtftP50:F1} | {r.TtftP99:F1} | {r.ItlAvg:F2} | {r.ItlP50:F2} | {r.ItlP99:F2} | {r.E2eP50:F1} | {r.E2eP99:F1} | {r.HitRate:P1} | {r.OracleFraction:P0} | {r.OutputTokensPerSecond:F0} | {r.RequestsPerSecond:F2} | {(r.WorkersUsed == 0 ? "n/a" : r.WorkersUsed.ToString(CultureInfo.InvariantCulture))} | {r.AppliedPolicy} |");
+                $"| {r.Policy} | {r.Completed}/{r.Failed} | {r.TtftAvg:F1} | {r.TtftP50:F1} | {r.TtftP99:F1} | {r.ItlAvg:F2} | {r.ItlP50:F2} | {r.ItlP99:F2} | {r.E2eP50:F1} | {r.E2eP99:F1} | {r.HitRate:P1} | {r.OracleFraction:P0} | {r.OutputTokensPerSecond:F0} | {r.RequestsPerSecond:F2} | {(r.WorkersUsed == 0 ? "n/a" : r.WorkersUsed.ToString(CultureInfo.InvariantCulture))} | {r.AppliedPolicy} | {r.RemotePrefills} |");
         }
 
         b.AppendLine("Times in ms. KV hit = cached / prompt tokens (usage.prompt_tokens_details.cached_tokens).");

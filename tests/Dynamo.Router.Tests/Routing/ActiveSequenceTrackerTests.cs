@@ -57,4 +57,45 @@ public sealed class ActiveSequenceTrackerTests
         Assert.Equal(WorkerActivity.Idle, tracker.Get("gone"));
         Assert.Equal(new WorkerActivity(1, 10, 1), tracker.Get("stays"));
     }
+
+    [Fact]
+    public void TokenGenerated_OutputFillsBlocks_GrowsTheWorkersBlocksOncePerBlockAndReleasesThemAtTheEnd()
+    {
+        var tracker = new ActiveSequenceTracker(new ManualTimeProvider(), TimeSpan.FromSeconds(300));
+        // 20 prompt tokens in blocks of 16: two blocks, the second with 12 free slots.
+        var sequence = tracker.Add("r", "w", 20, 2, blockSize: 16, tokens: 20);
+
+        for (var i = 0; i < 12; i++)
+        {
+            sequence.TokenGenerated();
+        }
+
+        Assert.Equal(new WorkerActivity(1, 20, 2), tracker.Get("w"));
+        sequence.TokenGenerated();
+        Assert.Equal(new WorkerActivity(1, 20, 3), tracker.Get("w"));
+        for (var i = 0; i < 16; i++)
+        {
+            sequence.TokenGenerated();
+        }
+
+        Assert.Equal(new WorkerActivity(1, 20, 4), tracker.Get("w"));
+        Assert.Equal(4, sequence.Blocks);
+        sequence.Dispose();
+        sequence.TokenGenerated();
+        Assert.Equal(WorkerActivity.Idle, tracker.Get("w"));
+    }
+
+    [Fact]
+    public void TokenGenerated_NoBlockSize_LeavesTheLoadAsDispatched()
+    {
+        var tracker = new ActiveSequenceTracker(new ManualTimeProvider(), TimeSpan.FromSeconds(300));
+        var sequence = tracker.Add("r", "w", 20, 2);
+
+        for (var i = 0; i < 100; i++)
+        {
+            sequence.TokenGenerated();
+        }
+
+        Assert.Equal(new WorkerActivity(1, 20, 2), tracker.Get("w"));
+    }
 }
