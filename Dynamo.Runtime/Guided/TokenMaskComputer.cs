@@ -88,12 +88,15 @@ public sealed class TokenMaskComputer
         return _allowed;
     }
 
-    /// <summary>Sets every disallowed token's logit to -inf (the sampler never sees them, logprobs included).</summary>
+    /// <summary>
+    /// Sets every disallowed token's logit to -inf (the sampler never sees them, logprobs included). Logits past the
+    /// mask (a model padded beyond its tokenizer's vocabulary) are disallowed too.
+    /// </summary>
     public static void ApplyMask(ReadOnlySpan<ulong> mask, Span<float> logits)
     {
         for (var w = 0; w * 64 < logits.Length; w++)
         {
-            var word = mask[w];
+            var word = w < mask.Length ? mask[w] : 0UL;
             if (word == ulong.MaxValue)
             {
                 continue;
