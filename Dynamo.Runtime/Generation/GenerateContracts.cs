@@ -7,6 +7,7 @@ namespace Dynamo.Runtime.Generation;
 /// and the router (client), so the request plane has one definition.
 /// </summary>
 /// <param name="GuidedJson">A JSON schema (as text) the output must match (vLLM's guided_json); the output ends when the value does.</param>
+/// <param name="GuidedOutputTokens">A migrated guided request: the prompt's last this-many tokens are output already, replayed into the matcher.</param>
 public sealed record GenerateRequest(
     string? RequestId,
     int[]? TokenIds,
@@ -18,7 +19,8 @@ public sealed record GenerateRequest(
     bool? IgnoreEos = null,
     int? MinTokens = null,
     GenerateKvTransfer? KvTransfer = null,
-    string? GuidedJson = null);
+    string? GuidedJson = null,
+    int? GuidedOutputTokens = null);
 
 /// <summary>
 /// Disaggregated decode: the prompt's KV arrives from a prefill worker under <paramref name="TransferId"/> (the same id

@@ -116,14 +116,33 @@ internal static class GenerateValidation
         var tokens = host.GuidedTokens ?? throw new InvalidGenerateRequestException(
             "guided_json needs the model's vocabulary: this worker's engine has none (the mocker needs Worker:Mocker:GuidedVocabularyPath; the openai engine does not support it).",
             "guided_json");
+        JsonSchemaGrammar grammar;
         try
         {
-            return new GuidedDecoding(JsonSchemaGrammar.Compile(schema), tokens);
+            grammar = JsonSchemaGrammar.Compile(schema);
         }
         catch (JsonSchemaException ex)
         {
             throw new InvalidGenerateRequestException($"guided_json: {ex.Message}", "guided_json");
         }
+
+        var replay = body.GuidedOutputTokens is { } count
+            ? count >= 0 && count <= body.TokenIds!.Length
+                ? body.TokenIds[^count..]
+                : throw new InvalidGenerateRequestException("guided_output_tokens must be between 0 and the number of token_ids.", "guided_output_tokens")
+            : [];
+        var guided = new GuidedDecoding(grammar, tokens, replay);
+        try
+        {
+            // Checked here so a bad replay is this request's 400, not a failure inside the engine loop.
+            guided.CreateSequence();
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new InvalidGenerateRequestException($"guided_output_tokens: the earlier output does not match guided_json ({ex.Message})", "guided_output_tokens");
+        }
+
+        return guided;
     }
 
     private static SamplingParams ToSampling(GenerateSampling? s)
