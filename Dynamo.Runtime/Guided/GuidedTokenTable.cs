@@ -1,4 +1,3 @@
-using System.Text;
 using Dynamo.Runtime.Tokenization;
 
 namespace Dynamo.Runtime.Guided;
