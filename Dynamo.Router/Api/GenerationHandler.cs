@@ -46,7 +46,8 @@ internal sealed partial class GenerationHandler(
                 var rendered = chat ? RequestValidation.ChatPrompt(document.RootElement, request, served) : null;
                 var prompts = rendered is not null ? [rendered.Tokens] : RequestValidation.CompletionPrompts(request, served);
                 var id = (chat ? "chatcmpl-" : "cmpl-") + Guid.NewGuid().ToString("N");
-                var plan = RequestValidation.Plan(CorrelationId(context) ?? id, request, prompts, served, chat, options.Value.MaxChoices);
+                var guided = GuidedRequest.Schema(request, rendered?.ToolChoice);
+                var plan = RequestValidation.Plan(CorrelationId(context) ?? id, request, prompts, served, chat, options.Value.MaxChoices, guided);
                 status = await RunAsync(context, id, plan, rendered, stream, request.StreamOptions?.IncludeUsage is true, start).ConfigureAwait(false)
                     ? "success"
                     : "error";
@@ -85,8 +86,10 @@ internal sealed partial class GenerationHandler(
         for (var i = 0; i < decoders.Length; i++)
         {
             // A prompt that opens <think> says so; otherwise the reasoning parser keeps its own default.
-            var parser = rendered is null
-                ? null
+            // Guided output is JSON by construction: a forced call is read from it, any other is plain content.
+            var parser = rendered is null ? null
+                : rendered.ToolChoice.ForcesCall ? new GuidedToolCallParser(Random.Shared)
+                : plan.GuidedJson is not null ? new PassThroughOutputParser()
                 : OutputParsers.Create(toolParser, o.ReasoningParser, new OutputParserOptions
                 {
                     ToolChoice = rendered.ToolChoice,

@@ -19,6 +19,12 @@ internal sealed class OpenAiRequest
 
     public JsonElement? ToolChoice { get; set; }
 
+    /// <summary>OpenAI's output format: text, json_object or json_schema (decoded under the schema).</summary>
+    public JsonElement? ResponseFormat { get; set; }
+
+    /// <summary>vLLM's extra: a JSON schema (object or text) the output must match.</summary>
+    public JsonElement? GuidedJson { get; set; }
+
     public bool? Stream { get; set; }
 
     public StreamOptions? StreamOptions { get; set; }

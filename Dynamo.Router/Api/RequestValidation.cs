@@ -52,15 +52,6 @@ internal static class RequestValidation
             throw OpenAiException.Invalid(ex.Reason, ex.ParamName);
         }
 
-        if (toolChoice.Mode is ToolChoiceMode.Required or ToolChoiceMode.Function)
-        {
-            var asked = toolChoice.Mode == ToolChoiceMode.Required ? "'required'" : $"naming function '{toolChoice.FunctionName}'";
-            throw OpenAiException.Invalid(
-                $"tool_choice {asked} forces a tool call, which needs guided decoding (constraining the output to the tools' schema); "
-                + "this router does not do guided decoding. Use tool_choice 'auto' (the model decides) or 'none'.",
-                "tool_choice");
-        }
-
         ChatTemplateRequest templateRequest;
         try
         {
@@ -127,7 +118,8 @@ internal static class RequestValidation
         }
     }
 
-    public static GenerationPlan Plan(string requestId, OpenAiRequest request, IReadOnlyList<int[]> prompts, ServedModel model, bool chat, int maxChoices)
+    public static GenerationPlan Plan(
+        string requestId, OpenAiRequest request, IReadOnlyList<int[]> prompts, ServedModel model, bool chat, int maxChoices, string? guidedJson = null)
     {
         if (request.Echo is true)
         {
@@ -194,7 +186,8 @@ internal static class RequestValidation
             chat ? ChatLogprobs(request) : CompletionLogprobs(request),
             request.IgnoreEos,
             request.MinTokens,
-            NvExt.ReadOverrides(request.Nvext));
+            NvExt.ReadOverrides(request.Nvext),
+            guidedJson);
     }
 
     private static int? ChatLogprobs(OpenAiRequest request)

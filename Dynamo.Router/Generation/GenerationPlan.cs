@@ -18,7 +18,8 @@ internal sealed record GenerationPlan(
     int? Logprobs,
     bool? IgnoreEos,
     int? MinTokens,
-    RoutingOverrides? Routing = null)
+    RoutingOverrides? Routing = null,
+    string? GuidedJson = null)
 {
     public int ChoiceCount => Prompts.Count * N;
 
@@ -35,6 +36,9 @@ internal sealed record GenerationPlan(
             TokenIds = [.. request.TokenIds!, .. generated],
             MaxTokens = request.MaxTokens - generated.Count,
             MinTokens = request.MinTokens is { } min ? Math.Max(0, min - generated.Count) : null,
+
+            // The new worker's matcher replays the output so far, so the value continues where it was.
+            GuidedOutputTokens = GuidedJson is null ? null : generated.Count,
         };
     }
 
@@ -52,6 +56,7 @@ internal sealed record GenerationPlan(
             null,
             Logprobs,
             IgnoreEos,
-            MinTokens);
+            MinTokens,
+            GuidedJson: GuidedJson);
     }
 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 
 namespace Dynamo.Router.Parsers;
 
@@ -106,6 +107,52 @@ public sealed record ToolChoice(ToolChoiceMode Mode, string? FunctionName = null
         }
 
         return names;
+    }
+
+    /// <summary>Whether the model must call a tool: the output is then decoded under <see cref="GuidedSchema"/>.</summary>
+    public bool ForcesCall => Mode is ToolChoiceMode.Required or ToolChoiceMode.Function;
+
+    /// <summary>
+    /// The JSON schema a forced call is decoded under (as vLLM does it, so no tool-call markup of the model's is needed):
+    /// a named function gives <c>{"name": that name, "arguments": its parameters}</c>; <c>required</c> gives a non-empty
+    /// array of such objects, one alternative per tool. Null when the model is not forced to call.
+    /// </summary>
+    public string? GuidedSchema(JsonElement tools)
+    {
+        if (!ForcesCall)
+        {
+            return null;
+        }
+
+        var alternatives = new JsonArray();
+        foreach (var tool in tools.EnumerateArray())
+        {
+            var function = tool.GetProperty("function");
+            var name = function.GetProperty("name").GetString()!;
+            if (Mode == ToolChoiceMode.Function && name != FunctionName)
+            {
+                continue;
+            }
+
+            // OpenAI: a function without parameters takes none, so its arguments are the empty object.
+            var parameters = function.TryGetProperty("parameters", out var p) && p.ValueKind != JsonValueKind.Null
+                ? JsonNode.Parse(p.GetRawText())
+                : new JsonObject { ["type"] = "object", ["properties"] = new JsonObject() };
+            alternatives.Add(new JsonObject
+            {
+                ["type"] = "object",
+                ["properties"] = new JsonObject { ["name"] = new JsonObject { ["const"] = name }, ["arguments"] = parameters },
+                ["required"] = new JsonArray("name", "arguments"),
+            });
+        }
+
+        if (Mode == ToolChoiceMode.Function)
+        {
+            return alternatives[0]!.ToJsonString();
+        }
+
+        var item = alternatives.Count == 1 ? alternatives[0]!.DeepClone() : new JsonObject { ["anyOf"] = alternatives };
+        return new JsonObject { ["type"] = "array", ["minItems"] = 1, ["items"] = item }.ToJsonString();
     }
 
     /// <summary>Checks a finished choice against this tool choice, given the names of the functions it called.</summary>

@@ -6,6 +6,8 @@ namespace Dynamo.Runtime.Generation;
 /// Body of a worker's <c>POST /v1/internal/generate</c>: an already tokenized prompt. Shared by the worker (server)
 /// and the router (client), so the request plane has one definition.
 /// </summary>
+/// <param name="GuidedJson">A JSON schema (as text) the output must match (vLLM's guided_json); the output ends when the value does.</param>
+/// <param name="GuidedOutputTokens">A migrated guided request: the prompt's last this-many tokens are output already, replayed into the matcher.</param>
 public sealed record GenerateRequest(
     string? RequestId,
     int[]? TokenIds,
@@ -16,7 +18,9 @@ public sealed record GenerateRequest(
     int? Logprobs = null,
     bool? IgnoreEos = null,
     int? MinTokens = null,
-    GenerateKvTransfer? KvTransfer = null);
+    GenerateKvTransfer? KvTransfer = null,
+    string? GuidedJson = null,
+    int? GuidedOutputTokens = null);
 
 /// <summary>
 /// Disaggregated decode: the prompt's KV arrives from a prefill worker under <paramref name="TransferId"/> (the same id

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Dynamo.Runtime.Generation;
+using Dynamo.Runtime.Guided;
 using Dynamo.Worker.Engines.Sampling;
 using Dynamo.Worker.Hosting;
 using Dynamo.Worker.Scheduling;
@@ -81,6 +82,11 @@ internal static class GenerateValidation
             sampling = sampling with { Logprobs = true, TopLogprobs = logprobs };
         }
 
+        if (body.GuidedJson is { } schema)
+        {
+            sampling = sampling with { Guided = ToGuided(schema, body, host) };
+        }
+
         sampling.Validate(vocab);
         return new SchedulerRequest(
             body.RequestId is { Length: > 0 } id ? id : $"gen-{Guid.NewGuid():N}",
@@ -92,6 +98,51 @@ internal static class GenerateValidation
             IgnoreEos: body.IgnoreEos ?? false,
             EndOfGenerationIds: body.IgnoreEos is true ? null : host.EndOfGenerationIds,
             MinTokens: body.MinTokens ?? 0);
+    }
+
+    private static GuidedDecoding ToGuided(string schema, GenerateRequest body, WorkerEngineHost host)
+    {
+        // Guided output ends on EOS once the value is complete; anything that keeps EOS out would trap it.
+        if (body.IgnoreEos is true)
+        {
+            throw new InvalidGenerateRequestException("ignore_eos cannot be combined with guided_json: the output ends on EOS when the value is complete.", "ignore_eos");
+        }
+
+        if (body.MinTokens is > 0)
+        {
+            throw new InvalidGenerateRequestException("min_tokens cannot be combined with guided_json: the value may be complete sooner.", "min_tokens");
+        }
+
+        var tokens = host.GuidedTokens ?? throw new InvalidGenerateRequestException(
+            "guided_json needs the model's vocabulary: this worker's engine has none (the mocker needs Worker:Mocker:GuidedVocabularyPath; the openai engine does not support it).",
+            "guided_json");
+        JsonSchemaGrammar grammar;
+        try
+        {
+            grammar = JsonSchemaGrammar.Compile(schema);
+        }
+        catch (JsonSchemaException ex)
+        {
+            throw new InvalidGenerateRequestException($"guided_json: {ex.Message}", "guided_json");
+        }
+
+        var replay = body.GuidedOutputTokens is { } count
+            ? count >= 0 && count <= body.TokenIds!.Length
+                ? body.TokenIds[^count..]
+                : throw new InvalidGenerateRequestException("guided_output_tokens must be between 0 and the number of token_ids.", "guided_output_tokens")
+            : [];
+        var guided = new GuidedDecoding(grammar, tokens, replay);
+        try
+        {
+            // Checked here so a bad replay is this request's 400, not a failure inside the engine loop.
+            guided.CreateSequence();
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new InvalidGenerateRequestException($"guided_output_tokens: the earlier output does not match guided_json ({ex.Message})", "guided_output_tokens");
+        }
+
+        return guided;
     }
 
     private static SamplingParams ToSampling(GenerateSampling? s)

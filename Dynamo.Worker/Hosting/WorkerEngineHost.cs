@@ -1,5 +1,7 @@
 using System.Diagnostics.Metrics;
 using Dynamo.Runtime.Contracts;
+using Dynamo.Runtime.Guided;
+using Dynamo.Runtime.Tokenization;
 using Dynamo.Worker.Engines.Mocker;
 using Dynamo.Worker.Engines.Native;
 using Dynamo.Worker.Engines.OpenAi;
@@ -31,6 +33,7 @@ public sealed partial class WorkerEngineHost : IHostedService, IDisposable
     private readonly OpenAiEngine _openAi;
     private readonly ILogger<WorkerEngineHost> _logger;
     private readonly CancellationTokenSource _stopping = new();
+    private Lazy<GuidedTokenTable>? _guidedTokens;
     private NativeKvPool? _pool;
     private NativeEngine? _engine;
     private KvBlockManager? _kv;
@@ -86,6 +89,9 @@ public sealed partial class WorkerEngineHost : IHostedService, IDisposable
     /// <summary>False for engines without logits (the mocker): they reject logprobs rather than invent them.</summary>
     public bool SupportsLogprobs { get; private set; }
 
+    /// <summary>The vocabulary prepared for guided decoding (built on the first guided request); null when the engine has none.</summary>
+    public GuidedTokenTable? GuidedTokens => _guidedTokens?.Value;
+
     /// <summary>Longest prompt plus completion one sequence may have (the engine's context, or the pool for the mocker).</summary>
     public int MaxSequenceTokens { get; private set; }
 
@@ -128,6 +134,8 @@ public sealed partial class WorkerEngineHost : IHostedService, IDisposable
                 MaxSequenceTokens = _engine.MaxContext;
                 EndOfGenerationIds = _model.EndOfGenerationIds;
                 SupportsLogprobs = true;
+                var tokenizer = _model.Tokenizer!;
+                _guidedTokens = new(() => GuidedTokenTable.FromTokenizer(tokenizer));
                 break;
             case "mocker":
                 // The mocker computes no K/V, so there is nothing to offload: its G2/G3 tiers stay off.
@@ -137,6 +145,11 @@ public sealed partial class WorkerEngineHost : IHostedService, IDisposable
                 kvOptions.DiskCacheGb = 0;
                 MaxSequenceTokens = int.MaxValue;
                 EndOfGenerationIds = new HashSet<int> { _mockerOptions.EosTokenId };
+                if (_mockerOptions.GuidedVocabularyPath is { } vocabulary)
+                {
+                    _guidedTokens = new(() => GuidedTokenTable.FromTokenizer(Tokenizer.FromFile(vocabulary)));
+                }
+
                 break;
             default:
                 throw new OptionsValidationException(nameof(WorkerOptions), typeof(WorkerOptions),

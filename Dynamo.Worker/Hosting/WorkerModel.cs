@@ -32,6 +32,9 @@ public sealed partial class WorkerModel : IHostedService, IDisposable
     /// <summary>The model's EOS, end-of-turn and end-of-message tokens (from its GGUF tokenizer metadata).</summary>
     public IReadOnlySet<int> EndOfGenerationIds { get; private set; } = new HashSet<int>();
 
+    /// <summary>The model's tokenizer (for guided decoding's token table); null before start or without the native engine.</summary>
+    public ITokenizer? Tokenizer { get; private set; }
+
     public Task StartAsync(CancellationToken cancellationToken)
     {
         if (_options.Engine != "native")
@@ -47,7 +50,8 @@ public sealed partial class WorkerModel : IHostedService, IDisposable
 
         _model = NativeModel.Load(path);
         Path = path;
-        EndOfGenerationIds = Tokenizer.FromFile(path).EndOfGenerationIds;
+        Tokenizer = Dynamo.Runtime.Tokenization.Tokenizer.FromFile(path);
+        EndOfGenerationIds = Tokenizer.EndOfGenerationIds;
         var info = _model.Info;
         LogLoaded(path, info.Architecture, info.ParameterCount, info.WeightType.ToString(), info.VocabSize, info.TrainedContextLength, NativeModel.KernelsName);
         return Task.CompletedTask;

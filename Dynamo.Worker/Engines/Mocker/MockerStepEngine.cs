@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Dynamo.Runtime.Guided;
 using Dynamo.Worker.Engines.Sampling;
 using Dynamo.Worker.Scheduling;
 
@@ -19,6 +20,9 @@ public sealed class MockerOptions
     public int EosTokenId { get; set; } = 2;
 
     public long Seed { get; set; }
+
+    /// <summary>A GGUF whose vocabulary the mocker's token ids stand for; only guided_json requests need one.</summary>
+    public string? GuidedVocabularyPath { get; set; }
 }
 
 /// <summary>
@@ -28,6 +32,7 @@ public sealed class MockerOptions
 /// </summary>
 public sealed class MockerStepEngine(MockerOptions options, TimeProvider time) : IStepEngine
 {
+    private readonly Dictionary<long, GuidedJsonSequence> _guided = [];
     private long _simulatedTicks;
     private long _owedTicks;
 
@@ -36,14 +41,17 @@ public sealed class MockerStepEngine(MockerOptions options, TimeProvider time) :
 
     public int VocabSize => options.VocabSize;
 
-    /// <summary>Tokens depend only on (seed, sequence, position), so the mocker keeps nothing per sequence.</summary>
+    /// <summary>Tokens depend only on (seed, sequence, position); only a guided request keeps state (its matcher).</summary>
     public void Admit(long sequenceId, ReadOnlySpan<int> prompt, SamplingParams sampling)
     {
+        ArgumentNullException.ThrowIfNull(sampling);
+        if (sampling.Guided is { } guided)
+        {
+            _guided[sequenceId] = guided.CreateSequence();
+        }
     }
 
-    public void Release(long sequenceId)
-    {
-    }
+    public void Release(long sequenceId) => _guided.Remove(sequenceId);
 
     public async ValueTask ExecuteAsync(StepBatch batch, CancellationToken cancellationToken)
     {
@@ -73,7 +81,7 @@ public sealed class MockerStepEngine(MockerOptions options, TimeProvider time) :
                     token = token == options.EosTokenId ? (token + 1) % options.VocabSize : token;
                 }
 
-                sampled[i] = token;
+                sampled[i] = _guided.TryGetValue(item.SequenceId, out var guided) ? Guide(guided, token) : token;
             }
         }
 
@@ -91,6 +99,23 @@ public sealed class MockerStepEngine(MockerOptions options, TimeProvider time) :
             _owedTicks -= wait;
             await Task.Delay(TimeSpan.FromTicks(wait), time, cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>The first token from the fabricated one on that the request's schema allows (EOS included, once the value is complete).</summary>
+    private int Guide(GuidedJsonSequence guided, int token)
+    {
+        guided.ComputeMask();
+        for (var step = 0; step < options.VocabSize; step++)
+        {
+            var candidate = (token + step) % options.VocabSize;
+            if (guided.IsAllowed(candidate))
+            {
+                guided.Accept(candidate);
+                return candidate;
+            }
+        }
+
+        throw new InvalidOperationException("The guided request's schema allows no token of the mocker's vocabulary.");
     }
 
     /// <summary>splitmix64 over (seed, sequence, position), mapped onto the vocabulary minus EOS.</summary>

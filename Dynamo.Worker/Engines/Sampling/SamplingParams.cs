@@ -15,6 +15,7 @@ namespace Dynamo.Worker.Engines.Sampling;
 /// <param name="Seed">Same seed, same tokens, whatever else shares the batch; null draws one.</param>
 /// <param name="Logprobs">Return the chosen token's log-probability.</param>
 /// <param name="TopLogprobs">Also return this many most likely alternatives (0-20, needs Logprobs).</param>
+/// <param name="Guided">Constrain the output to a JSON schema: other tokens are masked before every other stage.</param>
 public sealed record SamplingParams(
     float Temperature = 1f,
     int TopK = 0,
@@ -26,7 +27,8 @@ public sealed record SamplingParams(
     IReadOnlyList<LogitBiasEntry>? LogitBias = null,
     long? Seed = null,
     bool Logprobs = false,
-    int TopLogprobs = 0)
+    int TopLogprobs = 0,
+    GuidedDecoding? Guided = null)
 {
     /// <summary>vLLM's _SAMPLING_EPS: temperatures below it sample greedily.</summary>
     public const float GreedyTemperatureEpsilon = 1e-5f;

@@ -1,3 +1,5 @@
+using Dynamo.Runtime.Guided;
+
 namespace Dynamo.Worker.Engines.Sampling;
 
 /// <summary>
@@ -19,6 +21,8 @@ public sealed class SamplingSequence
         {
             History.AddPrompt(promptTokens);
         }
+
+        Guided = parameters.Guided?.CreateSequence();
     }
 
     public SamplingParams Parameters { get; }
@@ -27,10 +31,41 @@ public sealed class SamplingSequence
 
     public TokenCounts History { get; }
 
-    /// <summary>Samples this step's token and records it for the next step's penalties.</summary>
+    /// <summary>The schema matcher of a guided request; null otherwise.</summary>
+    public GuidedJsonSequence? Guided { get; }
+
+    /// <summary>
+    /// Samples this step's token and records it. A guided request first masks <paramref name="logits"/> in place to
+    /// the tokens its schema allows, so every later stage (penalties, temperature, top-k/p, logprobs) sees only those.
+    /// </summary>
+    public SampleResult SampleNext(Sampler sampler, Span<float> logits, Span<TokenLogprob> topLogprobs)
+    {
+        ArgumentNullException.ThrowIfNull(sampler);
+        if (Guided is null)
+        {
+            return SampleNext(sampler, (ReadOnlySpan<float>)logits, topLogprobs);
+        }
+
+        Guided.ApplyMask(logits);
+        var result = SampleUnguided(sampler, logits, topLogprobs);
+        Guided.Accept(result.TokenId);
+        return result;
+    }
+
+    /// <summary>Samples this step's token and records it for the next step's penalties (read-only logits: no guided request).</summary>
     public SampleResult SampleNext(Sampler sampler, ReadOnlySpan<float> logits, Span<TokenLogprob> topLogprobs)
     {
         ArgumentNullException.ThrowIfNull(sampler);
+        if (Guided is not null)
+        {
+            throw new InvalidOperationException("A guided request masks its logits in place; pass them as a writable span.");
+        }
+
+        return SampleUnguided(sampler, logits, topLogprobs);
+    }
+
+    private SampleResult SampleUnguided(Sampler sampler, ReadOnlySpan<float> logits, Span<TokenLogprob> topLogprobs)
+    {
         var result = sampler.Sample(logits, Parameters, History, Rng, topLogprobs);
         if (Parameters.HasPenalties)
         {

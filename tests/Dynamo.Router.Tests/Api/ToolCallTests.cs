@@ -122,8 +122,6 @@ public sealed class ToolCallTests : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData("\"required\"", "guided decoding")]
-    [InlineData("""{"type":"function","function":{"name":"get_weather"}}""", "guided decoding")]
     [InlineData("""{"type":"function","function":{"name":"other"}}""", "not among 'tools'")]
     [InlineData("\"sometimes\"", "Invalid value for 'tool_choice'")]
     public async Task CompleteChat_UnservableToolChoice_Answers400NamingToolChoice(string toolChoice, string reason)
