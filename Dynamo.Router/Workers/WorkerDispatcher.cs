@@ -40,7 +40,7 @@ internal sealed partial class WorkerDispatcher(
             var sequence = route.Sequence!;
             try
             {
-                var stream = await client.StartAsync(target.Endpoint, request, cancellationToken).ConfigureAwait(false);
+                var stream = await client.StartAsync(target, request, cancellationToken).ConfigureAwait(false);
                 return new WorkerDispatch(target, route.Decision!, sequence, stream);
             }
             catch (HttpRequestException ex) when (!cancellationToken.IsCancellationRequested)
