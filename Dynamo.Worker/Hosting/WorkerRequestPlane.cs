@@ -57,7 +57,15 @@ public sealed class WorkerRequestPlane
             Listen(kestrel, binding, state.MainProtocols);
         }
 
-        kestrel.Listen(state.BindAddress!, port, listen => listen.Protocols = HttpProtocols.Http2);
+        // "localhost" is advertised as such, so it is bound as Kestrel binds it (IPv4 and IPv6 loopback).
+        if (IsLocalhost(state.Bindings[0]))
+        {
+            kestrel.ListenLocalhost(port, listen => listen.Protocols = HttpProtocols.Http2);
+        }
+        else
+        {
+            kestrel.Listen(state.BindAddress!, port, listen => listen.Protocols = HttpProtocols.Http2);
+        }
     }
 
     private static State Resolve(IConfiguration configuration)
@@ -96,7 +104,7 @@ public sealed class WorkerRequestPlane
         {
             kestrel.ListenUnixSocket(binding.UnixPipePath, configure);
         }
-        else if (string.Equals(binding.Host, "localhost", StringComparison.OrdinalIgnoreCase))
+        else if (IsLocalhost(binding))
         {
             kestrel.ListenLocalhost(binding.Port, configure);
         }
@@ -143,13 +151,16 @@ public sealed class WorkerRequestPlane
 
     private static IPAddress BindIp(BindingAddress first)
     {
-        if (first.IsUnixPipe || string.Equals(first.Host, "localhost", StringComparison.OrdinalIgnoreCase))
+        if (first.IsUnixPipe || IsLocalhost(first))
         {
             return IPAddress.Loopback;
         }
 
         return IPAddress.TryParse(first.Host.Trim('[', ']'), out var ip) ? ip : IPAddress.Any;
     }
+
+    private static bool IsLocalhost(BindingAddress binding) =>
+        !binding.IsUnixPipe && string.Equals(binding.Host, "localhost", StringComparison.OrdinalIgnoreCase);
 
     private sealed record State(IReadOnlyList<BindingAddress> Bindings, HttpProtocols MainProtocols, IPAddress? BindAddress, int? Port);
 
