@@ -11,7 +11,8 @@ namespace Dynamo.Router.Disaggregation;
 /// <summary>
 /// The router's side of the prefill protocol (Dynamo.Worker/README.md, "disaggregation"): <c>POST /v1/internal/prefill</c>
 /// on a prefill worker, and <c>DELETE /v1/internal/kv/transfers/{id}</c> on the decode worker when the router knows
-/// the push will not come. Uses the worker client's HTTP pipeline and version.
+/// the push will not come. Uses the worker client's HTTP pipeline, and reaches each worker on the request plane the
+/// generate path would use (<see cref="WorkerClient.ResolveRequestPlane"/>: h2c when the worker advertises one).
 /// </summary>
 public sealed class PrefillClient(IHttpClientFactory factory, IOptions<RouterOptions> options)
 {
@@ -19,18 +20,27 @@ public sealed class PrefillClient(IHttpClientFactory factory, IOptions<RouterOpt
 
     public const string TransferPathPrefix = "/v1/internal/kv/transfers/";
 
-    private readonly Version _version = options.Value.WorkerHttpVersion == "2" ? HttpVersion.Version20 : HttpVersion.Version11;
+    private readonly string _mode = options.Value.WorkerHttpVersion;
+
+    /// <summary>The address a prefill worker pushes KV to: the decode worker's request plane.</summary>
+    public Uri RequestPlaneOf(WorkerTarget worker)
+    {
+        ArgumentNullException.ThrowIfNull(worker);
+        return WorkerClient.ResolveRequestPlane(_mode, worker.Registration.Endpoints).Endpoint;
+    }
 
     /// <summary>Returns once the decode worker acknowledged the last block.</summary>
     /// <exception cref="WorkerRequestException">The prefill worker refused or the push failed (its status and error).</exception>
     /// <exception cref="HttpRequestException">The prefill worker could not be reached or its connection broke.</exception>
-    public async Task<PrefillResult> PrefillAsync(Uri prefillWorker, PrefillRequest request, CancellationToken cancellationToken)
+    public async Task<PrefillResult> PrefillAsync(WorkerTarget worker, PrefillRequest request, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(worker);
+        var (prefillWorker, version) = WorkerClient.ResolveRequestPlane(_mode, worker.Registration.Endpoints);
         var body = JsonSerializer.SerializeToUtf8Bytes(request, GenerateJsonContext.Default.PrefillRequest);
         using var message = new HttpRequestMessage(HttpMethod.Post, new Uri(prefillWorker, PrefillPath))
         {
             Content = new ByteArrayContent(body) { Headers = { ContentType = new MediaTypeHeaderValue("application/json") } },
-            Version = _version,
+            Version = version,
             VersionPolicy = HttpVersionPolicy.RequestVersionExact,
         };
         using var http = factory.CreateClient(WorkerClient.HttpClientName);
@@ -54,11 +64,13 @@ public sealed class PrefillClient(IHttpClientFactory factory, IOptions<RouterOpt
     }
 
     /// <summary>Tells the decode worker to stop waiting for <paramref name="transferId"/> and compute the prompt itself.</summary>
-    public async Task AbandonTransferAsync(Uri decodeWorker, string transferId, CancellationToken cancellationToken)
+    public async Task AbandonTransferAsync(WorkerTarget worker, string transferId, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(worker);
+        var (decodeWorker, version) = WorkerClient.ResolveRequestPlane(_mode, worker.Registration.Endpoints);
         using var message = new HttpRequestMessage(HttpMethod.Delete, new Uri(decodeWorker, TransferPathPrefix + Uri.EscapeDataString(transferId)))
         {
-            Version = _version,
+            Version = version,
             VersionPolicy = HttpVersionPolicy.RequestVersionExact,
         };
         using var http = factory.CreateClient(WorkerClient.HttpClientName);

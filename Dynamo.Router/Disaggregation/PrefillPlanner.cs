@@ -77,7 +77,7 @@ internal sealed partial class PrefillPlanner(
 
         var prefillWorker = pool.PrefillWorkers.First(w => string.Equals(w.WorkerId, route.Decision!.WorkerId, StringComparison.Ordinal));
         var transferId = Guid.NewGuid().ToString("N");
-        var prefillRequest = new PrefillRequest(request.RequestId, request.TokenIds, transferId, decode.Endpoint.ToString().TrimEnd('/'), request.Priority);
+        var prefillRequest = new PrefillRequest(request.RequestId, request.TokenIds, transferId, client.RequestPlaneOf(decode).ToString().TrimEnd('/'), request.Priority);
 
         // The decode worker imports this prompt rather than computing it: its prefill load is the prefill worker's now.
         decodeSequence.MarkPrefillDone();

@@ -58,7 +58,7 @@ internal sealed class RemotePrefill : IDisposable
         var token = _cancel.Token;
         try
         {
-            Result = await client.PrefillAsync(Worker.Endpoint, request, token).ConfigureAwait(false);
+            Result = await client.PrefillAsync(Worker, request, token).ConfigureAwait(false);
             return;
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)
@@ -80,7 +80,7 @@ internal sealed class RemotePrefill : IDisposable
         using var timeout = new CancellationTokenSource(abandonTimeout);
         try
         {
-            await client.AbandonTransferAsync(decode.Endpoint, TransferId, timeout.Token).ConfigureAwait(false);
+            await client.AbandonTransferAsync(decode, TransferId, timeout.Token).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException)
         {

@@ -35,12 +35,13 @@ public sealed class RouterOptions
     public string? ReasoningParser { get; set; }
 
     /// <summary>
-    /// HTTP version spoken to workers. A worker's default endpoint (Http1AndHttp2 without TLS) answers HTTP/1.1 only,
-    /// so 1.1 is the default; set 2 when workers run with <c>Worker:HttpProtocols=Http2</c> (h2c, one connection
-    /// multiplexes every stream).
+    /// HTTP version spoken to workers. <c>auto</c>: HTTP/2 with prior knowledge (one connection multiplexes every
+    /// stream) to workers that advertise an h2c request plane (<c>endpoints.requestPlane</c>, on by default), HTTP/1.1
+    /// to workers that do not. <c>2</c>: HTTP/2 also to workers without one (their main port runs
+    /// <c>Worker:HttpProtocols=Http2</c>). <c>1.1</c>: always HTTP/1.1 to the main URL.
     /// </summary>
-    [RegularExpression(@"^(1\.1|2)$", ErrorMessage = "Router:WorkerHttpVersion must be 1.1 or 2.")]
-    public string WorkerHttpVersion { get; set; } = "1.1";
+    [RegularExpression(@"^(auto|1\.1|2)$", ErrorMessage = "Router:WorkerHttpVersion must be auto, 1.1 or 2.")]
+    public string WorkerHttpVersion { get; set; } = "auto";
 
     /// <summary>URL(s) the gateway uses to reach this router, ';'-separated; defaults to the addresses Kestrel bound.</summary>
     public string? AdvertisedUrl { get; set; }

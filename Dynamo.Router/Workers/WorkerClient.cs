@@ -4,6 +4,7 @@ using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 using Dynamo.Router.Hosting;
+using Dynamo.Runtime.Contracts;
 using Dynamo.Runtime.Generation;
 using Microsoft.Extensions.Options;
 
@@ -20,18 +21,49 @@ public sealed class WorkerClient(HttpClient http, IOptions<RouterOptions> option
 
     public const string GeneratePath = "/v1/internal/generate";
 
-    private readonly Version _version = options.Value.WorkerHttpVersion == "2" ? HttpVersion.Version20 : HttpVersion.Version11;
+    private readonly string _mode = options.Value.WorkerHttpVersion;
 
-    /// <summary>Sends the request and waits for the response headers.</summary>
+    /// <summary>
+    /// Where and how to reach a worker's request plane (<c>Router:WorkerHttpVersion</c>): <c>auto</c> speaks HTTP/2
+    /// with prior knowledge to an advertised h2c <see cref="WorkerEndpoints.RequestPlane"/> and HTTP/1.1 to workers
+    /// without one; <c>2</c> speaks HTTP/2 to the request plane, else to <see cref="WorkerEndpoints.Http"/> (workers
+    /// run with <c>Worker:HttpProtocols=Http2</c>); <c>1.1</c> always uses <see cref="WorkerEndpoints.Http"/> over HTTP/1.1.
+    /// </summary>
+    public (Uri Endpoint, Version Version) RequestPlane(WorkerEndpoints endpoints) => ResolveRequestPlane(_mode, endpoints);
+
+    /// <summary><see cref="RequestPlane"/> for a given <c>Router:WorkerHttpVersion</c> mode (shared with the prefill client).</summary>
+    public static (Uri Endpoint, Version Version) ResolveRequestPlane(string mode, WorkerEndpoints endpoints)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        var h2c = endpoints.RequestPlane is { Length: > 0 } plane && Uri.TryCreate(plane, UriKind.Absolute, out var planeUri) ? planeUri : null;
+        return mode switch
+        {
+            "1.1" => (new Uri(endpoints.Http, UriKind.Absolute), HttpVersion.Version11),
+            "2" => (h2c ?? new Uri(endpoints.Http, UriKind.Absolute), HttpVersion.Version20),
+            _ => h2c is not null ? (h2c, HttpVersion.Version20) : (new Uri(endpoints.Http, UriKind.Absolute), HttpVersion.Version11),
+        };
+    }
+
+    /// <summary>Sends the request to the worker's request plane (see <see cref="RequestPlane"/>) and waits for the response headers.</summary>
     /// <exception cref="WorkerRequestException">The worker answered with an error status.</exception>
     /// <exception cref="HttpRequestException">The worker could not be reached.</exception>
-    public async Task<WorkerStream> StartAsync(Uri worker, GenerateRequest request, CancellationToken cancellationToken)
+    public Task<WorkerStream> StartAsync(WorkerTarget worker, GenerateRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(worker);
+        var (endpoint, version) = RequestPlane(worker.Registration.Endpoints);
+        return StartAsync(endpoint, version, request, cancellationToken);
+    }
+
+    /// <summary>Sends the request to <paramref name="worker"/> with exactly <paramref name="version"/> and waits for the response headers.</summary>
+    /// <exception cref="WorkerRequestException">The worker answered with an error status.</exception>
+    /// <exception cref="HttpRequestException">The worker could not be reached.</exception>
+    public async Task<WorkerStream> StartAsync(Uri worker, Version version, GenerateRequest request, CancellationToken cancellationToken)
     {
         var body = JsonSerializer.SerializeToUtf8Bytes(request, GenerateJsonContext.Default.GenerateRequest);
         using var message = new HttpRequestMessage(HttpMethod.Post, new Uri(worker, GeneratePath))
         {
             Content = new ByteArrayContent(body) { Headers = { ContentType = new MediaTypeHeaderValue("application/json") } },
-            Version = _version,
+            Version = version,
             VersionPolicy = HttpVersionPolicy.RequestVersionExact,
         };
         var response = await http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);

@@ -55,7 +55,7 @@ internal sealed partial class WorkerDispatcher(
                     decision = decision with { Prefill = plan.Route };
                 }
 
-                var stream = await client.StartAsync(target.Endpoint, plan?.Request ?? request, cancellationToken).ConfigureAwait(false);
+                var stream = await client.StartAsync(target, plan?.Request ?? request, cancellationToken).ConfigureAwait(false);
                 return new WorkerDispatch(target, decision, sequence, stream, plan?.Remote);
             }
             catch (HttpRequestException ex) when (!cancellationToken.IsCancellationRequested)

@@ -32,5 +32,13 @@ public sealed record WorkerRegistration(
     public int Version { get; init; } = CurrentVersion;
 }
 
-/// <summary>Where to reach a worker: its HTTP/2 request plane and, when it serves KV transfers, that endpoint.</summary>
-public sealed record WorkerEndpoints(string Http, string? KvTransfer = null);
+/// <summary>
+/// Where to reach a worker: <see cref="Http"/> serves everything (health, metrics, and the request plane over
+/// HTTP/1.1 or whatever the worker's main port speaks); <see cref="RequestPlane"/>, when present, is an h2c-only
+/// URL (HTTP/2 with prior knowledge) for generate, prefill and KV transfer. Absent in registrations of workers
+/// that predate it, so readers fall back to <see cref="Http"/>.
+/// </summary>
+public sealed record WorkerEndpoints(string Http, string? KvTransfer = null)
+{
+    public string? RequestPlane { get; init; }
+}

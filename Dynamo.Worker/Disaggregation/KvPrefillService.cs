@@ -50,9 +50,12 @@ public sealed partial class KvPrefillService : IDisposable
             Timeout = Timeout.InfiniteTimeSpan,
         };
 
-        // Workers that speak h2c only (Worker:HttpProtocols = Http2) are pushed to with HTTP/2 prior knowledge; others
-        // with HTTP/2 where TLS negotiates it, else HTTP/1.1 (chunked body).
-        _versionPolicy = worker.Value.HttpProtocols == HttpProtocols.Http2 ? HttpVersionPolicy.RequestVersionExact : HttpVersionPolicy.RequestVersionOrLower;
+        // Workers of one deployment share their listener settings: with an h2c request plane (the default) decode_url is
+        // the decode worker's advertised endpoints.requestPlane, as with an h2c-only main port (HttpProtocols = Http2),
+        // so the push uses HTTP/2 prior knowledge. Without either, HTTP/2 where TLS negotiates it, else HTTP/1.1.
+        _versionPolicy = worker.Value.RequestPlanePort >= 0 || worker.Value.HttpProtocols == HttpProtocols.Http2
+            ? HttpVersionPolicy.RequestVersionExact
+            : HttpVersionPolicy.RequestVersionOrLower;
     }
 
     public void Dispose() => _client.Dispose();

@@ -119,6 +119,7 @@ public sealed partial class WorkerEngineHost : IHostedService, IDisposable
             DiskCacheGb = _kvOptions.DiskCacheGb,
             DiskCacheDirectory = _kvOptions.DiskCacheDirectory,
             DiskMinHits = _kvOptions.DiskMinHits,
+            SwapSpaceGb = _kvOptions.SwapSpaceGb,
         };
         var events = _events;
         IStepEngine stepEngine;
@@ -138,11 +139,13 @@ public sealed partial class WorkerEngineHost : IHostedService, IDisposable
                 _guidedTokens = new(() => GuidedTokenTable.FromTokenizer(tokenizer));
                 break;
             case "mocker":
-                // The mocker computes no K/V, so there is nothing to offload: its G2/G3 tiers stay off.
+                // The mocker computes no K/V, so there is nothing to offload or swap: its G2/G3 tiers and swap space
+                // stay off, and a preemption is charged as a re-prefill in simulated time.
                 stepEngine = new MockerStepEngine(_mockerOptions, _time);
                 io = new NoKvBlockIo();
                 kvOptions.HostCacheGb = 0;
                 kvOptions.DiskCacheGb = 0;
+                kvOptions.SwapSpaceGb = 0;
                 MaxSequenceTokens = int.MaxValue;
                 EndOfGenerationIds = new HashSet<int> { _mockerOptions.EosTokenId };
                 if (_mockerOptions.GuidedVocabularyPath is { } vocabulary)

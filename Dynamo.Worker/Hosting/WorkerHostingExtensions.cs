@@ -48,12 +48,13 @@ public static class WorkerHostingExtensions
         builder.Services.AddHostedService(sp => sp.GetRequiredService<KvDumpServer>());
         builder.Services.AddDisaggregation();
 
-        builder.Services.AddOptions<KestrelServerOptions>().Configure<IOptions<WorkerOptions>>((kestrel, worker) =>
-            kestrel.ConfigureEndpointDefaults(listen => listen.Protocols = worker.Value.HttpProtocols));
+        builder.Services.AddSingleton<WorkerRequestPlane>();
+        builder.Services.AddOptions<KestrelServerOptions>().Configure<WorkerRequestPlane>((kestrel, plane) => plane.Configure(kestrel));
 
         var configuration = builder.Configuration;
-        builder.Services.AddSingleton(sp =>
-            CreateRegistration(sp.GetRequiredService<IOptions<WorkerOptions>>().Value, configuration, sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddSingleton(sp => CreateRegistration(
+            sp.GetRequiredService<IOptions<WorkerOptions>>().Value, configuration, sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<WorkerRequestPlane>()));
         builder.Services.AddWorkerLease(
             sp => sp.GetRequiredService<WorkerRegistration>(),
             sp => TimeSpan.FromSeconds(sp.GetRequiredService<IOptions<WorkerOptions>>().Value.LeaseTtlSeconds));
@@ -61,14 +62,16 @@ public static class WorkerHostingExtensions
         return builder;
     }
 
-    internal static WorkerRegistration CreateRegistration(WorkerOptions options, IConfiguration configuration, TimeProvider time)
+    internal static WorkerRegistration CreateRegistration(
+        WorkerOptions options, IConfiguration configuration, TimeProvider time, WorkerRequestPlane? requestPlane = null)
     {
         var url = options.AdvertisedUrl ?? AdvertisedFromBindings(configuration[WebHostDefaults.ServerUrlsKey]);
         var id = configuration["DYNAMO_INSTANCE_ID"] is { Length: > 0 } instance
             ? instance
             : $"{options.Role.ToString().ToLowerInvariant()}-{Guid.NewGuid():N}"[..24];
         return new WorkerRegistration(
-            id, options.Model, options.Role, options.Engine, new WorkerEndpoints(url), options.BlockSize,
+            id, options.Model, options.Role, options.Engine, new WorkerEndpoints(url) { RequestPlane = requestPlane?.AdvertisedUrl(url) },
+            options.BlockSize,
             options.KvCapacityBlocks, time.GetUtcNow());
     }
 

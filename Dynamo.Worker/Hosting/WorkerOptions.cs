@@ -32,12 +32,20 @@ public sealed class WorkerOptions
     public long KvCapacityBlocks { get; set; } = 4_096;
 
     /// <summary>
-    /// Protocols of the worker's endpoints. Http1AndHttp2 serves HTTP/1.1 and, over TLS (ALPN), HTTP/2. Kestrel
+    /// Protocols of the worker's main URLs. Http1AndHttp2 serves HTTP/1.1 and, over TLS (ALPN), HTTP/2. Kestrel
     /// (.NET 10) does not sniff the HTTP/2 preface on cleartext mixed endpoints (dotnet/aspnetcore#56984): such a
-    /// connection is HTTP/1.1, and a prior-knowledge h2c client gets HTTP_1_1_REQUIRED. For h2c between a router
-    /// and its workers, set Http2.
+    /// connection is HTTP/1.1. Routers and peers reach the request plane over h2c on <see cref="RequestPlanePort"/>
+    /// instead; set Http2 here only for a worker without that port (-1) that must still speak h2c.
     /// </summary>
     public HttpProtocols HttpProtocols { get; set; } = HttpProtocols.Http1AndHttp2;
+
+    /// <summary>
+    /// Port of the h2c-only listener for the request plane (generate, prefill, KV transfer), advertised as
+    /// <c>endpoints.requestPlane</c>: 0 → a free port picked at start, -1 → none (the main URLs serve everything,
+    /// as before). One HTTP/2 connection then multiplexes every stream between a router and this worker.
+    /// </summary>
+    [Range(-1, 65_535, ErrorMessage = "Worker:RequestPlanePort must be -1 (off), 0 (a free port) or a port number.")]
+    public int RequestPlanePort { get; set; }
 
     /// <summary>Registry lease; the heartbeat renews it every third of this.</summary>
     [Range(1, 3600, ErrorMessage = "Worker:LeaseTtlSeconds must be between 1 and 3600.")]

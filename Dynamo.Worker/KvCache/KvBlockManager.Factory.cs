@@ -19,6 +19,11 @@ public sealed partial class KvBlockManager
         var diskBytes = KvCacheOptions.GbToBytes(options.DiskCacheGb);
         IKvBlockStore? host = hostBytes >= io.BlockBytes ? new HostBlockStore(hostBytes, io.BlockBytes) : null;
         IKvBlockStore? disk = null;
+
+        // More swap space than one pool's worth could never all come back at once; engines without K/V bytes
+        // (1-byte mocker blocks) would otherwise size it in billions of slots.
+        var swapBlocks = Math.Min(KvCacheOptions.GbToBytes(options.SwapSpaceGb) / io.BlockBytes, options.BlockCount);
+        IKvBlockStore? swap = swapBlocks > 0 ? new HostBlockStore(swapBlocks * io.BlockBytes, io.BlockBytes) : null;
         try
         {
             if (diskBytes >= io.BlockBytes)
@@ -28,14 +33,16 @@ public sealed partial class KvBlockManager
                 disk = new DiskBlockStore(Path.Combine(folder, $"dynamo-kv-{options.WorkerId}-{Environment.ProcessId}.bin"), diskBytes, io.BlockBytes);
             }
 
-            var manager = new KvBlockManager(options.BlockCount, options.BlockSize, options.WorkerId, io, events, time, host, disk, options.DiskMinHits, meterFactory);
-            manager._ownedStores = host is null ? (disk is null ? [] : [disk]) : (disk is null ? [host] : [host, disk]);
+            var manager = new KvBlockManager(
+                options.BlockCount, options.BlockSize, options.WorkerId, io, events, time, host, disk, options.DiskMinHits, meterFactory, swap);
+            manager._ownedStores = [.. new[] { host, disk, swap }.OfType<IKvBlockStore>()];
             return manager;
         }
         catch
         {
             host?.Dispose();
             disk?.Dispose();
+            swap?.Dispose();
             throw;
         }
     }

@@ -46,7 +46,8 @@ public sealed partial class KvBlockManager : IDisposable
         IKvBlockStore? host = null,
         IKvBlockStore? disk = null,
         int diskMinHits = 2,
-        IMeterFactory? meterFactory = null)
+        IMeterFactory? meterFactory = null,
+        IKvBlockStore? swapSpace = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(blockSize);
         ArgumentNullException.ThrowIfNull(io);
@@ -80,6 +81,10 @@ public sealed partial class KvBlockManager : IDisposable
 
         _events = new KvEventBuffer(workerId, events, time);
         _metrics = new KvCacheMetrics(meterFactory, Tiers);
+        if (swapSpace is not null)
+        {
+            AttachSwapSpace(swapSpace);
+        }
     }
 
     public int BlockSize { get; }

@@ -28,6 +28,14 @@ public sealed class KvCacheOptions
     /// <summary>Folder of the G3 cache file (default: the temp folder).</summary>
     public string? DiskCacheDirectory { get; set; }
 
+    /// <summary>
+    /// Host memory for sequences preempted by swap (<c>Worker:Scheduler:Preemption = swap</c>), at most one pool's
+    /// worth of blocks; arrays are rented only while a sequence is swapped out. 0 → every preemption recomputes.
+    /// 4 GB as vLLM's <c>swap_space</c>.
+    /// </summary>
+    [Range(0, 4096)]
+    public double SwapSpaceGb { get; set; } = 4;
+
     /// <summary>Prefix hits a block needs before an eviction from G2 may move it to G3 instead of dropping it.</summary>
     [Range(0, 1000)]
     public int DiskMinHits { get; set; } = 2;

@@ -47,6 +47,16 @@ public sealed partial class Scheduler
         while (budget > 0 && _running.Count < _options.MaxNumSeqs && _waiting.Count > 0)
         {
             var sequence = _waiting.Min!;
+            if (sequence.Swapped is { } swapped)
+            {
+                if (!TrySwapIn(batch, scheduled, sequence, swapped, ref budget))
+                {
+                    return;
+                }
+
+                continue;
+            }
+
             var allocation = _kv.TryAllocate(sequence.Id, sequence.Prompt, sequence.Request.LoraAdapter);
             if (allocation is null)
             {
@@ -114,12 +124,54 @@ public sealed partial class Scheduler
 
     private void Preempt(SchedulerSequence victim)
     {
-        _kv.Free(victim.Id);
         _running.Remove(victim);
-        victim.ResetForRecompute();
+        if (_options.Preemption == PreemptionMode.Swap && _kv.TrySwapOut(victim.Id, victim.Computed) is { } swapped)
+        {
+            victim.Swapped = swapped;
+            _metrics.Preempted(swap: true);
+            LogSwappedOut(victim.Request.Id, victim.Generated.Count, swapped.Blocks);
+        }
+        else
+        {
+            _kv.Free(victim.Id);
+            victim.ResetForRecompute();
+            _metrics.Preempted(swap: false);
+            LogPreempted(victim.Request.Id, victim.Generated.Count);
+        }
+
         _waiting.Add(victim);
         Interlocked.Increment(ref _queued);
-        _metrics.Preempted();
-        LogPreempted(victim.Request.Id, victim.Generated.Count);
+    }
+
+    /// <summary>
+    /// Resumes a swapped sequence where it stopped: its K/V restored, the rest of its prefill or its next decode
+    /// token scheduled in this step. False (nothing changed) when G1 cannot hold it yet.
+    /// </summary>
+    private bool TrySwapIn(StepBatch batch, List<SchedulerSequence> scheduled, SchedulerSequence sequence, KvCache.KvSwappedSequence swapped, ref int budget)
+    {
+        var decoding = !sequence.IsPrefilling;
+        if (!_kv.TrySwapIn(sequence.Id, swapped, reserveTokens: decoding ? 1 : 0))
+        {
+            return false;
+        }
+
+        _waiting.Remove(sequence);
+        Interlocked.Decrement(ref _queued);
+        sequence.Swapped = null;
+        _running.Add(sequence);
+        if (!decoding)
+        {
+            budget -= AddPrefill(batch, scheduled, sequence, budget);
+            return true;
+        }
+
+        if (!_kv.TryAppend(sequence.Id, [sequence.PendingToken]))
+        {
+            throw new InvalidOperationException($"Sequence {sequence.Id} was swapped in with room for its next token, yet appending it failed.");
+        }
+
+        Add(batch, scheduled, sequence, new[] { sequence.PendingToken }, wantLogits: true, decode: true);
+        budget--;
+        return true;
     }
 }

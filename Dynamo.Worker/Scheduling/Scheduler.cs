@@ -10,7 +10,8 @@ namespace Dynamo.Worker.Scheduling;
 /// Continuous batching: every iteration keeps the running sequences going (a prefill chunk or one decode token
 /// each), admits waiting requests by priority then arrival while <see cref="SchedulerOptions.MaxNumSeqs"/> and
 /// the <see cref="SchedulerOptions.MaxNumBatchedTokens"/> budget allow, runs one engine step and streams the
-/// sampled tokens. When KV blocks run out a decode step preempts the worst running sequence by recompute.
+/// sampled tokens. When KV blocks run out a decode step preempts the worst running sequence, by swap or recompute
+/// (<see cref="SchedulerOptions.Preemption"/>).
 /// </summary>
 /// <remarks>
 /// <see cref="RunAsync"/> is the only code that touches the block manager and the queues, so they need no locks
@@ -64,7 +65,11 @@ public sealed partial class Scheduler : IDisposable
 
     public long ComputedPromptTokens => _metrics.ComputedPromptTokens;
 
+    /// <summary>Preemptions of either kind.</summary>
     public long Preemptions => _metrics.Preemptions;
+
+    /// <summary>Preemptions that swapped the victim's K/V out rather than dropping it.</summary>
+    public long SwapPreemptions => _metrics.SwapPreemptions;
 
     public long Steps => _metrics.Steps;
 
@@ -231,6 +236,7 @@ public sealed partial class Scheduler : IDisposable
             {
                 _waiting.Remove(sequence);
                 Interlocked.Decrement(ref _queued);
+                DiscardSwapped(sequence);
                 if (sequence.CachedTokens >= 0)
                 {
                     _engine.Release(sequence.Id);
@@ -248,6 +254,7 @@ public sealed partial class Scheduler : IDisposable
         DrainInbox();
         foreach (var sequence in _running.Concat(_waiting))
         {
+            DiscardSwapped(sequence);
             if (sequence.CachedTokens >= 0)
             {
                 _engine.Release(sequence.Id);
@@ -256,6 +263,18 @@ public sealed partial class Scheduler : IDisposable
             sequence.Complete(error);
         }
     }
+
+    private void DiscardSwapped(SchedulerSequence sequence)
+    {
+        if (sequence.Swapped is { } swapped)
+        {
+            _kv.DiscardSwapped(swapped);
+            sequence.Swapped = null;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Preempted request {RequestId} by swap after {Generated} tokens ({Blocks} blocks to host memory)")]
+    private partial void LogSwappedOut(string requestId, int generated, int blocks);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Preempted request {RequestId} by recompute after {Generated} tokens")]
     private partial void LogPreempted(string requestId, int generated);

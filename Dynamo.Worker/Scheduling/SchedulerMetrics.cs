@@ -18,13 +18,15 @@ internal sealed class SchedulerMetrics : IDisposable
         _meter.CreateObservableGauge("dynamo_worker_scheduler_running", running, description: "Sequences in the running batch");
         _meter.CreateObservableGauge("dynamo_worker_scheduler_waiting", waiting, description: "Requests waiting for admission");
         _promptTokens = _meter.CreateCounter<long>("dynamo_worker_scheduler_computed_prompt_tokens", description: "Prompt tokens computed (cached prefixes excluded)");
-        _preemptions = _meter.CreateCounter<long>("dynamo_worker_scheduler_preemptions", description: "Sequences preempted by recompute");
+        _preemptions = _meter.CreateCounter<long>("dynamo_worker_scheduler_preemptions", description: "Sequences preempted (tag mode: swap or recompute)");
         _stepTime = _meter.CreateHistogram<double>("dynamo_worker_scheduler_step_time", unit: "s", description: "Engine time per step");
     }
 
     public long ComputedPromptTokens { get; private set; }
 
     public long Preemptions { get; private set; }
+
+    public long SwapPreemptions { get; private set; }
 
     public long Steps { get; private set; }
 
@@ -34,10 +36,11 @@ internal sealed class SchedulerMetrics : IDisposable
         _promptTokens.Add(tokens);
     }
 
-    public void Preempted()
+    public void Preempted(bool swap)
     {
         Preemptions++;
-        _preemptions.Add(1);
+        SwapPreemptions += swap ? 1 : 0;
+        _preemptions.Add(1, new KeyValuePair<string, object?>("mode", swap ? "swap" : "recompute"));
     }
 
     public void Step(TimeSpan elapsed)

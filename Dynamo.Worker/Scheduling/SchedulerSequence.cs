@@ -49,6 +49,9 @@ internal sealed class SchedulerSequence
 
     public bool IsPrefilling => Computed < Prompt.Length;
 
+    /// <summary>The K/V of a sequence preempted by swap, until it is swapped back in; <see cref="Computed"/> stays as it was.</summary>
+    public KvCache.KvSwappedSequence? Swapped { get; set; }
+
     /// <summary>The last sampled token: its K/V is computed in the next decode step.</summary>
     public int PendingToken => Generated[^1];
 

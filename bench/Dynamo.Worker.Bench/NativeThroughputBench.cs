@@ -51,7 +51,7 @@ internal static class NativeThroughputBench
     }
 
     // models/generated at the repository root, where the worker generates its default model too.
-    private static string DefaultModelDirectory()
+    internal static string DefaultModelDirectory()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {

@@ -1,7 +1,8 @@
 using Dynamo.Worker.Bench;
 
-// Scheduler overhead with the mocker (no simulated sleep) and aggregate tokens/s of one native worker.
-// Run: dotnet run -c Release --project bench/Dynamo.Worker.Bench [-- mocker|native]
+// Scheduler overhead with the mocker (no simulated sleep), aggregate tokens/s of one native worker, and swap vs
+// recompute preemption on the native engine.
+// Run: dotnet run -c Release --project bench/Dynamo.Worker.Bench [-- mocker|native|preemption]
 var which = args.Length > 0 ? args[0] : "all";
 Console.WriteLine($"{Environment.ProcessorCount} cores, .NET {Environment.Version}, load average {LoadAverage()}");
 Console.WriteLine();
@@ -14,6 +15,12 @@ if (which is "all" or "mocker")
 if (which is "all" or "native")
 {
     await NativeThroughputBench.RunAsync();
+    Console.WriteLine();
+}
+
+if (which is "all" or "preemption")
+{
+    await PreemptionBench.RunAsync();
 }
 
 static string LoadAverage() =>

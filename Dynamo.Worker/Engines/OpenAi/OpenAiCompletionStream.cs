@@ -24,10 +24,10 @@ internal sealed class OpenAiCompletionStream
     private readonly ITokenizer? _tokenizer;
     private readonly string _server;
     private readonly List<SchedulerOutput> _ready = [];
-    private readonly StringBuilder _text = new();
+    private readonly StringBuilder _tail = new();
     private SchedulerOutput? _pending;
     private int _count;
-    private int _textTokensEmitted;
+    private bool _textCommitted;
     private int? _cachedTokens;
     private CompletionUsage? _usage;
     private string? _finishReason;
@@ -175,19 +175,60 @@ internal sealed class OpenAiCompletionStream
     }
 
     /// <summary>
-    /// Text-only servers: the accumulated text is encoded again on every chunk and all but its last token are
-    /// final (the last may still merge with the next text); <see cref="Finish"/> releases the rest.
+    /// Text-only servers: text is committed up to the last word boundary (see <see cref="LastBoundary"/>) and only
+    /// that segment is encoded, so each chunk costs its own length and tokens already sent never change; the
+    /// uncommitted tail (at most the last word) waits for more text or <see cref="Finish"/>.
     /// </summary>
     private void OnText(string text)
     {
-        var tokenizer = _tokenizer ?? throw new OpenAiStreamException(
-            $"The OpenAI-compatible server at {_server} returned text without token ids (it ignores return_tokens_as_token_ids). " +
-            "Set Worker:OpenAi:Tokens to Text and Worker:ModelPath to a GGUF file with the served model's tokenizer.");
-        _text.Append(text);
-        var ids = tokenizer.Encode(_text.ToString(), addSpecial: false);
-        for (; _textTokensEmitted < ids.Length - 1; _textTokensEmitted++)
+        if (_tokenizer is null)
         {
-            Push(ids[_textTokensEmitted], null, 0);
+            throw new OpenAiStreamException(
+                $"The OpenAI-compatible server at {_server} returned text without token ids (it ignores return_tokens_as_token_ids). " +
+                "Set Worker:OpenAi:Tokens to Text and Worker:ModelPath to a GGUF file with the served model's tokenizer.");
+        }
+
+        var scanFrom = Math.Max(1, _tail.Length - 1);
+        _tail.Append(text);
+        var boundary = LastBoundary(_tail, scanFrom);
+        if (boundary > 0)
+        {
+            CommitText(_tail.ToString(0, boundary));
+            _tail.Remove(0, boundary);
+        }
+    }
+
+    /// <summary>
+    /// The last index i ≥ <paramref name="from"/> where a single space sits between two non-space characters: every
+    /// pre-tokenizer in use (GPT-2 style regexes, SentencePiece's ▁ prefix) starts a new piece at such a space, so
+    /// encoding the text on either side separately gives the tokens of the whole. Positions before
+    /// <paramref name="from"/> were scanned when their text arrived. 0 when there is none.
+    /// </summary>
+    private static int LastBoundary(StringBuilder tail, int from)
+    {
+        for (var i = tail.Length - 2; i >= from; i--)
+        {
+            if (tail[i] == ' ' && !char.IsWhiteSpace(tail[i - 1]) && !char.IsWhiteSpace(tail[i + 1]))
+            {
+                return i;
+            }
+        }
+
+        return 0;
+    }
+
+    private void CommitText(string segment)
+    {
+        var tokenizer = _tokenizer!;
+
+        // SentencePiece puts a ▁ before the text it encodes; after the first segment that ▁ must be the segment's own
+        // leading space (a boundary always starts a segment with one), not a second one.
+        var continuation = _textCommitted && tokenizer.Model == TokenizerModel.Spm && tokenizer.AddSpacePrefix && segment.StartsWith(' ');
+        var ids = tokenizer.Encode(continuation ? segment[1..] : segment, addSpecial: false);
+        _textCommitted = true;
+        foreach (var id in ids)
+        {
+            Push(id, null, 0);
         }
     }
 
@@ -227,13 +268,10 @@ internal sealed class OpenAiCompletionStream
     /// <summary>Queues what is still held back in <see cref="_ready"/> and returns the final output.</summary>
     private SchedulerOutput Finish()
     {
-        if (_text.Length > 0 && _tokenizer is not null)
+        if (_tail.Length > 0 && _tokenizer is not null)
         {
-            var ids = _tokenizer.Encode(_text.ToString(), addSpecial: false);
-            for (; _textTokensEmitted < ids.Length; _textTokensEmitted++)
-            {
-                Push(ids[_textTokensEmitted], null, 0);
-            }
+            CommitText(_tail.ToString());
+            _tail.Clear();
         }
 
         var last = _pending ?? throw new OpenAiStreamException(

@@ -31,10 +31,10 @@ public sealed class WorkerProtocolTests(RouterCluster cluster)
     }
 
     [Fact]
-    public async Task CompleteChat_WorkerOnHttp2OnlyButRouterOnHttp11_Returns502PointingAtWorkerHttpVersion()
+    public async Task CompleteChat_WorkerOnHttp2OnlyButRouterForcedToHttp11_Returns502PointingAtWorkerHttpVersion()
     {
         var worker = await cluster.StartWorkerAsync(new() { ["Worker:Model"] = "h2-only", ["Worker:HttpProtocols"] = "Http2" });
-        var (router, address) = await cluster.StartRouterAsync(new() { ["Router:Model"] = "h2-only" });
+        var (router, address) = await cluster.StartRouterAsync(new() { ["Router:Model"] = "h2-only", ["Router:WorkerHttpVersion"] = "1.1" });
         try
         {
             await RouterCluster.WaitForWorkersAsync(router, 1);

@@ -8,16 +8,16 @@ using Dynamo.Worker.Hosting;
 using Dynamo.Worker.Tests.Api;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Hosting;
 
 namespace Dynamo.Worker.Tests.Disaggregation;
 
-/// <summary>A real worker (as Program.cs maps it) on 127.0.0.1 with a free port, speaking h2c as a router would.</summary>
+/// <summary>
+/// A real worker (as Program.cs maps it) on 127.0.0.1 with free ports; <see cref="Address"/> is its h2c request plane,
+/// which routers and the prefill → decode push use.
+/// </summary>
 internal sealed class DisaggWorker : IAsyncDisposable
 {
     private readonly WebApplication _app;
@@ -58,7 +58,6 @@ internal sealed class DisaggWorker : IAsyncDisposable
             ["Worker:AdvertisedUrl"] = "http://127.0.0.1:18080",
             ["Worker:Role"] = role,
             ["Worker:KvCapacityBlocks"] = "256",
-            ["Worker:HttpProtocols"] = "Http2",
         });
         builder.Configuration.AddInMemoryCollection(settings);
         builder.AddServiceDefaults();
@@ -67,8 +66,8 @@ internal sealed class DisaggWorker : IAsyncDisposable
         app.MapGenerateApi();
         app.MapDisaggregationApi();
         await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
-        return new DisaggWorker(app, new Uri(address));
+        var plane = app.Services.GetRequiredService<WorkerRequestPlane>();
+        return new DisaggWorker(app, new Uri($"http://127.0.0.1:{plane.Port}"));
     }
 
     /// <summary>Streams a generate request to the end and returns its token ids.</summary>

@@ -67,7 +67,7 @@ public sealed class WorkerDrainProcessTests
         Assert.Equal(0, worker.ExitCode);
     }
 
-    private static IHost RegistryHost(string redis)
+    internal static IHost RegistryHost(string redis)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
@@ -109,7 +109,7 @@ public sealed class WorkerDrainProcessTests
     }
 
     /// <summary>The worker's own build output, in the configuration this test assembly was built in.</summary>
-    private static string WorkerDll()
+    internal static string WorkerDll()
     {
         var configuration = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name;
         var framework = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Name;

@@ -109,13 +109,18 @@ internal sealed class ReplayIndex
 /// <summary>A manager over fakes, with helpers that play the scheduler and engine.</summary>
 internal sealed class KvRig : IDisposable
 {
-    public KvRig(int blocks, int blockSize = 4, long hostBlocks = 0, long diskBlocks = 0, int blockBytes = 64, System.Diagnostics.Metrics.IMeterFactory? meterFactory = null)
+    public KvRig(
+        int blocks, int blockSize = 4, long hostBlocks = 0, long diskBlocks = 0, int blockBytes = 64,
+        System.Diagnostics.Metrics.IMeterFactory? meterFactory = null, long swapBlocks = 0)
     {
         Io = new FakeBlockIo(blocks, blockBytes);
         Host = hostBlocks > 0 ? new HostBlockStore(hostBlocks * blockBytes, blockBytes) : null;
         Disk = diskBlocks > 0 ? new DiskBlockStore(Path.Combine(Path.GetTempPath(), $"kv-{Guid.NewGuid():N}.bin"), diskBlocks * blockBytes, blockBytes) : null;
-        Manager = new KvBlockManager(blocks, blockSize, "worker-1", Io, Sink, TimeProvider.System, Host, Disk, meterFactory: meterFactory);
+        Swap = swapBlocks > 0 ? new HostBlockStore(swapBlocks * blockBytes, blockBytes) : null;
+        Manager = new KvBlockManager(blocks, blockSize, "worker-1", Io, Sink, TimeProvider.System, Host, Disk, meterFactory: meterFactory, swapSpace: Swap);
     }
+
+    public HostBlockStore? Swap { get; }
 
     public FakeBlockIo Io { get; }
 
@@ -151,5 +156,6 @@ internal sealed class KvRig : IDisposable
         Manager.Dispose();
         Host?.Dispose();
         Disk?.Dispose();
+        Swap?.Dispose();
     }
 }

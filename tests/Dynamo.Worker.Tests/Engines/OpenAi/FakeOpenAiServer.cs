@@ -21,6 +21,12 @@ internal enum FakeMode
     /// <summary>Text chunks only, no logprobs: llama.cpp's server without token output.</summary>
     TextOnly,
 
+    /// <summary>
+    /// Text only, the whole text cut into chunks of <see cref="FakeOpenAiServer.SplitChunkChars"/> characters, so
+    /// words are split across chunks as a server streaming sub-word tokens does.
+    /// </summary>
+    TextSplitWords,
+
     /// <summary>400 with an OpenAI error body.</summary>
     Reject400,
 
@@ -42,6 +48,9 @@ internal enum FakeMode
 internal sealed class FakeOpenAiServer : IAsyncDisposable
 {
     public const int CachedTokens = 4;
+
+    /// <summary>Chunk length of <see cref="FakeMode.TextSplitWords"/>: prime, so cuts fall at every offset within a word.</summary>
+    public const int SplitChunkChars = 3;
 
     private static readonly string[] s_words = ["the", "quick", "brown", "fox", "jumps", "over", "a", "lazy", "dog", "again"];
     private readonly WebApplication _app;
@@ -126,7 +135,7 @@ internal sealed class FakeOpenAiServer : IAsyncDisposable
         var maxTokens = body["max_tokens"]!.GetValue<int>();
         var stops = body["stop_token_ids"]?.AsArray().Select(n => n!.GetValue<int>()).ToHashSet() ?? [];
         var logprobs = body["logprobs"]?.GetValue<int>();
-        var asIds = Mode != FakeMode.TextOnly && body["return_tokens_as_token_ids"]?.GetValue<bool>() == true;
+        var asIds = Mode is not (FakeMode.TextOnly or FakeMode.TextSplitWords) && body["return_tokens_as_token_ids"]?.GetValue<bool>() == true;
         var tokens = new List<int>();
         var finish = "length";
         for (var i = 0; i < maxTokens; i++)
@@ -147,6 +156,15 @@ internal sealed class FakeOpenAiServer : IAsyncDisposable
                 ["choices"] = new JsonArray(Choice(prompt, tokens, 0, tokens.Count, logprobs, asIds, finish)),
                 ["usage"] = Usage(prompt.Length, tokens.Count),
             });
+            return;
+        }
+
+        if (Mode == FakeMode.TextSplitWords)
+        {
+            context.Response.ContentType = "text/event-stream";
+            await WriteSplitTextAsync(context, string.Concat(Enumerable.Range(0, tokens.Count).Select(i => Word(prompt, i))), finish);
+            await WriteEventAsync(context, new JsonObject { ["choices"] = new JsonArray(), ["usage"] = Usage(prompt.Length, tokens.Count) }.ToJsonString());
+            await WriteEventAsync(context, "[DONE]");
             return;
         }
 
@@ -219,6 +237,16 @@ internal sealed class FakeOpenAiServer : IAsyncDisposable
         }
 
         return choice;
+    }
+
+    private static async Task WriteSplitTextAsync(HttpContext context, string text, string finish)
+    {
+        for (var start = 0; start < text.Length; start += SplitChunkChars)
+        {
+            var end = Math.Min(text.Length, start + SplitChunkChars);
+            var choice = new JsonObject { ["index"] = 0, ["text"] = text[start..end], ["finish_reason"] = end == text.Length ? finish : null };
+            await WriteEventAsync(context, new JsonObject { ["object"] = "text_completion", ["choices"] = new JsonArray(choice) }.ToJsonString());
+        }
     }
 
     public static float Logprob(int index) => -0.125f * (index + 1);

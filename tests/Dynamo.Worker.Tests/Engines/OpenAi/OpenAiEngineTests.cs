@@ -191,6 +191,26 @@ public sealed class OpenAiEngineTests
     }
 
     [Fact]
+    public async Task Generate_TextServerSplitsWordsAcrossChunks_DecodedTokensEqualItsTextExactly()
+    {
+        await using var fake = await FakeOpenAiServer.StartAsync();
+        fake.Mode = FakeMode.TextSplitWords;
+        await using var app = await OpenAiWorker.StartAsync(fake, new() { ["Worker:OpenAi:Tokens"] = "Text", ["Worker:ModelPath"] = OpenAiWorker.VocabPath });
+        using var client = app.CreateClient();
+
+        using var response = await client.SendAsync(WorkerApp.Generate(new { token_ids = OpenAiWorker.Prompt, max_tokens = 40 }), HttpCompletionOption.ResponseHeadersRead);
+        var events = await WorkerApp.ReadEventsAsync(response);
+
+        var text = string.Concat(Enumerable.Range(0, 40).Select(i => FakeOpenAiServer.Word(OpenAiWorker.Prompt, i)));
+        var tokenizer = Tokenizer.FromFile(OpenAiWorker.VocabPath);
+        var detokenizer = tokenizer.CreateStreamingDetokenizer(atStartOfText: true);
+        var decoded = string.Concat(OpenAiWorker.Tokens(events).Select(detokenizer.Add)) + detokenizer.Flush();
+        Assert.Equal(text, decoded);
+        Assert.Equal(text, tokenizer.Decode([.. OpenAiWorker.Tokens(events)]));
+        Assert.Equal("length", events[^1].GetProperty("finish_reason").GetString());
+    }
+
+    [Fact]
     public async Task Generate_TokenizerConfigured_TokenOutsideItsVocabularyIs400()
     {
         await using var fake = await FakeOpenAiServer.StartAsync();
