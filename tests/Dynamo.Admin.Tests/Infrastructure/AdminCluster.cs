@@ -37,6 +37,9 @@ public sealed partial class AdminCluster : IAsyncLifetime
 
     public string LogDirectory { get; } = Path.Combine(AppContext.BaseDirectory, "TestResults", "logs", DateTime.UtcNow.ToString("HHmmss-fff", System.Globalization.CultureInfo.InvariantCulture));
 
+    /// <summary>The test's own runtime services (worker registry, …).</summary>
+    public IServiceProvider Runtime => _runtime!.Services;
+
     public IEventPlane Events => _runtime!.Services.GetRequiredService<IEventPlane>();
 
     public IStateStore Store => _runtime!.Services.GetRequiredService<IStateStore>();
