@@ -27,7 +27,7 @@ public sealed class ApiKeysUiTests(AdminCluster cluster)
         Assert.NotEqual(HttpStatusCode.Unauthorized, await GatewayStatusAsync(secret));
 
         // The secret is shown once: a fresh load of the page no longer has it.
-        await browser.Page.ReloadAsync();
+        await browser.Page.GotoAsync(new Uri(cluster.AdminUrl, "models").ToString());
         await Expect(browser.Page.GetByTestId("new-key")).ToHaveCountAsync(0);
 
         await row.GetByTestId("key-revoke").ClickAsync();
