@@ -62,7 +62,13 @@ internal sealed partial class ClusterFeed(
         }
         finally
         {
-            foreach (var subscription in subscriptions)
+            List<IAsyncDisposable> all;
+            lock (subscriptions)
+            {
+                all = [.. subscriptions];
+            }
+
+            foreach (var subscription in all)
             {
                 await subscription.DisposeAsync();
             }
