@@ -75,13 +75,13 @@ internal static class LaunchEnvironment
     }
 
     /// <summary>Adds the run's operator sign-in and gateway admin key to a project marked <see cref="DevelopmentAdminCredentialsAnnotation"/>.</summary>
-    public static Dictionary<string, string> WithDevelopmentAdminCredentials(this Dictionary<string, string> env, ProjectResource project, RunContext run)
+    public static Dictionary<string, string> WithDevelopmentAdminCredentials(this Dictionary<string, string> env, ProjectResource project, string password, string gatewayAdminKey)
     {
         if (project.Annotations.OfType<DevelopmentAdminCredentialsAnnotation>().Any())
         {
             env["Admin__Username"] = RunContext.AdminUsername;
-            env["Admin__Password"] = run.AdminPassword;
-            env["Admin__GatewayAdminKey"] = run.AdminKey;
+            env["Admin__Password"] = password;
+            env["Admin__GatewayAdminKey"] = gatewayAdminKey;
         }
 
         return env;

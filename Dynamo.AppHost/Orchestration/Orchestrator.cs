@@ -148,7 +148,7 @@ internal sealed partial class Orchestrator(
                         [target],
                         LaunchEnvironment.ForProject(project, index, port, instanceId, addresses, control.Url, options)
                             .WithDevelopmentKeys(project, run.AdminKey, run.DevelopmentApiKey)
-                            .WithDevelopmentAdminCredentials(project, run),
+                            .WithDevelopmentAdminCredentials(project, run.AdminPassword, run.AdminKey),
                         workingDirectory),
                     services,
                     OnStateChanged))
