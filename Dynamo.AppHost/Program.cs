@@ -58,6 +58,7 @@ var planner = builder.AddProject<Projects.Dynamo_Planner>("planner")
 builder.AddProject<Projects.Dynamo_Admin>("admin")
     .WithReference(nats).WithReference(redis)
     .WithReference(gateway).WithReference(planner)
+    .WithDevelopmentAdminCredentials()
     .WithExternalHttpEndpoints();
 
 await using var app = builder.Build();

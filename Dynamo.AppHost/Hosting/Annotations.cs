@@ -21,5 +21,12 @@ public sealed record EnvironmentAnnotation(string Name, string Value) : IResourc
 /// </summary>
 public sealed record DevelopmentApiKeyAnnotation : IResourceAnnotation;
 
+/// <summary>
+/// <c>WithDevelopmentAdminCredentials</c>: when run locally the Admin app receives a generated operator sign-in
+/// (<c>Admin__Username</c>, <c>Admin__Password</c>, printed and written to endpoints.json) and the run's gateway admin key
+/// (<c>Admin__GatewayAdminKey</c>); never published.
+/// </summary>
+public sealed record DevelopmentAdminCredentialsAnnotation : IResourceAnnotation;
+
 /// <summary><c>WithExternalHttpEndpoints</c>: the HTTP endpoint is public when deployed (ingress / external binding).</summary>
 public sealed record ExternalHttpEndpointsAnnotation : IResourceAnnotation;

@@ -51,6 +51,10 @@ public static class ResourceBuilderExtensions
     public static IResourceBuilder<ProjectResource> WithDevelopmentApiKey(this IResourceBuilder<ProjectResource> builder)
         => builder.WithAnnotation(new DevelopmentApiKeyAnnotation());
 
+    /// <summary>Local runs: the Admin app gets a generated operator sign-in and the gateway's admin key; both are printed and written to endpoints.json.</summary>
+    public static IResourceBuilder<ProjectResource> WithDevelopmentAdminCredentials(this IResourceBuilder<ProjectResource> builder)
+        => builder.WithAnnotation(new DevelopmentAdminCredentialsAnnotation());
+
     /// <summary>Marks the HTTP endpoint public when deployed (an external binding in the manifest).</summary>
     public static IResourceBuilder<ProjectResource> WithExternalHttpEndpoints(this IResourceBuilder<ProjectResource> builder)
         => builder.WithAnnotation(new ExternalHttpEndpointsAnnotation());

@@ -74,6 +74,19 @@ internal static class LaunchEnvironment
         return env;
     }
 
+    /// <summary>Adds the run's operator sign-in and gateway admin key to a project marked <see cref="DevelopmentAdminCredentialsAnnotation"/>.</summary>
+    public static Dictionary<string, string> WithDevelopmentAdminCredentials(this Dictionary<string, string> env, ProjectResource project, string password, string gatewayAdminKey)
+    {
+        if (project.Annotations.OfType<DevelopmentAdminCredentialsAnnotation>().Any())
+        {
+            env["Admin__Username"] = RunContext.AdminUsername;
+            env["Admin__Password"] = password;
+            env["Admin__GatewayAdminKey"] = gatewayAdminKey;
+        }
+
+        return env;
+    }
+
     public const string ControlApiServiceName = "apphost";
 
     public static string ConnectionStringVariable(string resource) => $"ConnectionStrings__{resource}";

@@ -147,7 +147,8 @@ internal sealed partial class Orchestrator(
                         ProjectBuildRunner.DotnetHost,
                         [target],
                         LaunchEnvironment.ForProject(project, index, port, instanceId, addresses, control.Url, options)
-                            .WithDevelopmentKeys(project, run.AdminKey, run.DevelopmentApiKey),
+                            .WithDevelopmentKeys(project, run.AdminKey, run.DevelopmentApiKey)
+                            .WithDevelopmentAdminCredentials(project, run.AdminPassword, run.AdminKey),
                         workingDirectory),
                     services,
                     OnStateChanged))
@@ -232,9 +233,14 @@ internal sealed partial class Orchestrator(
                 control.Url,
                 run.StartedAt,
                 GetSnapshots().ToDictionary(s => s.Name, StringComparer.Ordinal),
-                HasDevelopmentApiKey ? run.DevelopmentApiKey : null));
+                HasDevelopmentApiKey ? run.DevelopmentApiKey : null)
+            {
+                Admin = HasAdminCredentials ? new AdminCredentials(RunContext.AdminUsername, run.AdminPassword) : null,
+            });
         }
     }
+
+    private bool HasAdminCredentials => model.Resources.Any(r => r.Annotations.OfType<DevelopmentAdminCredentialsAnnotation>().Any());
 
     private bool HasDevelopmentApiKey => model.Resources.Any(r => r.Annotations.OfType<DevelopmentApiKeyAnnotation>().Any());
 
@@ -253,6 +259,11 @@ internal sealed partial class Orchestrator(
         if (HasDevelopmentApiKey)
         {
             lines.Add($"  API key    {run.DevelopmentApiKey}  (Authorization: Bearer …; also apiKey in endpoints.json)");
+        }
+
+        if (HasAdminCredentials)
+        {
+            lines.Add($"  Admin      sign in as {RunContext.AdminUsername} / {run.AdminPassword}  (also admin in endpoints.json)");
         }
 
         Console.Out.WriteLine(string.Join(Environment.NewLine, lines));

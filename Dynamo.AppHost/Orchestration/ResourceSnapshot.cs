@@ -37,4 +37,11 @@ public sealed record EndpointsDocument(
     string ControlUrl,
     DateTimeOffset StartedAt,
     IReadOnlyDictionary<string, ResourceSnapshot> Resources,
-    string? ApiKey = null);
+    string? ApiKey = null)
+{
+    /// <summary>The Admin app's generated operator sign-in of this local run.</summary>
+    public AdminCredentials? Admin { get; init; }
+}
+
+/// <summary>Operator sign-in of the Admin app in a local run.</summary>
+public sealed record AdminCredentials(string Username, string Password);

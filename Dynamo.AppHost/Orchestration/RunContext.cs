@@ -62,6 +62,12 @@ internal sealed class RunContext
     /// <summary>API key this run's gateway provisions; printed and written to endpoints.json as <c>apiKey</c>.</summary>
     public string DevelopmentApiKey { get; } = NewSecret("dyn-");
 
+    /// <summary>Operator user name of the Admin app in local runs (see <see cref="DevelopmentAdminCredentialsAnnotation"/>).</summary>
+    public const string AdminUsername = "operator";
+
+    /// <summary>Operator password of the Admin app in local runs; new every run, printed and written to endpoints.json.</summary>
+    public string AdminPassword { get; } = NewSecret("");
+
     private static string NewSecret(string prefix) => prefix + Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
 
     public string DataDirectory(string replicaName)

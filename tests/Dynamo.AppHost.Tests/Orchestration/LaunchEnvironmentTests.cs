@@ -10,6 +10,7 @@ public sealed class LaunchEnvironmentTests
         ["nats"] = "nats://127.0.0.1:4222",
         ["redis"] = "127.0.0.1:6379",
         ["router"] = "http://127.0.0.1:5000",
+        ["gateway"] = "http://127.0.0.1:5001",
     };
 
     [Fact]
@@ -52,6 +53,25 @@ public sealed class LaunchEnvironmentTests
         Assert.Equal("dyn-dev", gatewayEnv["Gateway__DevelopmentKey"]);
         Assert.False(routerEnv.ContainsKey("Gateway__AdminKey"));
         Assert.False(routerEnv.ContainsKey("Gateway__DevelopmentKey"));
+    }
+
+    [Fact]
+    public void WithDevelopmentAdminCredentials_MarkedProject_GetsSignInAndGatewayKeyOthersDoNot()
+    {
+        var builder = DistributedApplication.CreateBuilder([]);
+        var gateway = builder.AddProject("gateway", new Projects.Dynamo_Gateway()).WithDevelopmentApiKey();
+        var admin = builder.AddProject("admin", new Projects.Dynamo_Admin()).WithReference(gateway).WithDevelopmentAdminCredentials();
+
+        var adminEnv = LaunchEnvironment.ForProject(admin.Resource, 0, 6003, "a", s_addresses, "http://127.0.0.1:7000", new AppHostOptions())
+            .WithDevelopmentAdminCredentials(admin.Resource, "operator-secret", "admin-secret");
+        var gatewayEnv = LaunchEnvironment.ForProject(gateway.Resource, 0, 6001, "g", s_addresses, "http://127.0.0.1:7000", new AppHostOptions())
+            .WithDevelopmentAdminCredentials(gateway.Resource, "operator-secret", "admin-secret");
+
+        Assert.Equal(RunContext.AdminUsername, adminEnv["Admin__Username"]);
+        Assert.Equal("operator-secret", adminEnv["Admin__Password"]);
+        Assert.Equal("admin-secret", adminEnv["Admin__GatewayAdminKey"]);
+        Assert.Equal("http://127.0.0.1:5001", adminEnv["services__gateway__http__0"]);
+        Assert.False(gatewayEnv.ContainsKey("Admin__Password"));
     }
 
     [Fact]
