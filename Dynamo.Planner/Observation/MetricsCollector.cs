@@ -11,14 +11,19 @@ namespace Dynamo.Planner.Observation;
 public sealed class MetricsCollector(TimeProvider time)
 {
     private readonly Lock _gate = new();
+    private long _snapshots;
     private readonly Dictionary<string, RouterState> _routers = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (WorkerLoadMetrics Metrics, DateTimeOffset ReceivedAt)> _workers = new(StringComparer.Ordinal);
 
     /// <summary>When the last metrics of any kind arrived; null before the first.</summary>
     public DateTimeOffset? LastReceived { get; private set; }
 
+    /// <summary>Router snapshots received so far.</summary>
+    public long SnapshotsReceived => Interlocked.Read(ref _snapshots);
+
     public void Add(FrontendMetricsSnapshot snapshot)
     {
+        Interlocked.Increment(ref _snapshots);
         ArgumentNullException.ThrowIfNull(snapshot);
         lock (_gate)
         {

@@ -142,7 +142,7 @@ public sealed class PoolSizer(ReplicaMath math, PlannerOptions options)
     private PoolPlan WithBurst(PoolPlan plan, PoolDemand demand)
     {
         var added = BurstReplicas(demand);
-        return demand.Current + added > plan.Computed
+        return added > 0 && demand.Current + added > plan.Computed
             ? plan with { Computed = demand.Current + added, Target = demand.Current + added, Reason = plan.Reason + "; " + BurstReason(demand, added) }
             : plan;
     }
