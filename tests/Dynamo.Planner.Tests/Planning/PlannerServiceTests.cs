@@ -33,6 +33,7 @@ public sealed class PlannerServiceTests
             ["Planner:Predictor"] = "constant",
             ["Planner:Connector"] = "virtual",
             ["Planner:StaleAfterSeconds"] = "120",
+            ["Planner:ProfilePath"] = "Profiling/mocker-profile.json",
         });
         builder.Services.AddSingleton<TimeProvider>(time);
         builder.Services.AddSingleton<IScalingConnector>(connector);

@@ -36,6 +36,14 @@ public sealed class PoolSizerTests
     }
 
     [Fact]
+    public void Throughput_LoadFell_ScalesDown()
+    {
+        var plan = _sizer.Throughput(Demand("aggregated", current: 5), Load10, Quiet, Sla);
+
+        Assert.Equal(2, plan.Target);
+    }
+
+    [Fact]
     public void Throughput_SlowObservedTtft_CorrectsPrefillUp()
     {
         var slow = Quiet with { TtftP50Ms = 200 };
