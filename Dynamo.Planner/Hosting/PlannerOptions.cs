@@ -21,8 +21,11 @@ public sealed class PlannerOptions
     [Required]
     public string Connector { get; set; } = ScalingConnectors.Local;
 
-    /// <summary>Pools this deployment runs and the planner scales (the AppHost's default topology is aggregated only).</summary>
-    public List<string> Pools { get; set; } = ["aggregated"];
+    /// <summary>
+    /// Pools this deployment runs and the planner scales; empty means aggregated only (the AppHost's default topology).
+    /// No default items here: the configuration binder appends to a list, so a default would always stay in it.
+    /// </summary>
+    public List<string> Pools { get; set; } = [];
 
     /// <summary>Seconds between full decisions (predict, size every pool, scale up or down).</summary>
     [Range(1, 3600)]
@@ -43,6 +46,13 @@ public sealed class PlannerOptions
     /// <summary>Seconds after a burst scale-up of a pool before the fast check may add more (new replicas need time to start).</summary>
     [Range(0, 3600)]
     public double BurstCooldownSeconds { get; set; } = 10;
+
+    /// <summary>
+    /// Seconds after a pool's last scale-up during which a full decision does not scale it down (unless the cluster is
+    /// idle): a burst's replicas are not stopped by the next interval while they are still starting.
+    /// </summary>
+    [Range(0, 86_400)]
+    public double ScaleDownStabilizationSeconds { get; set; } = 90;
 
     /// <summary>KV usage above which load mode adds a replica.</summary>
     [Range(0.05, 1)]

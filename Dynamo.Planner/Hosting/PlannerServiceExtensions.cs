@@ -23,6 +23,7 @@ public static class PlannerServiceExtensions
         var services = builder.Services;
         services.AddOptions<PlannerOptions>()
             .BindConfiguration(PlannerOptions.Section)
+            .PostConfigure(o => o.Pools = o.Pools.Count == 0 ? ["aggregated"] : [.. o.Pools.Distinct(StringComparer.Ordinal)])
             .ValidateDataAnnotations()
             .Validate(o => PlannerModes.All.Contains(o.Mode), $"Planner:Mode must be one of {string.Join(", ", PlannerModes.All)}.")
             .Validate(o => LoadPredictors.All.Contains(o.Predictor), $"Planner:Predictor must be one of {string.Join(", ", LoadPredictors.All)}.")

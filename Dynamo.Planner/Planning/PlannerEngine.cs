@@ -33,6 +33,7 @@ public sealed partial class PlannerEngine
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly Dictionary<string, int> _lastTargets = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _lastBurst = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _lastScaleUp = new(StringComparer.Ordinal);
 
     public PlannerEngine(
         MetricsCollector metrics,
@@ -91,6 +92,7 @@ public sealed partial class PlannerEngine
                     ? _sizer.Load(d, sla)
                     : _sizer.Throughput(d, predicted, observation, sla))];
                 plans = PoolSizer.ApplyBounds(plans, sla);
+                plans = [.. plans.Select(p => load.IsIdle ? p : Stabilize(p))];
             }
 
             return await ApplyAsync(_options.Mode, sla, observation, predicted, plans, cancellationToken).ConfigureAwait(false);
@@ -142,6 +144,26 @@ public sealed partial class PlannerEngine
         }
     }
 
+    /// <summary>Holds a scale-down while the pool's last scale-up is recent (idle decisions skip this).</summary>
+    private PoolPlan Stabilize(PoolPlan plan)
+    {
+        if (plan.Target >= plan.Current || !_lastScaleUp.TryGetValue(plan.Pool, out var at))
+        {
+            return plan;
+        }
+
+        var since = _time.GetElapsedTime(at);
+        var window = TimeSpan.FromSeconds(_options.ScaleDownStabilizationSeconds);
+        return since >= window
+            ? plan
+            : plan with
+            {
+                Target = plan.Current,
+                Reason = plan.Reason + ReplicaMath.Format(
+                    $"; scale-down to {plan.Target} held: last scale-up {since.TotalSeconds:0} s ago (< {window.TotalSeconds:0} s stabilization)"),
+            };
+    }
+
     private async Task<PlannerDecision> ApplyAsync(
         string mode, SlaConfig sla, PlannerObservation observation, PlannerPrediction predicted, IReadOnlyList<PoolPlan> plans, CancellationToken cancellationToken)
     {
@@ -160,6 +182,10 @@ public sealed partial class PlannerEngine
                 {
                     outcome = await _connector.ScaleAsync(plan.Pool, plan.Target, id, cancellationToken).ConfigureAwait(false);
                     _lastTargets[plan.Pool] = plan.Target;
+                    if (plan.Target > plan.Current)
+                    {
+                        _lastScaleUp[plan.Pool] = _time.GetTimestamp();
+                    }
                 }
                 catch (ScalingException ex)
                 {

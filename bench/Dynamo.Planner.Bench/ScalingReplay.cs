@@ -130,7 +130,8 @@ internal static class ScalingReplay
             children.Start(Dll("Dynamo.Planner", s.Configuration), new Dictionary<string, string>(common)
             {
                 ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{plannerPort}",
-                ["Logging__LogLevel__Dynamo.Planner"] = "Information",
+                ["Logging__LogLevel__Default"] = "Information",
+                ["Planner__ScaleDownStabilizationSeconds"] = (3 * s.IntervalSeconds).ToString(CultureInfo.InvariantCulture),
                 ["Planner__Connector"] = "virtual",
                 ["Planner__ProfilePath"] = profilePath,
                 ["Planner__IntervalSeconds"] = s.IntervalSeconds.ToString(CultureInfo.InvariantCulture),
@@ -157,6 +158,16 @@ internal static class ScalingReplay
         await controllerLoop;
         _ = Stopwatch.GetElapsedTime(started);
 
+        if (fixedWorkers is null)
+        {
+            var decisions = await store.ReadLogAsync(PlannerDecision.Log, PlannerDecision.LogLength, DynamoJsonContext.Default.PlannerDecision);
+            var origin = decisions.Count > 0 ? decisions[^1].Timestamp : DateTimeOffset.UtcNow;
+            await File.WriteAllLinesAsync(Path.Combine(logs, "decisions.txt"), decisions.Reverse().Select(d => string.Create(CultureInfo.InvariantCulture,
+                $"+{(d.Timestamp - origin).TotalSeconds,6:0.0}s {d.Mode,-10} {string.Join(", ", d.Pools.Select(p => $"{p.Pool} {p.CurrentReplicas}→{p.TargetReplicas}"))}: {d.Reason}")));
+            Console.WriteLine($"planner: {decisions.Count} decisions, timeline in {Path.Combine(logs, "decisions.txt")}; scale changes applied at (s after replay start): "
+                + string.Join(", ", controller!.Changes.Select(c => string.Create(CultureInfo.InvariantCulture, $"{c.AtSeconds:0.0} {c.From}→{c.To}"))));
+        }
+
         var ok = results.Where(r => r.Error is null).ToList();
         var ttfts = ok.Select(r => r.TtftMs).Order().ToList();
         double? burst = controller?.Changes.FirstOrDefault(c => c.AtSeconds >= s.PhaseSeconds && c.To > c.From) is { To: > 0 } first
@@ -175,12 +186,12 @@ internal static class ScalingReplay
     }
 
     /// <summary>Arrivals at base × (0.5, 2, 0.5) over three phases, keeping the trace's own relative gaps and order.</summary>
-    private static List<(TraceRequest, ReplayPrompt)> Schedule(ReplaySettings s)
+    private static List<(TraceRequest Trace, ReplayPrompt Prompt)> Schedule(ReplaySettings s)
     {
         var trace = TraceReader.Read(s.Trace, 100_000);
         var meanGap = (trace[^1].TimestampMs - trace[0].TimestampMs) / (double)(trace.Count - 1);
         var builder = new PromptBuilder(s.TokenScale, s.OutputScale, 4096, 32_000);
-        var schedule = new List<(TraceRequest, ReplayPrompt)>();
+        var schedule = new List<(TraceRequest Trace, ReplayPrompt Prompt)>();
         var t = 0.0;
         for (var i = 0; i < trace.Count && t < 3 * s.PhaseSeconds; i++)
         {
