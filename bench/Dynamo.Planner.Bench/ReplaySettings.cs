@@ -19,6 +19,7 @@ internal sealed record ReplaySettings
     public int OutputScale { get; init; } = 4;
     public long KvCapacityBlocks { get; init; } = 4096;
     public string Configuration { get; init; } = "Debug";
+    public string Mode { get; init; } = "throughput";
     public IReadOnlyList<string> Runs { get; init; } = ["planner", "fixed-same", "fixed-max"];
 
     public double TtftWallMs => TtftMs / SpeedUp;
@@ -48,6 +49,7 @@ internal sealed record ReplaySettings
                 "--output-scale" => s with { OutputScale = I() },
                 "--kv-blocks" => s with { KvCapacityBlocks = I() },
                 "--configuration" => s with { Configuration = value },
+                "--mode" => s with { Mode = value },
                 "--runs" => s with { Runs = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) },
                 _ => throw new ArgumentException($"Unknown option '{args[i]}'."),
             };

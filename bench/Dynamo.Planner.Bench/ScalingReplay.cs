@@ -133,6 +133,7 @@ internal static class ScalingReplay
                 ["Logging__LogLevel__Default"] = "Information",
                 ["Planner__ScaleDownStabilizationSeconds"] = (3 * s.IntervalSeconds).ToString(CultureInfo.InvariantCulture),
                 ["Planner__Connector"] = "virtual",
+                ["Planner__Mode"] = s.Mode,
                 ["Planner__ProfilePath"] = profilePath,
                 ["Planner__IntervalSeconds"] = s.IntervalSeconds.ToString(CultureInfo.InvariantCulture),
                 ["Planner__LoadCheckSeconds"] = s.LoadCheckSeconds.ToString(CultureInfo.InvariantCulture),
@@ -174,7 +175,7 @@ internal static class ScalingReplay
             ? first.AtSeconds - s.PhaseSeconds
             : null;
         return new Row(
-            fixedWorkers is null ? $"planner (1–{s.MaxWorkers})" : $"fixed {fixedWorkers} ({name})",
+            fixedWorkers is null ? $"planner, {s.Mode} mode (1–{s.MaxWorkers})" : $"fixed {fixedWorkers} ({name})",
             pool.WorkerSeconds,
             results.Count,
             results.Count(r => r.Error is null && r.TtftMs <= s.TtftWallMs && (r.ItlMs.Count == 0 || r.ItlMs.Average() <= s.ItlWallMs)) / (double)Math.Max(1, results.Count),

@@ -84,6 +84,8 @@ public sealed class PlannerServiceTests
         time.Advance(Interval - LoadCheck);
         var stopping = await NextAsync(decisions);
         Assert.Equal(10, stopping.Observed.RequestsPerSecond, 6);
+        Assert.Equal(burst.Pools[0].TargetReplicas, stopping.Pools[0].TargetReplicas);
+        Assert.Contains("held: last scale-up", stopping.Reason, StringComparison.Ordinal);
         await PublishAsync(events, collector, ns, Snapshot(time, rps: 0, queued: 0));
         time.Advance(Interval);
         var idle = await NextAsync(decisions);
