@@ -46,8 +46,9 @@ internal sealed class LocalConnector(HttpClient http, IOptions<PlannerOptions> o
         {
             return await send().ConfigureAwait(false);
         }
-        catch (HttpRequestException ex)
+        catch (Exception ex) when (ex is HttpRequestException or InvalidOperationException)
         {
+            // InvalidOperationException: service discovery has no address for "apphost" (not run by the AppHost).
             throw new ScalingException($"The AppHost control API could not be reached for '{resource}': {ex.Message}", ex);
         }
     }

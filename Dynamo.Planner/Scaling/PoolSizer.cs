@@ -46,6 +46,16 @@ public sealed class PoolSizer(ReplicaMath math, PlannerOptions options)
             _ => System.Math.Max(prefillCorrection, decodeCorrection),
         };
         reason += LatencyNote(demand, sla);
+
+        // The profile can be wrong for this deployment (overheads it never measured); a pool that misses its target
+        // now is not shrunk, whatever the model says.
+        var (ttftTarget, itlTarget) = Targets(demand.Pool, sla);
+        if (computed < demand.Current && ((ttftTarget > 0 && demand.TtftP99Ms > ttftTarget) || (itlTarget > 0 && demand.ItlP99Ms > itlTarget)))
+        {
+            reason += ReplicaMath.Format($"; scale-down to {computed} held: latency over target");
+            computed = demand.Current;
+        }
+
         var plan = new PoolPlan(demand.Pool, demand.Current, computed, computed, correction, reason);
         return WithBurst(plan, demand);
     }

@@ -44,6 +44,15 @@ public sealed class PoolSizerTests
     }
 
     [Fact]
+    public void Throughput_LoadFellButItlOverTarget_HoldsInsteadOfScalingDown()
+    {
+        var plan = _sizer.Throughput(Demand("aggregated", current: 5, itlP99: 70), Load10, Quiet, Sla);
+
+        Assert.Equal(5, plan.Target);
+        Assert.Contains("scale-down to 2 held: latency over target", plan.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Throughput_SlowObservedTtft_CorrectsPrefillUp()
     {
         var slow = Quiet with { TtftP50Ms = 200 };
