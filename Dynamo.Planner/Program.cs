@@ -1,9 +1,9 @@
-using Dynamo.Runtime.Hosting;
+using Dynamo.Planner.Hosting;
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
-builder.AddDynamoRuntime();
+builder.AddPlannerServices();
 
 var app = builder.Build();
 

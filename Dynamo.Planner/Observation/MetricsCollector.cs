@@ -1,0 +1,157 @@
+using Dynamo.Runtime.Contracts;
+
+namespace Dynamo.Planner.Observation;
+
+/// <summary>
+/// Folds the routers' <see cref="FrontendMetricsSnapshot"/>s and the workers' <see cref="WorkerLoadMetrics"/> into what
+/// the planner needs. Request rate and lengths are averaged over the planner interval (every snapshot's one-second
+/// rate weighted by its duration, summed over routers); queue, in-flight and latency come from each router's latest
+/// snapshot. Event-plane callbacks and the planner loop both touch it, so one lock guards everything.
+/// </summary>
+public sealed class MetricsCollector(TimeProvider time)
+{
+    private readonly Lock _gate = new();
+    private long _snapshots;
+    private readonly Dictionary<string, RouterState> _routers = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (WorkerLoadMetrics Metrics, DateTimeOffset ReceivedAt)> _workers = new(StringComparer.Ordinal);
+
+    /// <summary>When the last metrics of any kind arrived; null before the first.</summary>
+    public DateTimeOffset? LastReceived { get; private set; }
+
+    /// <summary>Router snapshots received so far.</summary>
+    public long SnapshotsReceived => Interlocked.Read(ref _snapshots);
+
+    public void Add(FrontendMetricsSnapshot snapshot)
+    {
+        Interlocked.Increment(ref _snapshots);
+        ArgumentNullException.ThrowIfNull(snapshot);
+        lock (_gate)
+        {
+            if (!_routers.TryGetValue(snapshot.RouterId, out var state))
+            {
+                state = new RouterState();
+                _routers[snapshot.RouterId] = state;
+            }
+
+            var seconds = Math.Max(0, snapshot.IntervalSeconds);
+            state.Latest = snapshot;
+            state.ReceivedAt = time.GetUtcNow();
+            state.Seconds += seconds;
+            state.Requests += snapshot.RequestsPerSecond * seconds;
+            state.InputTokens += snapshot.InputTokensPerSecond * seconds;
+            state.OutputTokens += snapshot.OutputTokensPerSecond * seconds;
+            LastReceived = state.ReceivedAt;
+        }
+    }
+
+    public void Add(WorkerLoadMetrics metrics)
+    {
+        ArgumentNullException.ThrowIfNull(metrics);
+        lock (_gate)
+        {
+            LastReceived = time.GetUtcNow();
+            _workers[metrics.WorkerId] = (metrics, LastReceived.Value);
+        }
+    }
+
+    /// <summary>
+    /// What was seen since the previous call with <paramref name="resetInterval"/> (or since the start); the burst check
+    /// reads without resetting so it does not shorten the next full interval's averages.
+    /// </summary>
+    public ObservedLoad Observe(TimeSpan staleAfter, bool resetInterval)
+    {
+        var now = time.GetUtcNow();
+        lock (_gate)
+        {
+            foreach (var id in _routers.Where(r => now - r.Value.ReceivedAt > staleAfter).Select(r => r.Key).ToList())
+            {
+                _routers.Remove(id);
+            }
+
+            foreach (var id in _workers.Where(w => now - w.Value.ReceivedAt > staleAfter).Select(w => w.Key).ToList())
+            {
+                _workers.Remove(id);
+            }
+
+            double rps = 0, requests = 0, input = 0, output = 0, hitWeighted = 0, hitWeight = 0;
+            double ttftP50 = 0, itlP50 = 0, ttftCount = 0, itlCount = 0, ttftP99 = 0, itlP99 = 0;
+            int queued = 0, inflight = 0;
+            foreach (var state in _routers.Values)
+            {
+                var latest = state.Latest!;
+                if (state.Seconds > 0)
+                {
+                    rps += state.Requests / state.Seconds;
+                }
+
+                requests += state.Requests;
+                input += state.InputTokens;
+                output += state.OutputTokens;
+                queued += latest.Queued;
+                inflight += latest.Inflight;
+                hitWeighted += latest.KvHitRate * Math.Max(1, state.Requests);
+                hitWeight += Math.Max(1, state.Requests);
+
+                // p50s average by sample count; the tail is the worst router's, since a target is missed wherever it is missed.
+                ttftP50 += latest.TimeToFirstToken.P50Ms * latest.TimeToFirstToken.Count;
+                ttftCount += latest.TimeToFirstToken.Count;
+                itlP50 += latest.InterTokenLatency.P50Ms * latest.InterTokenLatency.Count;
+                itlCount += latest.InterTokenLatency.Count;
+                ttftP99 = Math.Max(ttftP99, latest.TimeToFirstToken.P99Ms);
+                itlP99 = Math.Max(itlP99, latest.InterTokenLatency.P99Ms);
+                if (resetInterval)
+                {
+                    state.Seconds = state.Requests = state.InputTokens = state.OutputTokens = 0;
+                }
+            }
+
+            return new ObservedLoad(
+                Routers: _routers.Count,
+                RequestsPerSecond: rps,
+                AvgInputTokens: requests > 0 ? input / requests : 0,
+                AvgOutputTokens: requests > 0 ? output / requests : 0,
+                TtftP50Ms: ttftCount > 0 ? ttftP50 / ttftCount : 0,
+                TtftP99Ms: ttftP99,
+                ItlP50Ms: itlCount > 0 ? itlP50 / itlCount : 0,
+                ItlP99Ms: itlP99,
+                KvHitRate: hitWeight > 0 ? hitWeighted / hitWeight : 0,
+                RouterQueued: queued,
+                Inflight: inflight,
+                Workers: [.. _workers.Values.Select(w => w.Metrics)]);
+        }
+    }
+
+    private sealed class RouterState
+    {
+        public FrontendMetricsSnapshot? Latest { get; set; }
+
+        public DateTimeOffset ReceivedAt { get; set; }
+
+        public double Seconds { get; set; }
+
+        public double Requests { get; set; }
+
+        public double InputTokens { get; set; }
+
+        public double OutputTokens { get; set; }
+    }
+}
+
+/// <summary>The cluster-wide load over the last interval (latencies in milliseconds).</summary>
+public sealed record ObservedLoad(
+    int Routers,
+    double RequestsPerSecond,
+    double AvgInputTokens,
+    double AvgOutputTokens,
+    double TtftP50Ms,
+    double TtftP99Ms,
+    double ItlP50Ms,
+    double ItlP99Ms,
+    double KvHitRate,
+    int RouterQueued,
+    int Inflight,
+    IReadOnlyList<WorkerLoadMetrics> Workers)
+{
+    /// <summary>No request arrived, none is running and none waits: the pools can shrink to their minimum.</summary>
+    public bool IsIdle => RequestsPerSecond <= 0 && Inflight == 0 && RouterQueued == 0 && Workers.All(w => w.WaitingSeqs == 0 && w.RunningSeqs == 0);
+}

@@ -1,0 +1,192 @@
+using Dynamo.Planner.Hosting;
+using Dynamo.Runtime.Contracts;
+
+namespace Dynamo.Planner.Scaling;
+
+/// <summary>
+/// Sizes each pool: throughput mode from the predicted load and the profile (<see cref="ReplicaMath"/>), load mode
+/// from queue depth, KV usage and observed latency; both add the burst rule (queued work above a threshold asks for
+/// more replicas at once) and send an idle cluster to its minimum. Then bounds and the worker budget apply.
+/// </summary>
+public sealed class PoolSizer(ReplicaMath math, PlannerOptions options)
+{
+    public ReplicaMath Math => math;
+
+    /// <summary>Replicas the pool needs by the throughput model, with corrections from what was observed.</summary>
+    public PoolPlan Throughput(PoolDemand demand, PlannerPrediction predicted, PlannerObservation observed, SlaConfig sla)
+    {
+        if (demand.Idle)
+        {
+            return Idle(demand);
+        }
+
+        var uncached = observed.AvgInputTokens * (1 - observed.KvHitRate);
+        var context = observed.AvgInputTokens + (observed.AvgOutputTokens / 2);
+        var prefillCorrection = math.PrefillCorrection(observed.TtftP50Ms, uncached);
+        var decodeReplicas = demand.Pool == "decode" || demand.Pool == "aggregated" ? demand.Current : 0;
+        var decodeCorrection = math.DecodeCorrection(observed.ItlP50Ms, demand.Inflight, decodeReplicas, context);
+        var (prefill, prefillReason) = demand.Pool is "prefill" or "aggregated"
+            ? math.PrefillWorkers(predicted, observed.KvHitRate, prefillCorrection, sla)
+            : (0, "");
+        var (decode, decodeReason) = demand.Pool is "decode" or "aggregated"
+            ? math.DecodeWorkers(predicted, decodeCorrection, sla)
+            : (0, "");
+        var needed = prefill + decode;
+        var computed = double.IsPositiveInfinity(needed) ? SlaConfig.MaxReplicas : (int)System.Math.Ceiling(needed - 1e-9);
+        var reason = string.Join("; ", new[] { prefillReason, decodeReason }.Where(r => r.Length > 0));
+        if (demand.Pool == "aggregated")
+        {
+            reason += ReplicaMath.Format($" → {needed:0.##} aggregated workers");
+        }
+
+        var correction = demand.Pool switch
+        {
+            "prefill" => prefillCorrection,
+            "decode" => decodeCorrection,
+            _ => System.Math.Max(prefillCorrection, decodeCorrection),
+        };
+        reason += LatencyNote(demand, sla);
+
+        // The profile can be wrong for this deployment (overheads it never measured); a pool that misses its target
+        // now is not shrunk, whatever the model says.
+        var (ttftTarget, itlTarget) = Targets(demand.Pool, sla);
+        if (computed < demand.Current && ((ttftTarget > 0 && demand.TtftP99Ms > ttftTarget) || (itlTarget > 0 && demand.ItlP99Ms > itlTarget)))
+        {
+            reason += ReplicaMath.Format($"; scale-down to {computed} held: latency over target");
+            computed = demand.Current;
+        }
+
+        var plan = new PoolPlan(demand.Pool, demand.Current, computed, computed, correction, reason);
+        return WithBurst(plan, demand);
+    }
+
+    /// <summary>Replicas by load signals alone: add on queueing, high KV usage or a missed target; remove one when comfortably below all.</summary>
+    public PoolPlan Load(PoolDemand demand, SlaConfig sla)
+    {
+        if (demand.Idle)
+        {
+            return Idle(demand);
+        }
+
+        var (ttftTarget, itlTarget) = Targets(demand.Pool, sla);
+        var ttftHigh = ttftTarget > 0 && demand.TtftP99Ms > ttftTarget;
+        var itlHigh = itlTarget > 0 && demand.ItlP99Ms > itlTarget;
+        PoolPlan plan;
+        if (demand.KvUsage > options.KvUsageHigh || ttftHigh || itlHigh)
+        {
+            var why = demand.KvUsage > options.KvUsageHigh
+                ? ReplicaMath.Format($"KV usage {demand.KvUsage:P0} > {options.KvUsageHigh:P0}")
+                : "latency above target";
+            plan = new PoolPlan(demand.Pool, demand.Current, demand.Current + 1, demand.Current + 1, 1, why + LatencyNote(demand, sla) + " → one more replica");
+        }
+        else if (demand.Queued == 0
+            && demand.KvUsage < options.KvUsageLow
+            && (ttftTarget <= 0 || demand.TtftP99Ms < options.LatencyLowFraction * ttftTarget)
+            && (itlTarget <= 0 || demand.ItlP99Ms < options.LatencyLowFraction * itlTarget))
+        {
+            plan = new PoolPlan(demand.Pool, demand.Current, demand.Current - 1, demand.Current - 1, 1, ReplicaMath.Format(
+                $"no queue, KV usage {demand.KvUsage:P0} < {options.KvUsageLow:P0} and latency under {options.LatencyLowFraction:P0} of target{LatencyNote(demand, sla)} → one fewer replica"));
+        }
+        else
+        {
+            plan = new PoolPlan(demand.Pool, demand.Current, demand.Current, demand.Current, 1, "load within bounds" + LatencyNote(demand, sla) + " → keep");
+        }
+
+        return WithBurst(plan, demand);
+    }
+
+    /// <summary>The burst rule on its own (the fast check): null when the queue does not call for more replicas.</summary>
+    public PoolPlan? Burst(PoolDemand demand)
+    {
+        var added = BurstReplicas(demand);
+        return added == 0
+            ? null
+            : new PoolPlan(demand.Pool, demand.Current, demand.Current + added, demand.Current + added, 1, BurstReason(demand, added));
+    }
+
+    /// <summary>Clamps to the pool bounds, then trims the largest pools until the worker budget holds.</summary>
+    public static IReadOnlyList<PoolPlan> ApplyBounds(IReadOnlyList<PoolPlan> plans, SlaConfig sla)
+    {
+        var bounded = plans.Select(p =>
+        {
+            var bounds = BoundsOf(p.Pool, sla);
+            var target = System.Math.Clamp(p.Computed, bounds.MinReplicas, bounds.MaxReplicas);
+            var note = target == p.Computed ? "" : target > p.Computed
+                ? $"; raised to the pool minimum {bounds.MinReplicas}"
+                : $"; capped at the pool maximum {bounds.MaxReplicas}";
+            return p with { Target = target, Reason = p.Reason + note };
+        }).ToList();
+
+        if (sla.WorkerBudget is not { } budget)
+        {
+            return bounded;
+        }
+
+        var trimmed = false;
+        while (bounded.Sum(p => p.Target) > budget)
+        {
+            var candidate = bounded
+                .Select((p, i) => (Plan: p, Index: i, Spare: p.Target - BoundsOf(p.Pool, sla).MinReplicas))
+                .Where(c => c.Spare > 0)
+                .OrderByDescending(c => c.Spare)
+                .FirstOrDefault();
+            if (candidate.Plan is null)
+            {
+                break;
+            }
+
+            bounded[candidate.Index] = candidate.Plan with { Target = candidate.Plan.Target - 1 };
+            trimmed = true;
+        }
+
+        return trimmed
+            ? [.. bounded.Select(p => p with { Reason = p.Reason + $"; worker budget {budget} allows {p.Target}" })]
+            : bounded;
+    }
+
+    public static PoolBounds BoundsOf(string pool, SlaConfig sla) =>
+        sla.Pools.TryGetValue(pool, out var bounds) ? bounds
+        : SlaConfig.Default.Pools.TryGetValue(pool, out var fallback) ? fallback
+        : new PoolBounds(1, SlaConfig.MaxReplicas);
+
+    private PoolPlan WithBurst(PoolPlan plan, PoolDemand demand)
+    {
+        var added = BurstReplicas(demand);
+        return added > 0 && demand.Current + added > plan.Computed
+            ? plan with { Computed = demand.Current + added, Target = demand.Current + added, Reason = plan.Reason + "; " + BurstReason(demand, added) }
+            : plan;
+    }
+
+    private int BurstReplicas(PoolDemand demand) =>
+        demand.Queued >= options.QueuedPerReplica ? (int)System.Math.Ceiling((double)demand.Queued / options.QueuedPerReplica) : 0;
+
+    private string BurstReason(PoolDemand demand, int added) => ReplicaMath.Format(
+        $"burst: {demand.Queued} requests queued (≥ {options.QueuedPerReplica} per added replica) → {demand.Current} + {added} replicas");
+
+    private static PoolPlan Idle(PoolDemand demand) =>
+        new(demand.Pool, demand.Current, 0, 0, 1, "idle: no requests arrived, none running or queued → pool minimum");
+
+    private static (double Ttft, double Itl) Targets(string pool, SlaConfig sla) => pool switch
+    {
+        "prefill" => (sla.TtftMs, 0),
+        "decode" => (0, sla.ItlMs),
+        _ => (sla.TtftMs, sla.ItlMs),
+    };
+
+    private static string LatencyNote(PoolDemand demand, SlaConfig sla)
+    {
+        var (ttft, itl) = Targets(demand.Pool, sla);
+        var parts = new List<string>();
+        if (ttft > 0 && demand.TtftP99Ms > 0)
+        {
+            parts.Add(ReplicaMath.Format($"TTFT p99 {demand.TtftP99Ms:0} ms {(demand.TtftP99Ms > ttft ? ">" : "≤")} {ttft:0} ms target"));
+        }
+
+        if (itl > 0 && demand.ItlP99Ms > 0)
+        {
+            parts.Add(ReplicaMath.Format($"ITL p99 {demand.ItlP99Ms:0.#} ms {(demand.ItlP99Ms > itl ? ">" : "≤")} {itl:0} ms target"));
+        }
+
+        return parts.Count == 0 ? "" : "; " + string.Join(", ", parts);
+    }
+}

@@ -1,0 +1,170 @@
+using Dynamo.Planner.Hosting;
+using Dynamo.Planner.Profiling;
+using Dynamo.Planner.Scaling;
+using Dynamo.Runtime.Contracts;
+
+namespace Dynamo.Planner.Tests.Scaling;
+
+public sealed class PoolSizerTests
+{
+    private static readonly SlaConfig Sla = SlaConfig.Default with
+    {
+        TtftMs = 500,
+        ItlMs = 40,
+        Pools = new Dictionary<string, PoolBounds>
+        {
+            ["aggregated"] = new(1, 8),
+            ["prefill"] = new(1, 8),
+            ["decode"] = new(1, 8),
+        },
+    };
+
+    private static readonly PlannerPrediction Load10 = new(10, 2000, 100);
+    private static readonly PlannerObservation Quiet = new(10, 2000, 100, 0, 0, 0, 0, 0, 0, 0);
+
+    private readonly PoolSizer _sizer = new(new ReplicaMath(new PerformanceModel(TestProfiles.Linear), 4), new PlannerOptions());
+
+    [Fact]
+    public void Throughput_Aggregated_AddsPrefillAndDecodeFractions()
+    {
+        // Prefill 10 × 2000 / 20,000 = 1.0 worker; decode 10 × 100 / (54 / 39.74 ms) = 0.74 → 1.74 → 2.
+        var plan = _sizer.Throughput(Demand("aggregated", current: 1), Load10, Quiet, Sla);
+
+        Assert.Equal(2, plan.Computed);
+        Assert.Contains("10 req/s × 2,000 uncached tokens", plan.Reason, StringComparison.Ordinal);
+        Assert.Contains("batch 54", plan.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Throughput_LoadFell_ScalesDown()
+    {
+        var plan = _sizer.Throughput(Demand("aggregated", current: 5), Load10, Quiet, Sla);
+
+        Assert.Equal(2, plan.Target);
+    }
+
+    [Fact]
+    public void Throughput_LoadFellButItlOverTarget_HoldsInsteadOfScalingDown()
+    {
+        var plan = _sizer.Throughput(Demand("aggregated", current: 5, itlP99: 70), Load10, Quiet, Sla);
+
+        Assert.Equal(5, plan.Target);
+        Assert.Contains("scale-down to 2 held: latency over target", plan.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Throughput_SlowObservedTtft_CorrectsPrefillUp()
+    {
+        var slow = Quiet with { TtftP50Ms = 200 };
+
+        var plan = _sizer.Throughput(Demand("prefill", current: 1), Load10, slow, Sla);
+
+        Assert.Equal(2, plan.Computed);
+        Assert.Equal(2, plan.Correction, 6);
+    }
+
+    [Fact]
+    public void Throughput_KvHits_NeedFewerPrefillWorkers()
+    {
+        var cached = Quiet with { KvHitRate = 0.5 };
+
+        var plan = _sizer.Throughput(Demand("prefill", current: 1), Load10 with { RequestsPerSecond = 30 }, cached, Sla);
+
+        // 30 × 1000 uncached tokens at 20,000 tok/s = 1.5 → 2 (3 without the cache).
+        Assert.Equal(2, plan.Computed);
+    }
+
+    [Fact]
+    public void Throughput_UnreachableItl_AsksForThePoolMaximum()
+    {
+        var tight = Sla with { ItlMs = 5 };
+
+        var plans = PoolSizer.ApplyBounds([_sizer.Throughput(Demand("decode", current: 2), Load10, Quiet, tight)], tight);
+
+        Assert.Equal(8, plans[0].Target);
+        Assert.Contains("even one sequence", plans[0].Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Throughput_Idle_GoesToPoolMinimum()
+    {
+        var plans = PoolSizer.ApplyBounds([_sizer.Throughput(Demand("aggregated", current: 6, idle: true), Load10, Quiet, Sla)], Sla);
+
+        Assert.Equal(1, plans[0].Target);
+        Assert.StartsWith("idle", plans[0].Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Throughput_QueueBurst_OverridesALowerPrediction()
+    {
+        var plan = _sizer.Throughput(Demand("aggregated", current: 2, queued: 10), Load10 with { RequestsPerSecond = 1 }, Quiet, Sla);
+
+        // ⌈10 / 4⌉ = 3 more than the 2 running.
+        Assert.Equal(5, plan.Computed);
+        Assert.Contains("burst: 10 requests queued", plan.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Burst_QueueBelowThreshold_ReturnsNull()
+    {
+        Assert.Null(_sizer.Burst(Demand("aggregated", current: 2, queued: 3)));
+        Assert.Equal(3, _sizer.Burst(Demand("aggregated", current: 2, queued: 4))!.Target);
+    }
+
+    [Fact]
+    public void Load_HighKvUsage_AddsOne()
+    {
+        var plan = _sizer.Load(Demand("decode", current: 3, kvUsage: 0.9), Sla);
+
+        Assert.Equal(4, plan.Computed);
+    }
+
+    [Fact]
+    public void Load_TtftOverTarget_AddsOne()
+    {
+        var plan = _sizer.Load(Demand("aggregated", current: 3, ttftP99: 700), Sla);
+
+        Assert.Equal(4, plan.Computed);
+        Assert.Contains("TTFT p99 700 ms > 500 ms target", plan.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Load_ComfortablyUnderEverything_RemovesOne()
+    {
+        var plan = _sizer.Load(Demand("aggregated", current: 3, kvUsage: 0.2, ttftP99: 100, itlP99: 10), Sla);
+
+        Assert.Equal(2, plan.Computed);
+    }
+
+    [Fact]
+    public void Load_BetweenThresholds_Keeps()
+    {
+        var plan = _sizer.Load(Demand("aggregated", current: 3, kvUsage: 0.7, ttftP99: 100, itlP99: 10), Sla);
+
+        Assert.Equal(3, plan.Computed);
+    }
+
+    [Fact]
+    public void ApplyBounds_AboveMaximum_Caps()
+    {
+        var plans = PoolSizer.ApplyBounds([new PoolPlan("aggregated", 2, 20, 20, 1, "x")], Sla);
+
+        Assert.Equal(8, plans[0].Target);
+        Assert.Contains("capped at the pool maximum 8", plans[0].Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ApplyBounds_OverWorkerBudget_TrimsLargestPoolsToFit()
+    {
+        var budgeted = Sla with { WorkerBudget = 5 };
+
+        var plans = PoolSizer.ApplyBounds([new PoolPlan("prefill", 1, 4, 4, 1, "p"), new PoolPlan("decode", 1, 4, 4, 1, "d")], budgeted);
+
+        Assert.Equal(5, plans.Sum(p => p.Target));
+        Assert.All(plans, p => Assert.Contains("worker budget 5", p.Reason, StringComparison.Ordinal));
+    }
+
+    private static PoolDemand Demand(
+        string pool, int current, int queued = 0, double kvUsage = 0, double ttftP99 = 0, double itlP99 = 0, bool idle = false) =>
+        new(pool, current, queued, Inflight: 0, kvUsage, ttftP99, itlP99, idle);
+}
