@@ -103,12 +103,15 @@ internal sealed class RecordingStepEngine(IStepEngine inner) : IStepEngine
 internal sealed class SchedulerHarness : IAsyncDisposable
 {
     private readonly CancellationTokenSource _stop = new();
+    private readonly HostBlockStore? _swap;
     private Task? _loop;
 
-    public SchedulerHarness(int blocks, int blockSize, SchedulerOptions? options = null, bool start = true)
+    public SchedulerHarness(int blocks, int blockSize, SchedulerOptions? options = null, bool start = true, int swapBlocks = 0)
     {
         Time = new InstantTimeProvider();
-        Kv = new KvBlockManager(blocks, blockSize, "worker-test", new FakeBlockIo(blocks), new RecordingSink(), Time);
+        var io = new FakeBlockIo(blocks);
+        _swap = swapBlocks > 0 ? new HostBlockStore((long)swapBlocks * io.BlockBytes, io.BlockBytes) : null;
+        Kv = new KvBlockManager(blocks, blockSize, "worker-test", io, new RecordingSink(), Time, swapSpace: _swap);
         Mocker = new MockerStepEngine(new MockerOptions { SpeedUp = 10 }, Time);
         Engine = new RecordingStepEngine(Mocker);
         Scheduler = new Scheduler(Kv, Engine, options ?? new SchedulerOptions(), Time);
@@ -160,6 +163,7 @@ internal sealed class SchedulerHarness : IAsyncDisposable
 
         Scheduler.Dispose();
         Kv.Dispose();
+        _swap?.Dispose();
         _stop.Dispose();
     }
 }

@@ -82,7 +82,7 @@ public sealed class SchedulerTests
     [Fact]
     public async Task RunAsync_BlocksRunOut_PreemptsByRecomputeAndStillCompletes()
     {
-        await using var harness = new SchedulerHarness(blocks: 8, blockSize: 4);
+        await using var harness = new SchedulerHarness(blocks: 8, blockSize: 4, new SchedulerOptions { Preemption = PreemptionMode.Recompute });
         var initial = harness.Kv.AvailableBlocks;
 
         var outputs = await Task.WhenAll(
@@ -104,6 +104,33 @@ public sealed class SchedulerTests
             var sequenceId = id;
             Assert.Equal(Enumerable.Range(8, 16).Select(p => harness.Mocker.TokenFor(0, sequenceId, p)), outputs[id - 1].Select(o => o.TokenId));
         }
+    }
+
+    [Fact]
+    public async Task RunAsync_CancelledWhileSwappedOut_GivesBackItsSwapSpaceAndBlocks()
+    {
+        await using var harness = new SchedulerHarness(blocks: 8, blockSize: 4, new SchedulerOptions { Preemption = PreemptionMode.Swap }, swapBlocks: 8);
+        var initial = harness.Kv.AvailableBlocks;
+        using var cancelY = new CancellationTokenSource();
+        harness.Engine.BeforeStep = _ =>
+        {
+            // The victim is the later request; cancel it in the step that swapped it out, before it can come back.
+            if (harness.Scheduler.SwapPreemptions > 0)
+            {
+                cancelY.Cancel();
+            }
+
+            return ValueTask.CompletedTask;
+        };
+
+        var x = CompleteAsync(harness.Scheduler.Submit(Request("x", Prompt(8, 100), maxTokens: 16)));
+        var y = CompleteAsync(harness.Scheduler.Submit(Request("y", Prompt(8, 200), maxTokens: 16), cancelY.Token));
+
+        Assert.Equal(16, (await x).Count);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => y);
+        Assert.True(harness.Scheduler.SwapPreemptions > 0);
+        Assert.Equal(8, harness.Kv.SwapFreeBlocks);
+        Assert.Equal(initial, harness.Kv.AvailableBlocks);
     }
 
     [Fact]
