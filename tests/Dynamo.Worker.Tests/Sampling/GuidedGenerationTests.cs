@@ -80,6 +80,39 @@ public sealed class GuidedGenerationTests(EngineModelsFixture models)
         Assert.True(JsonSchemaGrammar.Compile(Schema).Accepts(text.Trim()), text);
     }
 
+    [Fact]
+    public async Task Generate_GuidedOutputTokens_ContinuesTheEarlierOutputToAValidValue()
+    {
+        await using var app = await WorkerApp.StartAsync(new() { ["Worker:ModelPath"] = models.LlamaF32 });
+        var tokenizer = Tokenizer.FromFile(models.LlamaF32);
+        var earlier = tokenizer.Encode("""{"name": "Ada", "ok": true, "level": "hi""", addSpecial: false);
+        using var client = app.CreateClient();
+
+        using var response = await client.SendAsync(
+            WorkerApp.Generate(new { token_ids = (int[])[.. Prompt, .. earlier], max_tokens = 300, guided_json = Schema, guided_output_tokens = earlier.Length, sampling = new { temperature = 0 } }),
+            HttpCompletionOption.ResponseHeadersRead);
+        var tokens = (await WorkerApp.ReadEventsAsync(response)).Select(e => e.GetProperty("token_id").GetInt32()).ToArray();
+
+        Assert.True(tokenizer.IsEndOfGeneration(tokens[^1]));
+        var text = tokenizer.Decode([.. earlier, .. tokens[..^1]]);
+        Assert.True(JsonSchemaGrammar.Compile(Schema).Accepts(text.Trim()), text);
+        Assert.StartsWith("{\"name\": \"Ada\", \"ok\": true, \"level\": \"high\"", text.Trim(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Generate_GuidedOutputTokensNotMatchingTheSchema_400()
+    {
+        await using var app = await WorkerApp.StartAsync(new() { ["Worker:ModelPath"] = models.LlamaF32 });
+        var earlier = Tokenizer.FromFile(models.LlamaF32).Encode("[1, 2", addSpecial: false);
+        using var client = app.CreateClient();
+
+        using var response = await client.SendAsync(WorkerApp.Generate(new { token_ids = (int[])[.. Prompt, .. earlier], max_tokens = 10, guided_json = Schema, guided_output_tokens = earlier.Length }));
+        using var error = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("guided_output_tokens", error.RootElement.GetProperty("error").GetProperty("param").GetString());
+    }
+
     [Theory]
     [InlineData("native", """{"type":"string","pattern":"a+"}""", false, "guided_json", "pattern")]
     [InlineData("native", "{not json", false, "guided_json", "not valid JSON")]
