@@ -45,7 +45,9 @@ public sealed partial class SlaSource(IStateStore store, ILogger<SlaSource> logg
             }
 
             _lastRejected = null;
-            if (stored != Current)
+            // Records holding dictionaries compare the dictionaries by reference; compare what was stored instead.
+            if (!System.Text.Json.JsonSerializer.Serialize(stored, DynamoJsonContext.Default.SlaConfig)
+                    .Equals(System.Text.Json.JsonSerializer.Serialize(Current, DynamoJsonContext.Default.SlaConfig), StringComparison.Ordinal))
             {
                 LogApplied(stored.TtftMs, stored.ItlMs, stored.UpdatedBy ?? "unknown");
             }

@@ -10,8 +10,6 @@ namespace Dynamo.Planner.Scaling;
 /// </summary>
 public sealed class PoolSizer(ReplicaMath math, PlannerOptions options)
 {
-    public ReplicaMath Math => math;
-
     /// <summary>Replicas the pool needs by the throughput model, with corrections from what was observed.</summary>
     public PoolPlan Throughput(PoolDemand demand, PlannerPrediction predicted, PlannerObservation observed, SlaConfig sla)
     {
@@ -32,7 +30,7 @@ public sealed class PoolSizer(ReplicaMath math, PlannerOptions options)
             ? math.DecodeWorkers(predicted, decodeCorrection, sla)
             : (0, "");
         var needed = prefill + decode;
-        var computed = double.IsPositiveInfinity(needed) ? SlaConfig.MaxReplicas : (int)System.Math.Ceiling(needed - 1e-9);
+        var computed = double.IsPositiveInfinity(needed) ? SlaConfig.MaxReplicas : (int)Math.Ceiling(needed - 1e-9);
         var reason = string.Join("; ", new[] { prefillReason, decodeReason }.Where(r => r.Length > 0));
         if (demand.Pool == "aggregated")
         {
@@ -43,7 +41,7 @@ public sealed class PoolSizer(ReplicaMath math, PlannerOptions options)
         {
             "prefill" => prefillCorrection,
             "decode" => decodeCorrection,
-            _ => System.Math.Max(prefillCorrection, decodeCorrection),
+            _ => Math.Max(prefillCorrection, decodeCorrection),
         };
         reason += LatencyNote(demand, sla);
 
@@ -110,7 +108,7 @@ public sealed class PoolSizer(ReplicaMath math, PlannerOptions options)
         var bounded = plans.Select(p =>
         {
             var bounds = BoundsOf(p.Pool, sla);
-            var target = System.Math.Clamp(p.Computed, bounds.MinReplicas, bounds.MaxReplicas);
+            var target = Math.Clamp(p.Computed, bounds.MinReplicas, bounds.MaxReplicas);
             var note = target == p.Computed ? "" : target > p.Computed
                 ? $"; raised to the pool minimum {bounds.MinReplicas}"
                 : $"; capped at the pool maximum {bounds.MaxReplicas}";
@@ -158,7 +156,7 @@ public sealed class PoolSizer(ReplicaMath math, PlannerOptions options)
     }
 
     private int BurstReplicas(PoolDemand demand) =>
-        demand.Queued >= options.QueuedPerReplica ? (int)System.Math.Ceiling((double)demand.Queued / options.QueuedPerReplica) : 0;
+        demand.Queued >= options.QueuedPerReplica ? (int)Math.Ceiling((double)demand.Queued / options.QueuedPerReplica) : 0;
 
     private string BurstReason(PoolDemand demand, int added) => ReplicaMath.Format(
         $"burst: {demand.Queued} requests queued (≥ {options.QueuedPerReplica} per added replica) → {demand.Current} + {added} replicas");
