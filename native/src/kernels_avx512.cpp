@@ -1,0 +1,123 @@
+// The Q8_0 GEMM for batches of two or more activation rows, with AVX-512 VNNI. This translation
+// unit alone is compiled with -mavx512f -mavx512bw -mavx512vl -mavx512vnni; kernels.cpp routes
+// here only after checking the CPU.
+//
+// Every output keeps the summation order of the AVX2 dot product (kernels_avx2.cpp): per
+// 32-element block, eight int32 lanes of four products each, converted to float, multiplied
+// by (weight scale · activation scale) and fused-added into eight float lanes; after the last
+// block the same horizontal sum. A 512-bit register carries two such 8-lane accumulators (the
+// two rows of a PairQ8), so a token's logits stay bitwise independent of batch composition.
+// GCC 12 flags the deliberately undefined upper lanes inside some AVX-512 intrinsics
+// (`__m512 __Y = __Y;`) as maybe-uninitialized; the warning is about the header, not this code.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <immintrin.h>
+#pragma GCC diagnostic pop
+
+#include "common.h"
+#include "kernels.h"
+
+namespace dyn {
+
+namespace {
+
+// The horizontal sum of kernels_avx2.cpp, operation for operation.
+inline float hsum8(__m256 v) {
+    __m128 lo = _mm256_castps256_ps128(v);
+    const __m128 hi = _mm256_extractf128_ps(v, 1);
+    lo = _mm_add_ps(lo, hi);
+    __m128 sh = _mm_movehdup_ps(lo);
+    __m128 s = _mm_add_ps(lo, sh);
+    sh = _mm_movehl_ps(sh, s);
+    s = _mm_add_ss(s, sh);
+    return _mm_cvtss_f32(s);
+}
+
+inline void put(float* y, float v, bool accumulate) { *y = accumulate ? *y + v : v; }
+
+// R weight rows × P activation pairs over all nb blocks. Per block and weight row the 32 weight
+// bytes are loaded once, made unsigned (xor 0x80 = w + 128) and broadcast to both halves; each
+// pair then costs one dpbusd, one conversion, one scale product and one FMA for 64 products.
+template <int R, int P>
+void tile(const uint8_t* w, size_t w_stride, const PairQ8* x, int64_t nb, int64_t t0, int64_t T, float* y,
+          int64_t ldy, bool accumulate) {
+    __m512 acc[R][P];
+    for (int r = 0; r < R; r++) {
+        for (int p = 0; p < P; p++) acc[r][p] = _mm512_setzero_ps();
+    }
+    const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
+    for (int64_t k = 0; k < nb; k++) {
+        __m512i u[R];
+        __m512 da[R];
+        for (int r = 0; r < R; r++) {
+            const BlockQ8_0& b = reinterpret_cast<const BlockQ8_0*>(w + static_cast<size_t>(r) * w_stride)[k];
+            const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qs));
+            u[r] = _mm512_xor_si512(_mm512_broadcast_i64x4(q), flip);
+            da[r] = _mm512_set1_ps(_cvtsh_ss(b.d));
+        }
+        for (int p = 0; p < P; p++) {
+            const PairQ8& xp = x[static_cast<size_t>(p) * static_cast<size_t>(nb) + static_cast<size_t>(k)];
+            const __m512i qs = _mm512_loadu_si512(xp.qs);
+            const __m512 dx = _mm512_loadu_ps(xp.d);
+            for (int r = 0; r < R; r++) {
+                const __m512i s = _mm512_dpbusd_epi32(_mm512_loadu_si512(xp.corr), u[r], qs);
+                acc[r][p] = _mm512_fmadd_ps(_mm512_mul_ps(da[r], dx), _mm512_cvtepi32_ps(s), acc[r][p]);
+            }
+        }
+    }
+    for (int p = 0; p < P; p++) {
+        const int64_t t = t0 + 2 * p;
+        for (int r = 0; r < R; r++) {
+            put(y + t * ldy + r, hsum8(_mm512_castps512_ps256(acc[r][p])), accumulate);
+            if (t + 1 < T) {
+                const __m256 hi = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(acc[r][p]), 1));
+                put(y + (t + 1) * ldy + r, hsum8(hi), accumulate);
+            }
+        }
+    }
+}
+
+template <int R>
+void tile_r(int pairs, const uint8_t* w, size_t w_stride, const PairQ8* x, int64_t nb, int64_t t0, int64_t T,
+            float* y, int64_t ldy, bool accumulate) {
+    switch (pairs) {
+        case 1: tile<R, 1>(w, w_stride, x, nb, t0, T, y, ldy, accumulate); return;
+        case 2: tile<R, 2>(w, w_stride, x, nb, t0, T, y, ldy, accumulate); return;
+        case 3: tile<R, 3>(w, w_stride, x, nb, t0, T, y, ldy, accumulate); return;
+        default: tile<R, 4>(w, w_stride, x, nb, t0, T, y, ldy, accumulate); return;
+    }
+}
+
+// Weight rows per outer block: a block (≤ 16 rows × K) stays in L1/L2 while every group of
+// activation pairs passes over it; each pair group is then reused by 4 rows at a time.
+constexpr int64_t kRowBlock = 16;
+constexpr int kPairs = 4;
+constexpr int kRows = 4;
+
+}  // namespace
+
+void gemm_q8_0_avx512(const void* w, size_t w_stride, int64_t rows, const void* x_pairs, int64_t T, int n, float* y,
+                      int64_t ldy, bool accumulate) {
+    const auto* wb = static_cast<const uint8_t*>(w);
+    const auto* x = static_cast<const PairQ8*>(x_pairs);
+    const int64_t nb = n / 32;
+    const int64_t pairs = (T + 1) / 2;
+    for (int64_t rb = 0; rb < rows; rb += kRowBlock) {
+        const int64_t re = rb + kRowBlock < rows ? rb + kRowBlock : rows;
+        for (int64_t p0 = 0; p0 < pairs; p0 += kPairs) {
+            const int np = static_cast<int>(pairs - p0 < kPairs ? pairs - p0 : kPairs);
+            const PairQ8* xp = x + static_cast<size_t>(p0) * static_cast<size_t>(nb);
+            for (int64_t r = rb; r < re; r += kRows) {
+                const uint8_t* wr = wb + static_cast<size_t>(r) * w_stride;
+                switch (re - r < kRows ? re - r : kRows) {
+                    case 1: tile_r<1>(np, wr, w_stride, xp, nb, 2 * p0, T, y + r, ldy, accumulate); break;
+                    case 2: tile_r<2>(np, wr, w_stride, xp, nb, 2 * p0, T, y + r, ldy, accumulate); break;
+                    case 3: tile_r<3>(np, wr, w_stride, xp, nb, 2 * p0, T, y + r, ldy, accumulate); break;
+                    default: tile_r<4>(np, wr, w_stride, xp, nb, 2 * p0, T, y + r, ldy, accumulate); break;
+                }
+            }
+        }
+    }
+}
+
+}  // namespace dyn
