@@ -17,6 +17,8 @@ const KernelTable* detect() {
             static KernelTable with_gemm = base;
             with_gemm.name = &base == &avxvnni_kernels() ? "avx2-vnni+avx512-gemm" : "avx2+avx512-gemm";
             with_gemm.gemm_q8_0 = gemm_q8_0_avx512;
+            with_gemm.gemm_f32 = gemm_f32_avx512;
+            with_gemm.gemm_f16 = gemm_f16_avx512;
             return &with_gemm;
         }
         return &base;

@@ -42,6 +42,12 @@ struct KernelTable {
     // are read once per tile of activation rows instead of once per row or four.
     void (*gemm_q8_0)(const void* w, size_t w_stride, int64_t rows, const void* x_pairs, int64_t T, int n, float* y,
                       int64_t ldy, bool accumulate);
+    // Null unless the CPU has AVX-512; n a multiple of 16. F32 / F16 weights against T float
+    // activation rows (n apart), each value bit for bit what dot_f32 / dot_f16 return.
+    void (*gemm_f32)(const void* w, size_t w_stride, int64_t rows, const float* x, int64_t T, int n, float* y,
+                     int64_t ldy, bool accumulate);
+    void (*gemm_f16)(const void* w, size_t w_stride, int64_t rows, const float* x, int64_t T, int n, float* y,
+                     int64_t ldy, bool accumulate);
 };
 
 const KernelTable& kernels();
@@ -54,6 +60,10 @@ const KernelTable& avxvnni_kernels();  // AVX2 + AVX-VNNI (kernels_avxvnni.cpp)
 // kernels_avx512.cpp, built with -mavx512f/bw/vl/vnni.
 void gemm_q8_0_avx512(const void* w, size_t w_stride, int64_t rows, const void* x_pairs, int64_t T, int n, float* y,
                       int64_t ldy, bool accumulate);
+void gemm_f32_avx512(const void* w, size_t w_stride, int64_t rows, const float* x, int64_t T, int n, float* y,
+                     int64_t ldy, bool accumulate);
+void gemm_f16_avx512(const void* w, size_t w_stride, int64_t rows, const float* x, int64_t T, int n, float* y,
+                     int64_t ldy, bool accumulate);
 #endif
 
 }  // namespace dyn

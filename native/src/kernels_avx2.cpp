@@ -318,7 +318,7 @@ const KernelTable& avxvnni_kernels() {
     static const KernelTable table{"avx2-vnni", dot_f32, dot_f16, dot_bf16, dot_q8_0, dot_q4_0,
                                    quantize_q8_0,
                                    dot4_f32, dot4_f16, dot4_q8_0, dot4_q4_0, axpy_f32, axpy_f16, scale,
-                                   attn_block_f32, attn_block_f16, nullptr};
+                                   attn_block_f32, attn_block_f16, nullptr, nullptr, nullptr};
     return table;
 }
 #else
@@ -326,7 +326,7 @@ const KernelTable& avx2_kernels() {
     static const KernelTable table{"avx2", dot_f32, dot_f16, dot_bf16, dot_q8_0, dot_q4_0,
                                    quantize_q8_0,
                                    dot4_f32, dot4_f16, dot4_q8_0, dot4_q4_0, axpy_f32, axpy_f16, scale,
-                                   attn_block_f32, attn_block_f16, nullptr};
+                                   attn_block_f32, attn_block_f16, nullptr, nullptr, nullptr};
     return table;
 }
 #endif

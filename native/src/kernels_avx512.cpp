@@ -8,9 +8,10 @@
 // block the same horizontal sum. A 512-bit register carries two such 8-lane accumulators (the
 // two rows of a PairQ8), so a token's logits stay bitwise independent of batch composition.
 // GCC 12 flags the deliberately undefined upper lanes inside some AVX-512 intrinsics
-// (`__m512 __Y = __Y;`) as maybe-uninitialized; the warning is about the header, not this code.
+// (`__m512 __Y = __Y;`) as (maybe-)uninitialized; the warning is about the header, not this code.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #include <immintrin.h>
 #pragma GCC diagnostic pop
 
@@ -88,6 +89,66 @@ void tile_r(int pairs, const uint8_t* w, size_t w_stride, const PairQ8* x, int64
     }
 }
 
+// Float weights (F32, F16): R weight rows × C activation rows. One 512-bit register per output
+// holds the AVX2 dot product's two 8-lane accumulators side by side: elements i..i+7 of each
+// 16-element step in the low half, i+8..i+15 in the high half, which is exactly how 16
+// consecutive floats load. The final hsum(low + high) is the AVX2 path's hsum(a + b).
+template <int R, int C, typename Load>
+void ftile(const uint8_t* w, size_t w_stride, const float* x, int64_t ldx, int n, int64_t t0, float* y, int64_t ldy,
+           bool accumulate, Load load) {
+    __m512 acc[R][C];
+    for (int r = 0; r < R; r++) {
+        for (int c = 0; c < C; c++) acc[r][c] = _mm512_setzero_ps();
+    }
+    for (int i = 0; i < n; i += 16) {
+        __m512 wv[R];
+        for (int r = 0; r < R; r++) wv[r] = load(w + static_cast<size_t>(r) * w_stride, i);
+        for (int c = 0; c < C; c++) {
+            const __m512 xv = _mm512_loadu_ps(x + (t0 + c) * ldx + i);
+            for (int r = 0; r < R; r++) acc[r][c] = _mm512_fmadd_ps(wv[r], xv, acc[r][c]);
+        }
+    }
+    for (int c = 0; c < C; c++) {
+        for (int r = 0; r < R; r++) {
+            const __m256 lo = _mm512_castps512_ps256(acc[r][c]);
+            const __m256 hi = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(acc[r][c]), 1));
+            put(y + (t0 + c) * ldy + r, hsum8(_mm256_add_ps(lo, hi)), accumulate);
+        }
+    }
+}
+
+template <int R, typename Load>
+void ftile_r(int cols, const uint8_t* w, size_t w_stride, const float* x, int64_t ldx, int n, int64_t t0, float* y,
+             int64_t ldy, bool accumulate, Load load) {
+    switch (cols) {
+        case 1: ftile<R, 1>(w, w_stride, x, ldx, n, t0, y, ldy, accumulate, load); return;
+        case 2: ftile<R, 2>(w, w_stride, x, ldx, n, t0, y, ldy, accumulate, load); return;
+        case 3: ftile<R, 3>(w, w_stride, x, ldx, n, t0, y, ldy, accumulate, load); return;
+        default: ftile<R, 4>(w, w_stride, x, ldx, n, t0, y, ldy, accumulate, load); return;
+    }
+}
+
+template <typename Load>
+void gemm_float(const uint8_t* w, size_t w_stride, int64_t rows, const float* x, int64_t T, int n, float* y,
+                int64_t ldy, bool accumulate, Load load) {
+    constexpr int64_t kBlock = 16;
+    for (int64_t rb = 0; rb < rows; rb += kBlock) {
+        const int64_t re = rb + kBlock < rows ? rb + kBlock : rows;
+        for (int64_t t = 0; t < T; t += 4) {
+            const int cols = static_cast<int>(T - t < 4 ? T - t : 4);
+            for (int64_t r = rb; r < re; r += 4) {
+                const uint8_t* wr = w + static_cast<size_t>(r) * w_stride;
+                switch (re - r < 4 ? re - r : 4) {
+                    case 1: ftile_r<1>(cols, wr, w_stride, x, n, n, t, y + r, ldy, accumulate, load); break;
+                    case 2: ftile_r<2>(cols, wr, w_stride, x, n, n, t, y + r, ldy, accumulate, load); break;
+                    case 3: ftile_r<3>(cols, wr, w_stride, x, n, n, t, y + r, ldy, accumulate, load); break;
+                    default: ftile_r<4>(cols, wr, w_stride, x, n, n, t, y + r, ldy, accumulate, load); break;
+                }
+            }
+        }
+    }
+}
+
 // Weight rows per outer block: a block (≤ 16 rows × K) stays in L1/L2 while every group of
 // activation pairs passes over it; each pair group is then reused by 4 rows at a time.
 constexpr int64_t kRowBlock = 16;
@@ -118,6 +179,19 @@ void gemm_q8_0_avx512(const void* w, size_t w_stride, int64_t rows, const void* 
             }
         }
     }
+}
+
+void gemm_f32_avx512(const void* w, size_t w_stride, int64_t rows, const float* x, int64_t T, int n, float* y,
+                     int64_t ldy, bool accumulate) {
+    gemm_float(static_cast<const uint8_t*>(w), w_stride, rows, x, T, n, y, ldy, accumulate,
+               [](const uint8_t* row, int i) { return _mm512_loadu_ps(reinterpret_cast<const float*>(row) + i); });
+}
+
+void gemm_f16_avx512(const void* w, size_t w_stride, int64_t rows, const float* x, int64_t T, int n, float* y,
+                     int64_t ldy, bool accumulate) {
+    gemm_float(static_cast<const uint8_t*>(w), w_stride, rows, x, T, n, y, ldy, accumulate, [](const uint8_t* row, int i) {
+        return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(row) + i / 16));
+    });
 }
 
 }  // namespace dyn

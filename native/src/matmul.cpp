@@ -54,6 +54,10 @@ void matmul_rows(const Mat& w, const Activations& act, float* y, int64_t ldy, bo
     const size_t x_stride = static_cast<size_t>(K) * sizeof(float);
     switch (w.type) {
         case GGML_F32:
+            if (k.gemm_f32 != nullptr && K % 16 == 0) {
+                k.gemm_f32(w.row(r0), w.row_bytes, r1 - r0, x, T, n, y + r0, ldy, accumulate);
+                return;
+            }
             tiled(r0, r1, T, y, ldy, accumulate,
                   [&](int64_t r, int64_t t) {
                       return k.dot_f32(reinterpret_cast<const float*>(w.row(r)), x + t * K, n);
@@ -63,6 +67,10 @@ void matmul_rows(const Mat& w, const Activations& act, float* y, int64_t ldy, bo
                   });
             return;
         case GGML_F16:
+            if (k.gemm_f16 != nullptr && K % 16 == 0) {
+                k.gemm_f16(w.row(r0), w.row_bytes, r1 - r0, x, T, n, y + r0, ldy, accumulate);
+                return;
+            }
             tiled(r0, r1, T, y, ldy, accumulate,
                   [&](int64_t r, int64_t t) {
                       return k.dot_f16(reinterpret_cast<const uint16_t*>(w.row(r)), x + t * K, n);
