@@ -199,9 +199,8 @@ void ensure_pairs(ThreadPool& pool, Activations& act) {
     act.pairs_ready = true;
 }
 
-// The GEMM pays off from two rows on; a single row keeps the plain dot product.
 bool use_gemm(const Mat& w, const Activations& act) {
-    return w.type == GGML_Q8_0 && act.rows >= 2 && act.pairs != nullptr && kernels().gemm_q8_0 != nullptr;
+    return w.type == GGML_Q8_0 && act.pairs != nullptr && kernels().gemm_q8_0 != nullptr;
 }
 
 }  // namespace
