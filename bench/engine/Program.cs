@@ -42,6 +42,7 @@ foreach (var b in options.DecodeBatches)
     // A few untimed steps, then the median step: bursts of load from other processes on a
     // shared machine move the figure less (bench/engine/llamacpp/harness.cpp measures alike).
     var times = new List<double>();
+    var cpuTimes = new List<double>();
     cpu = CpuMeter.Start();
     for (var step = 0; step < WarmupSteps + options.DecodeSteps; step++)
     {
@@ -51,36 +52,43 @@ foreach (var b in options.DecodeBatches)
             batch.Add([1 + ((step * 31) + s) % 1000], options.PromptTokens + step, tables[s], wantLogits: true);
         }
 
+        var cpuBefore = Environment.CpuUsage.TotalTime;
         var watch = Stopwatch.StartNew();
         engine.Step(batch, logits);
         if (step >= WarmupSteps)
         {
             times.Add(watch.Elapsed.TotalSeconds);
+            cpuTimes.Add((Environment.CpuUsage.TotalTime - cpuBefore).TotalSeconds);
         }
     }
 
     var steps = 1 / Median(times);
     Report($"decode batch {b}", $"decode{b}", b * steps, 1000 / steps, info.WeightBytes * steps / bandwidth, cpu.CoresBusy());
+    ReportCpu($"cpudecode{b}", b / Median(cpuTimes));
 }
 
 var prefillTable = Enumerable.Range(maxSeqs * blocksPerSeq, (options.PrefillTokens / 16) + 1).ToArray();
 var prompt = Prompt(options.PrefillTokens, 99);
 var prefillTimes = new List<double>();
+var prefillCpuTimes = new List<double>();
 cpu = CpuMeter.Start();
 for (var run = 0; run < 4; run++)
 {
     batch.Clear();
     batch.Add(prompt, 0, prefillTable, wantLogits: true);
+    var cpuBefore = Environment.CpuUsage.TotalTime;
     var watch = Stopwatch.StartNew();
     engine.Step(batch, logits);
     if (run > 0)
     {
         prefillTimes.Add(watch.Elapsed.TotalSeconds);
+        prefillCpuTimes.Add((Environment.CpuUsage.TotalTime - cpuBefore).TotalSeconds);
     }
 }
 
 var prefill = Median(prefillTimes);
 Report($"prefill {options.PrefillTokens} tokens", $"prefill{options.PrefillTokens}", options.PrefillTokens / prefill, prefill * 1000, info.WeightBytes / prefill / bandwidth, cpu.CoresBusy());
+ReportCpu($"cpuprefill{options.PrefillTokens}", options.PrefillTokens / Median(prefillCpuTimes));
 
 // Machine-readable lines for bench/engine/compare.sh.
 Console.WriteLine(FormattableString.Invariant($"RESULT weightbytes {info.WeightBytes}"));
@@ -96,6 +104,11 @@ static double Median(List<double> values)
 }
 
 static int[] Prompt(int length, int salt) => Enumerable.Range(0, length).Select(i => 1 + (((i * 7919) + (salt * 104729)) % 31990)).ToArray();
+
+// Tokens per CPU-second of the whole process: with one engine thread, the engine's own work,
+// which the load from other processes on a shared machine barely moves (compare.sh CPU table).
+static void ReportCpu(string key, double tokensPerCpuSecond) =>
+    Console.WriteLine(FormattableString.Invariant($"RESULT {key} {tokensPerCpuSecond:F3}"));
 
 // "cores busy" is process CPU time over wall time: below the thread count means the
 // machine was shared and the wall-clock rates understate the engine.

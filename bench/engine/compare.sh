@@ -1,19 +1,21 @@
 #!/usr/bin/env bash
 # Speed of the Dynamo engine against llama.cpp on the same GGUF files, same machine, same run.
 #
-#   bench/engine/compare.sh            (ROUNDS=3, STEPS=16 timed decode steps, THREADS=nproc)
+#   bench/engine/compare.sh            (ROUNDS=3, STEPS=16 timed decode steps, THREADS="1 nproc")
 #
 # Builds the C# bench in Release and the llama.cpp harness (llamacpp/run.sh --build-only),
 # generates the default model as Q8_0 and F16 into models/generated/ when missing, then runs
 # the two engines alternately (ours, llama.cpp, ours, llama.cpp, ...) so load from other
 # processes on a shared machine falls on both alike, and prints one markdown table of the
-# medians over the rounds. Each run itself warms up and reports median step times.
+# medians over the rounds. Each run itself warms up and reports median step times. Every
+# thread count in THREADS gets its own table; single-threaded runs also get one in tokens per
+# CPU-second, the engines' own work, which the load from other processes barely moves.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 rounds="${ROUNDS:-3}"
 steps="${STEPS:-16}"
-threads="${THREADS:-$(nproc)}"
+threads="${THREADS:-1 $(nproc)}"
 models_dir="$root/models/generated"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
@@ -33,37 +35,54 @@ echo "before: $(uptime)"
 for type in q8_0 f16; do
   model="$models_dir/default-$type.gguf"
   for round in $(seq "$rounds"); do
-    echo "  $type round $round/$rounds" >&2
-    dotnet "$bench_dll" --model "$model" --threads "$threads" --steps "$steps" | grep '^RESULT' | sed "s/^/$type ours /" >>"$work/results"
-    (cd "$here/llamacpp" && ./harness bench "$model" "$threads" "$steps" 2>"$work/llama.log") | grep '^RESULT' |
-      sed "s/^/$type llama /" >>"$work/results"
+    for n in $threads; do
+      echo "  $type round $round/$rounds, $n threads" >&2
+      dotnet "$bench_dll" --model "$model" --threads "$n" --steps "$steps" | grep '^RESULT' |
+        sed "s/^/$type $n ours /" >>"$work/results"
+      (cd "$here/llamacpp" && ./harness bench "$model" "$n" "$steps" 2>"$work/llama.log") | grep '^RESULT' |
+        sed "s/^/$type $n llama /" >>"$work/results"
+    done
   done
 done
 echo "after:  $(uptime)"
 echo
-python3 - "$work/results" "$threads" "$rounds" <<'PY'
+python3 - "$work/results" "$rounds" <<'PY'
 import statistics, sys
 from collections import defaultdict
 values = defaultdict(list)
 for line in open(sys.argv[1]):
-    model, engine, _, key, value = line.split()
-    values[(model, engine, key)].append(float(value))
-med = lambda m, e, k: statistics.median(values[(m, e, k)])
-print(f"{sys.argv[2]} threads, median of {sys.argv[3]} interleaved rounds; llama.cpp: flash attention off, F32 KV cache (as ours)")
-print()
-print("| model | scenario | ours tok/s | llama.cpp tok/s | ratio |")
-print("|---|---|---:|---:|---:|")
+    model, threads, engine, _, key, value = line.split()
+    values[(model, int(threads), engine, key)].append(float(value))
+med = lambda m, n, e, k: statistics.median(values[(m, n, e, k)])
 names = [("decode1", "decode, batch 1"), ("decode8", "decode, batch 8 (aggregate)"),
          ("decode32", "decode, batch 32 (aggregate)"), ("prefill512", "prefill, 512-token prompt")]
-for model in ("q8_0", "f16"):
-    for key, name in names:
-        ours, theirs = med(model, "ours", key), med(model, "llama", key)
-        print(f"| {model.upper()} | {name} | {ours:.1f} | {theirs:.1f} | {ours / theirs:.2f}× |")
-    # Batch-1 decode reads every weight once per token: tokens/s × bytes ÷ memcpy bandwidth.
-    weight, bandwidth = med(model, "ours", "weightbytes"), med(model, "ours", "bandwidth")
-    frac = lambda e: med(model, e, "decode1") * weight / bandwidth
-    busy = lambda e: f"{med(model, e, 'coresbusy'):.2f}" if values[(model, e, 'coresbusy')] else "n/a"
-    print(f"| {model.upper()} | cores busy (CPU time ÷ wall time of the whole run) | {busy('ours')} | {busy('llama')} | |")
-    print(f"| {model.upper()} | batch-1 decode, share of bandwidth bound ({weight / 1048576:.1f} MiB/token ÷ {bandwidth / 1e9:.1f} GB/s memcpy) "
-          f"| {frac('ours'):.1%} | {frac('llama'):.1%} | |")
+models = ("q8_0", "f16")
+for n in sorted({k[1] for k in values}):
+    print(f"{n} thread(s), wall clock, median of {sys.argv[2]} interleaved rounds; llama.cpp: flash attention off, F32 KV cache (as ours)")
+    print()
+    print("| model | scenario | ours tok/s | llama.cpp tok/s | ratio |")
+    print("|---|---|---:|---:|---:|")
+    for model in models:
+        for key, name in names:
+            ours, theirs = med(model, n, "ours", key), med(model, n, "llama", key)
+            print(f"| {model.upper()} | {name} | {ours:.1f} | {theirs:.1f} | {ours / theirs:.2f}× |")
+        # Batch-1 decode reads every weight once per token: tokens/s × bytes ÷ memcpy bandwidth.
+        weight, bandwidth = med(model, n, "ours", "weightbytes"), med(model, n, "ours", "bandwidth")
+        frac = lambda e: med(model, n, e, "decode1") * weight / bandwidth
+        busy = lambda e: f"{med(model, n, e, 'coresbusy'):.2f}"
+        print(f"| {model.upper()} | cores busy (CPU time ÷ wall time of the whole run) | {busy('ours')} | {busy('llama')} | |")
+        print(f"| {model.upper()} | batch-1 decode, share of bandwidth bound ({weight / 1048576:.1f} MiB/token ÷ {bandwidth / 1e9:.1f} GB/s memcpy) "
+              f"| {frac('ours'):.1%} | {frac('llama'):.1%} | |")
+    print()
+    if n != 1:
+        continue
+    print(f"1 thread, tokens per CPU-second (median step's process CPU time), median of {sys.argv[2]} rounds")
+    print()
+    print("| model | scenario | ours tok/CPU-s | llama.cpp tok/CPU-s | ratio |")
+    print("|---|---|---:|---:|---:|")
+    for model in models:
+        for key, name in names:
+            ours, theirs = med(model, n, "ours", "cpu" + key), med(model, n, "llama", "cpu" + key)
+            print(f"| {model.upper()} | {name} | {ours:.1f} | {theirs:.1f} | {ours / theirs:.2f}× |")
+    print()
 PY

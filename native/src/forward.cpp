@@ -69,6 +69,8 @@ Context::Context(const Model& model, KvPool& pool, const dyn_context_params& par
     gate_.resize(T * hp.n_ff);
     up_.resize(T * hp.n_ff);
     q8_.resize(T * (static_cast<size_t>(model.max_in_dim()) / 32 + 1) * sizeof(BlockQ8_0A));
+    // 64 bytes of slack so the pair blocks (192 bytes each) start on a cache line.
+    pairs_.resize((T + 1) / 2 * (static_cast<size_t>(model.max_in_dim()) / 32) * sizeof(PairQ8) + 64);
     tokens_.resize(T);
     out_rows_.resize(T);
     set_threads(params.n_threads);
@@ -165,6 +167,8 @@ void Context::step(const dyn_batch& b) {
     float* deq = thread_scratch_.data();
     Activations act;
     act.q8 = q8_.data();
+    const auto base = reinterpret_cast<uintptr_t>(pairs_.data());
+    act.pairs = pairs_.data() + ((64 - base % 64) % 64);
 
     run_per_token(pool, T, [&](int ith, int nth) {
         int64_t t0, t1;
@@ -310,6 +314,17 @@ void Context::attention_layer(int layer, int64_t T, const dyn_batch& b) {
                 const int n_here = std::min(bs, n_ctx - blk * bs);
                 const uint8_t* kb = kv_.k(block, layer);
                 const uint8_t* vb = kv_.v(block, layer);
+                const size_t head_off = static_cast<size_t>(g) * hd;
+                if (f16 ? k.attn_block_f16 != nullptr &&
+                              k.attn_block_f16(qh, reinterpret_cast<const uint16_t*>(kb) + head_off,
+                                               reinterpret_cast<const uint16_t*>(vb) + head_off,
+                                               static_cast<size_t>(kd), n_here, hd, scale, scores, &m, &sum, acc)
+                        : k.attn_block_f32 != nullptr &&
+                              k.attn_block_f32(qh, reinterpret_cast<const float*>(kb) + head_off,
+                                               reinterpret_cast<const float*>(vb) + head_off,
+                                               static_cast<size_t>(kd), n_here, hd, scale, scores, &m, &sum, acc)) {
+                    continue;
+                }
                 float bmax = -std::numeric_limits<float>::infinity();
                 for (int s = 0; s < n_here; s++) {
                     const size_t off = static_cast<size_t>(s) * kd + static_cast<size_t>(g) * hd;

@@ -39,6 +39,7 @@ private:
 
     std::vector<float> x_, xn_, q_, k_, v_, att_, gate_, up_;
     std::vector<uint8_t> q8_;
+    std::vector<uint8_t> pairs_;         // PairQ8 blocks for the GEMM kernel
     std::vector<float> thread_scratch_;  // per thread: dequant row + attention accumulators
     int64_t thread_stride_ = 0;
     std::vector<TokenRef> tokens_;

@@ -27,6 +27,27 @@ struct KernelTable {
     void (*axpy_f32)(float a, const float* x, float* y, int n);
     void (*axpy_f16)(float a, const uint16_t* x, float* y, int n);
     void (*scale)(float* y, float a, int n);
+    // Attention over one K/V block for one query head (KV cache as F32 / F16): n slots whose
+    // rows are `stride` elements apart, head size hd. The online-softmax state (m, sum and acc
+    // of hd floats) is updated exactly as the generic loop in forward.cpp does it, with
+    // dot_f32/dot_f16, std::exp, scale and axpy_f32/axpy_f16, but with q and acc held in
+    // registers. Null, or false returned, where that loop must run instead.
+    bool (*attn_block_f32)(const float* q, const float* k, const float* v, size_t stride, int n, int hd, float scale,
+                           float* scores, float* m, float* sum, float* acc);
+    bool (*attn_block_f16)(const float* q, const uint16_t* k, const uint16_t* v, size_t stride, int n, int hd,
+                           float scale, float* scores, float* m, float* sum, float* acc);
+    // Null unless the CPU has AVX-512 VNNI. Rows [0, rows) of a Q8_0 weight (w_stride bytes
+    // apart) against T activation rows packed as PairQ8 (ceil(T/2) pairs of n/32 blocks):
+    // y[t * ldy + r] (+)= W_r · X_t, every value bit for bit what dot_q8_0 returns. Weights
+    // are read once per tile of activation rows instead of once per row or four.
+    void (*gemm_q8_0)(const void* w, size_t w_stride, int64_t rows, const void* x_pairs, int64_t T, int n, float* y,
+                      int64_t ldy, bool accumulate);
+    // Null unless the CPU has AVX-512; n a multiple of 16. F32 / F16 weights against T float
+    // activation rows (n apart), each value bit for bit what dot_f32 / dot_f16 return.
+    void (*gemm_f32)(const void* w, size_t w_stride, int64_t rows, const float* x, int64_t T, int n, float* y,
+                     int64_t ldy, bool accumulate);
+    void (*gemm_f16)(const void* w, size_t w_stride, int64_t rows, const float* x, int64_t T, int n, float* y,
+                     int64_t ldy, bool accumulate);
 };
 
 const KernelTable& kernels();
@@ -36,6 +57,13 @@ const KernelTable& scalar_kernels();
 #if defined(DYN_HAVE_AVX2)
 const KernelTable& avx2_kernels();
 const KernelTable& avxvnni_kernels();  // AVX2 + AVX-VNNI (kernels_avxvnni.cpp)
+// kernels_avx512.cpp, built with -mavx512f/bw/vl/vnni.
+void gemm_q8_0_avx512(const void* w, size_t w_stride, int64_t rows, const void* x_pairs, int64_t T, int n, float* y,
+                      int64_t ldy, bool accumulate);
+void gemm_f32_avx512(const void* w, size_t w_stride, int64_t rows, const float* x, int64_t T, int n, float* y,
+                     int64_t ldy, bool accumulate);
+void gemm_f16_avx512(const void* w, size_t w_stride, int64_t rows, const float* x, int64_t T, int n, float* y,
+                     int64_t ldy, bool accumulate);
 #endif
 
 }  // namespace dyn

@@ -247,20 +247,86 @@ void scale(float* y, float a, int n) {
     for (; i < n; i++) y[i] *= a;
 }
 
+// One K/V block of attention for one query head, with q and the accumulator in registers
+// (2·C vectors each, hd = 16·C). The arithmetic is the generic loop's, operation for operation:
+// each score is dot_rows<1> (two accumulators over 16-element steps, the same hsum) times the
+// scale; a larger block maximum rescales acc and sum by std::exp(m − max); then per slot
+// p = std::exp(score − m), sum += p, acc = p·v + acc. So results equal the generic path's.
+template <int C, typename T, typename Load>
+void attn_block(const float* q, const T* k, const T* v, size_t stride, int n, float scl, float* scores, float* m,
+                float* sum, float* acc_mem, Load load) {
+    __m256 qv[2 * C];
+    for (int i = 0; i < 2 * C; i++) qv[i] = _mm256_loadu_ps(q + 8 * i);
+    float bmax = -INFINITY;
+    for (int s = 0; s < n; s++) {
+        const T* ks = k + static_cast<size_t>(s) * stride;
+        __m256 a = _mm256_setzero_ps(), b = _mm256_setzero_ps();
+        for (int c = 0; c < C; c++) {
+            a = _mm256_fmadd_ps(load(ks + 16 * c), qv[2 * c], a);
+            b = _mm256_fmadd_ps(load(ks + 16 * c + 8), qv[2 * c + 1], b);
+        }
+        const float sc = hsum(_mm256_add_ps(a, b)) * scl;
+        scores[s] = sc;
+        bmax = bmax < sc ? sc : bmax;
+    }
+    __m256 acc[2 * C];
+    for (int i = 0; i < 2 * C; i++) acc[i] = _mm256_loadu_ps(acc_mem + 8 * i);
+    if (bmax > *m) {
+        const float corr = std::exp(*m - bmax);
+        const __m256 vc = _mm256_set1_ps(corr);
+        for (int i = 0; i < 2 * C; i++) acc[i] = _mm256_mul_ps(vc, acc[i]);
+        *sum *= corr;
+        *m = bmax;
+    }
+    for (int s = 0; s < n; s++) {
+        const float p = std::exp(scores[s] - *m);
+        *sum += p;
+        const __m256 vp = _mm256_set1_ps(p);
+        const T* vs = v + static_cast<size_t>(s) * stride;
+        for (int i = 0; i < 2 * C; i++) acc[i] = _mm256_fmadd_ps(vp, load(vs + 8 * i), acc[i]);
+    }
+    for (int i = 0; i < 2 * C; i++) _mm256_storeu_ps(acc_mem + 8 * i, acc[i]);
+}
+
+template <typename T, typename Load>
+bool attn_block_any(const float* q, const T* k, const T* v, size_t stride, int n, int hd, float scl, float* scores,
+                    float* m, float* sum, float* acc, Load load) {
+    switch (hd) {
+        case 16: attn_block<1>(q, k, v, stride, n, scl, scores, m, sum, acc, load); return true;
+        case 32: attn_block<2>(q, k, v, stride, n, scl, scores, m, sum, acc, load); return true;
+        case 64: attn_block<4>(q, k, v, stride, n, scl, scores, m, sum, acc, load); return true;
+        case 128: attn_block<8>(q, k, v, stride, n, scl, scores, m, sum, acc, load); return true;
+        default: return false;
+    }
+}
+
+bool attn_block_f32(const float* q, const float* k, const float* v, size_t stride, int n, int hd, float scl,
+                    float* scores, float* m, float* sum, float* acc) {
+    return attn_block_any(q, k, v, stride, n, hd, scl, scores, m, sum, acc,
+                          [](const float* p) { return _mm256_loadu_ps(p); });
+}
+
+bool attn_block_f16(const float* q, const uint16_t* k, const uint16_t* v, size_t stride, int n, int hd, float scl,
+                    float* scores, float* m, float* sum, float* acc) {
+    return attn_block_any(q, k, v, stride, n, hd, scl, scores, m, sum, acc, load_f16);
+}
+
 }  // namespace
 
 #if defined(DYN_AVXVNNI)
 const KernelTable& avxvnni_kernels() {
     static const KernelTable table{"avx2-vnni", dot_f32, dot_f16, dot_bf16, dot_q8_0, dot_q4_0,
                                    quantize_q8_0,
-                                   dot4_f32, dot4_f16, dot4_q8_0, dot4_q4_0, axpy_f32, axpy_f16, scale};
+                                   dot4_f32, dot4_f16, dot4_q8_0, dot4_q4_0, axpy_f32, axpy_f16, scale,
+                                   attn_block_f32, attn_block_f16, nullptr, nullptr, nullptr};
     return table;
 }
 #else
 const KernelTable& avx2_kernels() {
     static const KernelTable table{"avx2", dot_f32, dot_f16, dot_bf16, dot_q8_0, dot_q4_0,
                                    quantize_q8_0,
-                                   dot4_f32, dot4_f16, dot4_q8_0, dot4_q4_0, axpy_f32, axpy_f16, scale};
+                                   dot4_f32, dot4_f16, dot4_q8_0, dot4_q4_0, axpy_f32, axpy_f16, scale,
+                                   attn_block_f32, attn_block_f16, nullptr, nullptr, nullptr};
     return table;
 }
 #endif

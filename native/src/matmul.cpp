@@ -54,6 +54,10 @@ void matmul_rows(const Mat& w, const Activations& act, float* y, int64_t ldy, bo
     const size_t x_stride = static_cast<size_t>(K) * sizeof(float);
     switch (w.type) {
         case GGML_F32:
+            if (k.gemm_f32 != nullptr && K % 16 == 0) {
+                k.gemm_f32(w.row(r0), w.row_bytes, r1 - r0, x, T, n, y + r0, ldy, accumulate);
+                return;
+            }
             tiled(r0, r1, T, y, ldy, accumulate,
                   [&](int64_t r, int64_t t) {
                       return k.dot_f32(reinterpret_cast<const float*>(w.row(r)), x + t * K, n);
@@ -63,6 +67,10 @@ void matmul_rows(const Mat& w, const Activations& act, float* y, int64_t ldy, bo
                   });
             return;
         case GGML_F16:
+            if (k.gemm_f16 != nullptr && K % 16 == 0) {
+                k.gemm_f16(w.row(r0), w.row_bytes, r1 - r0, x, T, n, y + r0, ldy, accumulate);
+                return;
+            }
             tiled(r0, r1, T, y, ldy, accumulate,
                   [&](int64_t r, int64_t t) {
                       return k.dot_f16(reinterpret_cast<const uint16_t*>(w.row(r)), x + t * K, n);
@@ -83,6 +91,10 @@ void matmul_rows(const Mat& w, const Activations& act, float* y, int64_t ldy, bo
                   });
             return;
         case GGML_Q8_0:
+            if (act.pairs_ready && k.gemm_q8_0 != nullptr) {
+                k.gemm_q8_0(w.row(r0), w.row_bytes, r1 - r0, act.pairs, T, n, y + r0, ldy, accumulate);
+                return;
+            }
             tiled(r0, r1, T, y, ldy, accumulate,
                   [&](int64_t r, int64_t t) {
                       return k.dot_q8_0(w.row(r), act.q8 + static_cast<size_t>(t) * q8_row, n);
@@ -141,6 +153,56 @@ void ensure_q8(ThreadPool& pool, Activations& act) {
     act.q8_ready = true;
 }
 
+// Two activation rows per PairQ8 block for the GEMM kernel (layout in common.h). The pad row
+// of an odd count is zero, so its lanes add nothing and its outputs are never stored.
+void pack_pair(const BlockQ8_0A* a, const BlockQ8_0A* b, int64_t nb, PairQ8* out) {
+    for (int64_t k = 0; k < nb; k++) {
+        PairQ8& p = out[k];
+        for (int half = 0; half < 2; half++) {
+            const BlockQ8_0A* src = half == 0 ? a + k : (b != nullptr ? b + k : nullptr);
+            for (int l = 0; l < 8; l++) {
+                int sum = 0;
+                for (int j = 0; j < 4; j++) {
+                    const int8_t v = src != nullptr ? src->qs[4 * l + j] : 0;
+                    p.qs[32 * half + 4 * l + j] = v;
+                    sum += v;
+                }
+                p.corr[8 * half + l] = -128 * sum;
+                p.d[8 * half + l] = src != nullptr ? src->d : 0.0f;
+            }
+        }
+    }
+}
+
+void ensure_pairs(ThreadPool& pool, Activations& act) {
+    if (act.pairs_ready) {
+        return;
+    }
+    ensure_q8(pool, act);
+    const int64_t nb = act.cols / 32;
+    const int64_t pairs = (act.rows + 1) / 2;
+    const auto* q8 = reinterpret_cast<const BlockQ8_0A*>(act.q8);
+    auto* out = reinterpret_cast<PairQ8*>(act.pairs);
+    auto pack = [&](int ith, int nth) {
+        int64_t b, e;
+        split_range(pairs, ith, nth, b, e);
+        for (int64_t p = b; p < e; p++) {
+            const BlockQ8_0A* second = 2 * p + 1 < act.rows ? q8 + (2 * p + 1) * nb : nullptr;
+            pack_pair(q8 + 2 * p * nb, second, nb, out + p * nb);
+        }
+    };
+    if (act.rows * act.cols <= kSerialQuantize) {
+        pack(0, 1);
+    } else {
+        pool.run(pack);
+    }
+    act.pairs_ready = true;
+}
+
+bool use_gemm(const Mat& w, const Activations& act) {
+    return w.type == GGML_Q8_0 && act.pairs != nullptr && kernels().gemm_q8_0 != nullptr;
+}
+
 }  // namespace
 
 void matmul(ThreadPool& pool, const Mat& w, Activations& act, float* y, int64_t ldy, bool accumulate,
@@ -156,7 +218,9 @@ void matmul_fused(ThreadPool& pool, const MatmulJob* jobs, int n_jobs, Activatio
         if (jobs[j].w->cols != act.cols) {
             fail(DYN_ERR_INTERNAL, "matmul input width does not match the weight");
         }
-        if (jobs[j].w->type == GGML_Q8_0 || jobs[j].w->type == GGML_Q4_0) {
+        if (use_gemm(*jobs[j].w, act)) {
+            ensure_pairs(pool, act);
+        } else if (jobs[j].w->type == GGML_Q8_0 || jobs[j].w->type == GGML_Q4_0) {
             ensure_q8(pool, act);
         }
         total += jobs[j].w->rows;

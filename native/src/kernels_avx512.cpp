@@ -1,0 +1,260 @@
+// The Q8_0 GEMM for batches of two or more activation rows, with AVX-512 VNNI. This translation
+// unit alone is compiled with -mavx512f -mavx512bw -mavx512vl -mavx512vnni; kernels.cpp routes
+// here only after checking the CPU.
+//
+// Every output keeps the summation order of the AVX2 dot product (kernels_avx2.cpp): per
+// 32-element block, eight int32 lanes of four products each, converted to float, multiplied
+// by (weight scale · activation scale) and fused-added into eight float lanes; after the last
+// block the same horizontal sum. A 512-bit register carries two such 8-lane accumulators (the
+// two rows of a PairQ8), so a token's logits stay bitwise independent of batch composition.
+// GCC 12 flags the deliberately undefined upper lanes inside some AVX-512 intrinsics
+// (`__m512 __Y = __Y;`) as (maybe-)uninitialized; the warning is about the header, not this code.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#include <immintrin.h>
+#pragma GCC diagnostic pop
+
+#include "common.h"
+#include "kernels.h"
+
+namespace dyn {
+
+namespace {
+
+// The horizontal sum of kernels_avx2.cpp, operation for operation.
+inline float hsum8(__m256 v) {
+    __m128 lo = _mm256_castps256_ps128(v);
+    const __m128 hi = _mm256_extractf128_ps(v, 1);
+    lo = _mm_add_ps(lo, hi);
+    __m128 sh = _mm_movehdup_ps(lo);
+    __m128 s = _mm_add_ps(lo, sh);
+    sh = _mm_movehl_ps(sh, s);
+    s = _mm_add_ss(s, sh);
+    return _mm_cvtss_f32(s);
+}
+
+inline void put(float* y, float v, bool accumulate) { *y = accumulate ? *y + v : v; }
+
+// R weight rows × P activation pairs over all nb blocks. Per block and weight row the 32 weight
+// bytes are loaded once, made unsigned (xor 0x80 = w + 128) and broadcast to both halves; each
+// pair then costs one dpbusd, one conversion, one scale product and one FMA for 64 products.
+template <int R, int P>
+void tile(const uint8_t* w, size_t w_stride, const PairQ8* x, int64_t nb, int64_t t0, int64_t T, float* y,
+          int64_t ldy, bool accumulate) {
+    __m512 acc[R][P];
+    for (int r = 0; r < R; r++) {
+        for (int p = 0; p < P; p++) acc[r][p] = _mm512_setzero_ps();
+    }
+    const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
+    for (int64_t k = 0; k < nb; k++) {
+        __m512i u[R];
+        __m512 da[R];
+        for (int r = 0; r < R; r++) {
+            const BlockQ8_0& b = reinterpret_cast<const BlockQ8_0*>(w + static_cast<size_t>(r) * w_stride)[k];
+            const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qs));
+            u[r] = _mm512_xor_si512(_mm512_broadcast_i64x4(q), flip);
+            da[r] = _mm512_set1_ps(_cvtsh_ss(b.d));
+        }
+        for (int p = 0; p < P; p++) {
+            const PairQ8& xp = x[static_cast<size_t>(p) * static_cast<size_t>(nb) + static_cast<size_t>(k)];
+            const __m512i qs = _mm512_loadu_si512(xp.qs);
+            const __m512 dx = _mm512_loadu_ps(xp.d);
+            for (int r = 0; r < R; r++) {
+                const __m512i s = _mm512_dpbusd_epi32(_mm512_loadu_si512(xp.corr), u[r], qs);
+                acc[r][p] = _mm512_fmadd_ps(_mm512_mul_ps(da[r], dx), _mm512_cvtepi32_ps(s), acc[r][p]);
+            }
+        }
+    }
+    for (int p = 0; p < P; p++) {
+        const int64_t t = t0 + 2 * p;
+        for (int r = 0; r < R; r++) {
+            put(y + t * ldy + r, hsum8(_mm512_castps512_ps256(acc[r][p])), accumulate);
+            if (t + 1 < T) {
+                const __m256 hi = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(acc[r][p]), 1));
+                put(y + (t + 1) * ldy + r, hsum8(hi), accumulate);
+            }
+        }
+    }
+}
+
+template <int R>
+void tile_r(int pairs, const uint8_t* w, size_t w_stride, const PairQ8* x, int64_t nb, int64_t t0, int64_t T,
+            float* y, int64_t ldy, bool accumulate) {
+    switch (pairs) {
+        case 1: tile<R, 1>(w, w_stride, x, nb, t0, T, y, ldy, accumulate); return;
+        case 2: tile<R, 2>(w, w_stride, x, nb, t0, T, y, ldy, accumulate); return;
+        case 3: tile<R, 3>(w, w_stride, x, nb, t0, T, y, ldy, accumulate); return;
+        default: tile<R, 4>(w, w_stride, x, nb, t0, T, y, ldy, accumulate); return;
+    }
+}
+
+// Batch-1 decode streams every weight from memory once. Measured here, hardware prefetching
+// alone left the kernels waiting on DRAM: this touches the bytes that will be needed
+// kPrefetchDistance ahead of the `bytes` about to be read from p.
+constexpr size_t kPrefetchDistance = 16384;
+
+inline void prefetch_ahead(const uint8_t* p, size_t bytes, const uint8_t* end) {
+    const uint8_t* ahead = p + kPrefetchDistance;
+    for (size_t off = 0; off < bytes && ahead + off < end; off += 64) {
+        _mm_prefetch(reinterpret_cast<const char*>(ahead + off), _MM_HINT_T0);
+    }
+}
+
+// One activation row (T = 1, packed as a PairQ8 run whose second row is zero) against R weight
+// rows. The per-block products (weight scale · activation scale) are formed 16 blocks at a time:
+// one gather picks the 16 half-precision weight scales out of the 34-byte blocks, so each block
+// costs only xor, dpbusd, conversion and FMA per row, and its scale is a broadcast load.
+template <int R>
+void gemv_rows(const uint8_t* w, size_t w_stride, const PairQ8* x, int64_t nb, float* y, bool accumulate) {
+    const __m256i flip = _mm256_set1_epi8(static_cast<char>(0x80));
+    const __m512i offsets = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                               _mm512_set1_epi32(static_cast<int>(sizeof(BlockQ8_0))));
+    const __m512i x_offsets = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                                 _mm512_set1_epi32(static_cast<int>(sizeof(PairQ8))));
+    alignas(64) float scales[R][16];
+    __m256 acc[R];
+    for (int r = 0; r < R; r++) acc[r] = _mm256_setzero_ps();
+    for (int64_t k0 = 0; k0 < nb; k0 += 16) {
+        const int m = static_cast<int>(nb - k0 < 16 ? nb - k0 : 16);
+        const __mmask16 mask = static_cast<__mmask16>((1u << m) - 1u);
+        const __m512 dx = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), mask, x_offsets, &x[k0].d[0], 1);
+        for (int r = 0; r < R; r++) {
+            const uint8_t* blocks = w + static_cast<size_t>(r) * w_stride + static_cast<size_t>(k0) * sizeof(BlockQ8_0);
+            const __m512i raw = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), mask, offsets, blocks, 1);
+            const __m512 da = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(raw));
+            _mm512_store_ps(scales[r], _mm512_mul_ps(da, dx));
+        }
+        for (int j = 0; j < m; j++) {
+            const PairQ8& xb = x[k0 + j];
+            const __m256i qs = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb.qs));
+            for (int r = 0; r < R; r++) {
+                const BlockQ8_0& b = reinterpret_cast<const BlockQ8_0*>(w + static_cast<size_t>(r) * w_stride)[k0 + j];
+                const __m256i u = _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qs)), flip);
+                const __m256i sum = _mm256_dpbusd_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb.corr)), u, qs);
+                acc[r] = _mm256_fmadd_ps(_mm256_broadcast_ss(&scales[r][j]), _mm256_cvtepi32_ps(sum), acc[r]);
+            }
+        }
+    }
+    for (int r = 0; r < R; r++) put(y + r, hsum8(acc[r]), accumulate);
+}
+
+// Float weights (F32, F16): R weight rows × C activation rows. One 512-bit register per output
+// holds the AVX2 dot product's two 8-lane accumulators side by side: elements i..i+7 of each
+// 16-element step in the low half, i+8..i+15 in the high half, which is exactly how 16
+// consecutive floats load. The final hsum(low + high) is the AVX2 path's hsum(a + b).
+template <int R, int C, typename Load>
+void ftile(const uint8_t* w, size_t w_stride, const float* x, int64_t ldx, int n, int64_t t0, float* y, int64_t ldy,
+           bool accumulate, Load load) {
+    __m512 acc[R][C];
+    for (int r = 0; r < R; r++) {
+        for (int c = 0; c < C; c++) acc[r][c] = _mm512_setzero_ps();
+    }
+    for (int i = 0; i < n; i += 16) {
+        __m512 wv[R];
+        for (int r = 0; r < R; r++) wv[r] = load(w + static_cast<size_t>(r) * w_stride, i);
+        for (int c = 0; c < C; c++) {
+            const __m512 xv = _mm512_loadu_ps(x + (t0 + c) * ldx + i);
+            for (int r = 0; r < R; r++) acc[r][c] = _mm512_fmadd_ps(wv[r], xv, acc[r][c]);
+        }
+    }
+    for (int c = 0; c < C; c++) {
+        for (int r = 0; r < R; r++) {
+            const __m256 lo = _mm512_castps512_ps256(acc[r][c]);
+            const __m256 hi = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(acc[r][c]), 1));
+            put(y + (t0 + c) * ldy + r, hsum8(_mm256_add_ps(lo, hi)), accumulate);
+        }
+    }
+}
+
+template <int R, typename Load>
+void ftile_r(int cols, const uint8_t* w, size_t w_stride, const float* x, int64_t ldx, int n, int64_t t0, float* y,
+             int64_t ldy, bool accumulate, Load load) {
+    switch (cols) {
+        case 1: ftile<R, 1>(w, w_stride, x, ldx, n, t0, y, ldy, accumulate, load); return;
+        case 2: ftile<R, 2>(w, w_stride, x, ldx, n, t0, y, ldy, accumulate, load); return;
+        case 3: ftile<R, 3>(w, w_stride, x, ldx, n, t0, y, ldy, accumulate, load); return;
+        default: ftile<R, 4>(w, w_stride, x, ldx, n, t0, y, ldy, accumulate, load); return;
+    }
+}
+
+template <typename Load>
+void gemm_float(const uint8_t* w, size_t w_stride, int64_t rows, const float* x, int64_t T, int n, float* y,
+                int64_t ldy, bool accumulate, Load load) {
+    constexpr int64_t kBlock = 16;
+    for (int64_t rb = 0; rb < rows; rb += kBlock) {
+        const int64_t re = rb + kBlock < rows ? rb + kBlock : rows;
+        for (int64_t t = 0; t < T; t += 4) {
+            const int cols = static_cast<int>(T - t < 4 ? T - t : 4);
+            for (int64_t r = rb; r < re; r += 4) {
+                const uint8_t* wr = w + static_cast<size_t>(r) * w_stride;
+                if (t == 0) prefetch_ahead(wr, 4 * w_stride, w + static_cast<size_t>(rows) * w_stride);
+                switch (re - r < 4 ? re - r : 4) {
+                    case 1: ftile_r<1>(cols, wr, w_stride, x, n, n, t, y + r, ldy, accumulate, load); break;
+                    case 2: ftile_r<2>(cols, wr, w_stride, x, n, n, t, y + r, ldy, accumulate, load); break;
+                    case 3: ftile_r<3>(cols, wr, w_stride, x, n, n, t, y + r, ldy, accumulate, load); break;
+                    default: ftile_r<4>(cols, wr, w_stride, x, n, n, t, y + r, ldy, accumulate, load); break;
+                }
+            }
+        }
+    }
+}
+
+// Weight rows per outer block: a block (≤ 16 rows × K) stays in L1/L2 while every group of
+// activation pairs passes over it; each pair group is then reused by 4 rows at a time.
+constexpr int64_t kRowBlock = 16;
+constexpr int kPairs = 4;
+constexpr int kRows = 4;
+
+}  // namespace
+
+void gemm_q8_0_avx512(const void* w, size_t w_stride, int64_t rows, const void* x_pairs, int64_t T, int n, float* y,
+                      int64_t ldy, bool accumulate) {
+    const auto* wb = static_cast<const uint8_t*>(w);
+    const auto* x = static_cast<const PairQ8*>(x_pairs);
+    const int64_t nb = n / 32;
+    if (T == 1) {
+        // The scale gathers would otherwise wait for DRAM at the start of every group of rows.
+        const uint8_t* end = wb + static_cast<size_t>(rows) * w_stride;
+        int64_t r = 0;
+        for (; r + 4 <= rows; r += 4) {
+            prefetch_ahead(wb + static_cast<size_t>(r) * w_stride, 4 * w_stride, end);
+            gemv_rows<4>(wb + static_cast<size_t>(r) * w_stride, w_stride, x, nb, y + r, accumulate);
+        }
+        for (; r < rows; r++) gemv_rows<1>(wb + static_cast<size_t>(r) * w_stride, w_stride, x, nb, y + r, accumulate);
+        return;
+    }
+    const int64_t pairs = (T + 1) / 2;
+    for (int64_t rb = 0; rb < rows; rb += kRowBlock) {
+        const int64_t re = rb + kRowBlock < rows ? rb + kRowBlock : rows;
+        for (int64_t p0 = 0; p0 < pairs; p0 += kPairs) {
+            const int np = static_cast<int>(pairs - p0 < kPairs ? pairs - p0 : kPairs);
+            const PairQ8* xp = x + static_cast<size_t>(p0) * static_cast<size_t>(nb);
+            for (int64_t r = rb; r < re; r += kRows) {
+                const uint8_t* wr = wb + static_cast<size_t>(r) * w_stride;
+                if (p0 == 0) prefetch_ahead(wr, kRows * w_stride, wb + static_cast<size_t>(rows) * w_stride);
+                switch (re - r < kRows ? re - r : kRows) {
+                    case 1: tile_r<1>(np, wr, w_stride, xp, nb, 2 * p0, T, y + r, ldy, accumulate); break;
+                    case 2: tile_r<2>(np, wr, w_stride, xp, nb, 2 * p0, T, y + r, ldy, accumulate); break;
+                    case 3: tile_r<3>(np, wr, w_stride, xp, nb, 2 * p0, T, y + r, ldy, accumulate); break;
+                    default: tile_r<4>(np, wr, w_stride, xp, nb, 2 * p0, T, y + r, ldy, accumulate); break;
+                }
+            }
+        }
+    }
+}
+
+void gemm_f32_avx512(const void* w, size_t w_stride, int64_t rows, const float* x, int64_t T, int n, float* y,
+                     int64_t ldy, bool accumulate) {
+    gemm_float(static_cast<const uint8_t*>(w), w_stride, rows, x, T, n, y, ldy, accumulate,
+               [](const uint8_t* row, int i) { return _mm512_loadu_ps(reinterpret_cast<const float*>(row) + i); });
+}
+
+void gemm_f16_avx512(const void* w, size_t w_stride, int64_t rows, const float* x, int64_t T, int n, float* y,
+                     int64_t ldy, bool accumulate) {
+    gemm_float(static_cast<const uint8_t*>(w), w_stride, rows, x, T, n, y, ldy, accumulate, [](const uint8_t* row, int i) {
+        return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(row) + i / 16));
+    });
+}
+
+}  // namespace dyn
