@@ -54,6 +54,11 @@ var gateway = builder.AddProject<Projects.Dynamo_Gateway>("gateway")
 var planner = builder.AddProject<Projects.Dynamo_Planner>("planner")
     .WithReference(nats).WithReference(redis)
     .WaitFor(nats).WaitFor(redis);
+if (topology.Disaggregated)
+{
+    // The planner sizes the pools this topology runs (its default is the one aggregated pool, resource "worker").
+    planner.WithEnvironment("Planner__Pools__0", "prefill").WithEnvironment("Planner__Pools__1", "decode");
+}
 
 builder.AddProject<Projects.Dynamo_Admin>("admin")
     .WithReference(nats).WithReference(redis)

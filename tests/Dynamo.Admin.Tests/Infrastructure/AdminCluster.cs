@@ -146,6 +146,33 @@ public sealed partial class AdminCluster : IAsyncLifetime
             : throw new InvalidOperationException($"No antiforgery token on /{page}.");
     }
 
+    /// <summary>
+    /// Starts the real Planner on this cluster's planes (virtual connector, a decision every second); the caller disposes
+    /// the returned children to stop it. Not part of the fixture: other tests publish decisions of their own.
+    /// </summary>
+    public async Task<ChildServices> StartPlannerAsync(CancellationToken cancellationToken)
+    {
+        var children = new ChildServices(LogDirectory);
+        try
+        {
+            var port = ChildServices.FreePort();
+            children.Start(ServiceDll("Dynamo.Planner"), Environment(port, new()
+            {
+                ["Planner__Connector"] = "virtual",
+                ["Planner__IntervalSeconds"] = "1",
+                ["Planner__VirtualAckTimeoutSeconds"] = "0.2",
+            }), "planner.log");
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+            await children.WaitHealthyAsync(http, new Uri($"http://127.0.0.1:{port}/health"), cancellationToken);
+            return children;
+        }
+        catch
+        {
+            await children.DisposeAsync();
+            throw;
+        }
+    }
+
     private Dictionary<string, string> Environment(int port, Dictionary<string, string> extra)
     {
         var env = new Dictionary<string, string>(extra)
