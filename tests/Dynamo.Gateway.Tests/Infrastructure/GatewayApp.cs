@@ -1,3 +1,4 @@
+using Dynamo.TestSupport;
 using System.Net.Http.Headers;
 using System.Text;
 using Dynamo.Gateway.Hosting;

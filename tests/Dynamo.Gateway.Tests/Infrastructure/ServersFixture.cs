@@ -27,23 +27,3 @@ public sealed class ServersCollection : ICollectionFixture<ServersFixture>
 {
     public const string Name = "gateway servers";
 }
-
-/// <summary>Bounded waits for asynchronous outcomes; the bound is a failure limit, never a performance claim.</summary>
-internal static class Eventually
-{
-    public static readonly TimeSpan Limit = TimeSpan.FromSeconds(20);
-
-    public static async Task TrueAsync(Func<Task<bool>> condition, string what)
-    {
-        using var timeout = new CancellationTokenSource(Limit);
-        while (!await condition())
-        {
-            if (timeout.IsCancellationRequested)
-            {
-                Assert.Fail($"Not true within {Limit}: {what}");
-            }
-
-            await Task.Delay(50);
-        }
-    }
-}

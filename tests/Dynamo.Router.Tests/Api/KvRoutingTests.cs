@@ -1,3 +1,4 @@
+using Dynamo.TestSupport;
 using System.Net;
 using System.Text;
 using System.Text.Json;
@@ -216,6 +217,9 @@ public sealed class KvRoutingTests : IAsyncLifetime
             const string longRun = "\"max_tokens\":3000,\"ignore_eos\":true,\"stream\":true";
             using var first = await StartStreamAsync(http, [.. Enumerable.Range(100, 208)], longRun);
             using var second = await StartStreamAsync(http, [.. Enumerable.Range(400, 208)], longRun);
+            var tracker = router.Services.GetRequiredService<ActiveSequenceTracker>();
+            var busy = router.Services.GetRequiredService<WorkerPool>().Workers.Select(w => (w.WorkerId, tracker.Get(w.WorkerId))).ToList();
+            Assert.True(busy.All(b => b.Item2.Sequences == 1), "both streams in flight: " + string.Join(", ", busy));
 
             using var shed = await PostAsync(http, [1, 2, 3], null);
             using var json = JsonDocument.Parse(await shed.Content.ReadAsStringAsync());
