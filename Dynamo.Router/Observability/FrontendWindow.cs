@@ -128,58 +128,59 @@ public sealed class FrontendWindow(TimeProvider time)
         }
     }
 
-    private void Add(LatencySamples samples, TimeSpan elapsed)
-    {
-        var now = time.GetTimestamp();
-        lock (_lock)
-        {
-            samples.Add(now, elapsed.TotalMilliseconds);
-        }
-    }
+    // Called once per streamed token (ITL): no lock, a lock-free enqueue; the snapshot prunes and sorts under its lock.
+    private void Add(LatencySamples samples, TimeSpan elapsed) => samples.Add(time.GetTimestamp(), elapsed.TotalMilliseconds);
 
     private readonly record struct WorkerCounts(long Requests, long PromptBlocks, long OverlapBlocks);
 
-    /// <summary>Timestamped latency samples, oldest first; the caller holds the window's lock.</summary>
+    /// <summary>
+    /// Timestamped latency samples, oldest first. Writers only enqueue (lock-free, bounded by trimming the oldest);
+    /// <see cref="Summarize"/> runs under the window's lock, one reader at a time.
+    /// </summary>
     private sealed class LatencySamples
     {
-        private readonly Queue<(long At, double Ms)> _samples = new();
+        private readonly System.Collections.Concurrent.ConcurrentQueue<(long At, double Ms)> _samples = new();
+        private int _count;
 
         public void Add(long at, double ms)
         {
             _samples.Enqueue((at, ms));
-            if (_samples.Count > MaxSamples)
+            if (Interlocked.Increment(ref _count) > MaxSamples && _samples.TryDequeue(out _))
             {
-                _samples.Dequeue();
+                Interlocked.Decrement(ref _count);
             }
         }
 
         public LatencySummary Summarize(long now, TimeProvider time)
         {
-            while (_samples.Count > 0 && time.GetElapsedTime(_samples.Peek().At, now) > LatencyWindow)
+            while (_samples.TryPeek(out var oldest) && time.GetElapsedTime(oldest.At, now) > LatencyWindow && _samples.TryDequeue(out _))
             {
-                _samples.Dequeue();
+                Interlocked.Decrement(ref _count);
             }
 
-            if (_samples.Count == 0)
+            var values = new List<double>(Volatile.Read(ref _count));
+            var sum = 0.0;
+            foreach (var (at, ms) in _samples)
+            {
+                // Samples taken after this snapshot's timestamp belong to the next one.
+                if (at <= now)
+                {
+                    values.Add(ms);
+                    sum += ms;
+                }
+            }
+
+            if (values.Count == 0)
             {
                 return LatencySummary.Empty;
             }
 
-            var values = new double[_samples.Count];
-            var i = 0;
-            var sum = 0.0;
-            foreach (var (_, ms) in _samples)
-            {
-                values[i++] = ms;
-                sum += ms;
-            }
-
-            Array.Sort(values);
-            return new LatencySummary(values.Length, sum / values.Length, Percentile(values, 0.50), Percentile(values, 0.90), Percentile(values, 0.99));
+            values.Sort();
+            return new LatencySummary(values.Count, sum / values.Count, Percentile(values, 0.50), Percentile(values, 0.90), Percentile(values, 0.99));
         }
 
         /// <summary>Nearest-rank percentile of sorted values.</summary>
-        private static double Percentile(double[] sorted, double p) =>
-            sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Length) - 1, 0, sorted.Length - 1)];
+        private static double Percentile(List<double> sorted, double p) =>
+            sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Count) - 1, 0, sorted.Count - 1)];
     }
 }

@@ -77,6 +77,21 @@ public sealed class FrontendWindowTests
     }
 
     [Fact]
+    public void InterToken_MoreThanTheSampleCap_KeepsTheNewestSamplesOnly()
+    {
+        var window = new FrontendWindow(_time);
+        for (var i = 0; i < FrontendWindow.MaxSamples + 10; i++)
+        {
+            window.InterToken(TimeSpan.FromMilliseconds(i < 10 ? 1_000_000 : 1));
+        }
+
+        var snapshot = window.TakeSnapshot("r", "m", 0);
+
+        Assert.Equal(FrontendWindow.MaxSamples, snapshot.InterTokenLatency.Count);
+        Assert.Equal(1, snapshot.InterTokenLatency.P99Ms);
+    }
+
+    [Fact]
     public void Routed_MoreThanTheRecentCap_KeepsTheNewestDecisions()
     {
         var window = new FrontendWindow(_time);
