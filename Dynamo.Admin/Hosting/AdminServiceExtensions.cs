@@ -13,7 +13,7 @@ namespace Dynamo.Admin.Hosting;
 public static class AdminServiceExtensions
 {
     /// <summary>
-    /// Options (credentials required outside Development), cookie sign-in, Blazor interactive server with Radzen, the
+    /// Options (credentials required outside Development), cookie sign-in, Blazor static server rendering with Radzen, the
     /// metrics hub and the shared cluster feed, and the clients of the gateway's key API and the AppHost control API.
     /// </summary>
     public static WebApplicationBuilder AddAdminServices(this WebApplicationBuilder builder)

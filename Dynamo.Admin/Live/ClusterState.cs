@@ -178,8 +178,8 @@ public sealed class ClusterState
             return ClusterTotals.Zero;
         }
 
-        double rps = 0, outTps = 0, inTps = 0, decisions = 0, ttftP50 = 0, itlP50 = 0, ttftP99 = 0, itlP99 = 0, hit = 0, isl = 0, osl = 0;
-        long ttftCount = 0, itlCount = 0, index = 0;
+        double rps = 0, outTps = 0, inTps = 0, decisions = 0, hit = 0, isl = 0, osl = 0;
+        long index = 0;
         int inflight = 0, queued = 0;
         foreach (var r in routers)
         {
@@ -190,22 +190,18 @@ public sealed class ClusterState
             inflight += r.Inflight;
             queued += r.Queued;
             index += r.IndexBlocks;
-            ttftP50 += r.TimeToFirstToken.P50Ms * r.TimeToFirstToken.Count;
-            ttftCount += r.TimeToFirstToken.Count;
-            itlP50 += r.InterTokenLatency.P50Ms * r.InterTokenLatency.Count;
-            itlCount += r.InterTokenLatency.Count;
-            ttftP99 = Math.Max(ttftP99, r.TimeToFirstToken.P99Ms);
-            itlP99 = Math.Max(itlP99, r.InterTokenLatency.P99Ms);
             // Weighted by input tokens routed, so an idle router's stale hit rate does not dilute a busy one's.
             hit += r.KvHitRate * r.InputTokensPerSecond;
             isl += r.AvgInputTokens * r.RequestsPerSecond;
             osl += r.AvgOutputTokens * r.RequestsPerSecond;
         }
 
+        var ttft = LatencySummary.Combine(routers.Select(r => r.TimeToFirstToken));
+        var itl = LatencySummary.Combine(routers.Select(r => r.InterTokenLatency));
         return new ClusterTotals(
             rps, outTps, inTps,
-            ttftCount == 0 ? 0 : ttftP50 / ttftCount, ttftP99,
-            itlCount == 0 ? 0 : itlP50 / itlCount, itlP99,
+            ttft.P50Ms, ttft.P99Ms,
+            itl.P50Ms, itl.P99Ms,
             inTps > 0 ? hit / inTps : routers.Average(r => r.KvHitRate),
             inflight, queued, decisions, index,
             rps > 0 ? isl / rps : 0,

@@ -74,7 +74,6 @@ public sealed class MetricsCollector(TimeProvider time)
             }
 
             double rps = 0, requests = 0, input = 0, output = 0, hitWeighted = 0, hitWeight = 0;
-            double ttftP50 = 0, itlP50 = 0, ttftCount = 0, itlCount = 0, ttftP99 = 0, itlP99 = 0;
             int queued = 0, inflight = 0;
             foreach (var state in _routers.Values)
             {
@@ -92,28 +91,23 @@ public sealed class MetricsCollector(TimeProvider time)
                 hitWeighted += latest.KvHitRate * Math.Max(1, state.Requests);
                 hitWeight += Math.Max(1, state.Requests);
 
-                // p50s average by sample count; the tail is the worst router's, since a target is missed wherever it is missed.
-                ttftP50 += latest.TimeToFirstToken.P50Ms * latest.TimeToFirstToken.Count;
-                ttftCount += latest.TimeToFirstToken.Count;
-                itlP50 += latest.InterTokenLatency.P50Ms * latest.InterTokenLatency.Count;
-                itlCount += latest.InterTokenLatency.Count;
-                ttftP99 = Math.Max(ttftP99, latest.TimeToFirstToken.P99Ms);
-                itlP99 = Math.Max(itlP99, latest.InterTokenLatency.P99Ms);
                 if (resetInterval)
                 {
                     state.Seconds = state.Requests = state.InputTokens = state.OutputTokens = 0;
                 }
             }
 
+            var ttft = LatencySummary.Combine(_routers.Values.Select(r => r.Latest!.TimeToFirstToken));
+            var itl = LatencySummary.Combine(_routers.Values.Select(r => r.Latest!.InterTokenLatency));
             return new ObservedLoad(
                 Routers: _routers.Count,
                 RequestsPerSecond: rps,
                 AvgInputTokens: requests > 0 ? input / requests : 0,
                 AvgOutputTokens: requests > 0 ? output / requests : 0,
-                TtftP50Ms: ttftCount > 0 ? ttftP50 / ttftCount : 0,
-                TtftP99Ms: ttftP99,
-                ItlP50Ms: itlCount > 0 ? itlP50 / itlCount : 0,
-                ItlP99Ms: itlP99,
+                TtftP50Ms: ttft.P50Ms,
+                TtftP99Ms: ttft.P99Ms,
+                ItlP50Ms: itl.P50Ms,
+                ItlP99Ms: itl.P99Ms,
                 KvHitRate: hitWeight > 0 ? hitWeighted / hitWeight : 0,
                 RouterQueued: queued,
                 Inflight: inflight,

@@ -45,6 +45,28 @@ public sealed record FrontendMetricsSnapshot(
 public sealed record LatencySummary(long Count, double MeanMs, double P50Ms, double P90Ms, double P99Ms)
 {
     public static LatencySummary Empty { get; } = new(0, 0, 0, 0, 0);
+
+    /// <summary>
+    /// Several routers' windows as one: count and mean are exact; the median is the count-weighted mean of the
+    /// medians (an approximation; the samples themselves are not shipped); p90 and p99 are the worst router's, because
+    /// a target is missed wherever it is missed.
+    /// </summary>
+    public static LatencySummary Combine(IEnumerable<LatencySummary> windows)
+    {
+        ArgumentNullException.ThrowIfNull(windows);
+        long count = 0;
+        double sum = 0, p50 = 0, p90 = 0, p99 = 0;
+        foreach (var w in windows)
+        {
+            count += w.Count;
+            sum += w.MeanMs * w.Count;
+            p50 += w.P50Ms * w.Count;
+            p90 = Math.Max(p90, w.P90Ms);
+            p99 = Math.Max(p99, w.P99Ms);
+        }
+
+        return count == 0 ? Empty : new LatencySummary(count, sum / count, p50 / count, p90, p99);
+    }
 }
 
 /// <summary>Per-worker routing outcome over the last interval: how much of the prompts routed there was already cached.</summary>
