@@ -1,3 +1,4 @@
+using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -22,6 +23,7 @@ internal sealed class NatsEventPlane : IEventPlane, IAsyncDisposable, IDisposabl
     private TaskCompletionSource _connected = NewSignal();
     private IConnection? _connection;
     private Task? _connectLoop;
+    private long _clientConnectAttempts;
 
     public NatsEventPlane(IOptions<NatsEventPlaneOptions> options, ILogger<NatsEventPlane> logger, TimeProvider time)
     {
@@ -31,6 +33,9 @@ internal sealed class NatsEventPlane : IEventPlane, IAsyncDisposable, IDisposabl
     }
 
     public bool IsConnected => _connection is { State: ConnState.CONNECTED };
+
+    /// <summary>How often the NATS client was asked to open a connection (not counting attempts the TCP probe saved).</summary>
+    internal long ClientConnectAttempts => Interlocked.Read(ref _clientConnectAttempts);
 
     /// <summary>Starts connecting in the background (idempotent). Every operation calls it, so it is also started lazily.</summary>
     public void Start()
@@ -196,9 +201,18 @@ internal sealed class NatsEventPlane : IEventPlane, IAsyncDisposable, IDisposabl
             IConnection connection;
             try
             {
+                // NATS.Client 0.8 leaves a thread-pool thread blocked for every CreateConnection that fails, so a
+                // service whose broker is down for minutes starved its own pool (KV pushes waited seconds for a thread).
+                // Only hand the client a server that accepts a TCP connection; its own reconnect loop does not leak.
+                await ProbeAsync(token).ConfigureAwait(false);
+                Interlocked.Increment(ref _clientConnectAttempts);
                 connection = _factory.CreateConnection(BuildOptions(closed));
             }
-            catch (NATSException ex)
+            catch (OperationCanceledException) when (token.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is NATSException or SocketException)
             {
                 EventPlaneLog.ConnectFailed(_logger, _options.Url, _options.ReconnectWait, ex);
                 await DelayAsync(_options.ReconnectWait, token).ConfigureAwait(false);
@@ -242,10 +256,42 @@ internal sealed class NatsEventPlane : IEventPlane, IAsyncDisposable, IDisposabl
         }
     }
 
+    /// <summary>Returns once one of the configured servers accepts a TCP connection; otherwise throws the last socket error.</summary>
+    private async Task ProbeAsync(CancellationToken token)
+    {
+        SocketException? last = null;
+        foreach (var server in Servers())
+        {
+            var uri = new Uri(server.Contains("://", StringComparison.Ordinal) ? server : "nats://" + server);
+            using var attempt = CancellationTokenSource.CreateLinkedTokenSource(token);
+            attempt.CancelAfter(_options.ConnectTimeout);
+            using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+            try
+            {
+                await socket.ConnectAsync(uri.Host, uri.IsDefaultPort || uri.Port < 0 ? DefaultPort : uri.Port, attempt.Token).ConfigureAwait(false);
+                return;
+            }
+            catch (SocketException ex)
+            {
+                last = ex;
+            }
+            catch (OperationCanceledException) when (!token.IsCancellationRequested)
+            {
+                last = new SocketException((int)SocketError.TimedOut);
+            }
+        }
+
+        throw last ?? new SocketException((int)SocketError.HostNotFound);
+    }
+
+    private const int DefaultPort = 4222;
+
+    private string[] Servers() => _options.Url!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
     private NATS.Client.Options BuildOptions(TaskCompletionSource closed)
     {
         var options = ConnectionFactory.GetDefaultOptions();
-        options.Servers = _options.Url!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        options.Servers = Servers();
         options.Name = _options.ClientName;
         options.AllowReconnect = true;
 

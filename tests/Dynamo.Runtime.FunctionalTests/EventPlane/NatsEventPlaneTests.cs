@@ -100,6 +100,26 @@ public sealed class NatsEventPlaneTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Start_ServerDownForManyRetries_NeverHandsTheClientADeadServerThenConnects()
+    {
+        await _server.StopAsync();
+        await using var plane = new NatsEventPlane(
+            Options.Create(new NatsEventPlaneOptions { Url = _server.Url, ReconnectWait = TimeSpan.FromMilliseconds(20) }),
+            NullLogger<NatsEventPlane>.Instance, TimeProvider.System);
+
+        plane.Start();
+        await Task.Delay(TimeSpan.FromMilliseconds(500));
+
+        // Each failed CreateConnection of NATS.Client 0.8 strands a pool thread; ~25 retries must not reach the client.
+        Assert.False(plane.IsConnected);
+        Assert.Equal(0, plane.ClientConnectAttempts);
+
+        await _server.StartAsync();
+        await plane.WaitUntilConnectedAsync().WaitAsync(Eventually.Limit);
+        Assert.True(plane.ClientConnectAttempts >= 1);
+    }
+
+    [Fact]
     public async Task SubscribeAsync_SlowHandlerDropOldest_KeepsNewestWithinCapacity()
     {
         await using var plane = await ConnectedPlaneAsync();
