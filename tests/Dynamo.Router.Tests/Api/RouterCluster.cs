@@ -17,9 +17,7 @@ public sealed class RouterCluster : IAsyncLifetime
 {
     public const string Model = "dynamo-default";
 
-    private readonly string _namespace = $"rt{Guid.NewGuid():N}"[..12];
-    private NatsServer? _nats;
-    private RedisServer? _redis;
+    private readonly ClusterBrokers _brokers = new("rt");
 
     public WebApplication Worker { get; private set; } = null!;
 
@@ -40,25 +38,13 @@ public sealed class RouterCluster : IAsyncLifetime
     }
 
     /// <summary>Only nats-server and redis-server, for tests that compose their own worker and router.</summary>
-    public async Task StartBrokersAsync()
-    {
-        _nats = await NatsServer.StartNewAsync();
-        _redis = await RedisServer.StartNewAsync();
-    }
+    public Task StartBrokersAsync() => _brokers.StartAsync();
 
     public async Task DisposeAsync()
     {
         await StopAsync(Router);
         await StopAsync(Worker);
-        if (_redis is not null)
-        {
-            await _redis.DisposeAsync();
-        }
-
-        if (_nats is not null)
-        {
-            await _nats.DisposeAsync();
-        }
+        await _brokers.DisposeAsync();
     }
 
     public HttpClient CreateClient() => new() { BaseAddress = RouterAddress, Timeout = TimeSpan.FromSeconds(120) };
@@ -117,13 +103,7 @@ public sealed class RouterCluster : IAsyncLifetime
         return worker.App;
     }
 
-    private Dictionary<string, string?> Common() => new()
-    {
-        ["ConnectionStrings:redis"] = _redis!.ConnectionString,
-        ["ConnectionStrings:nats"] = _nats!.Url,
-        ["Dynamo:Namespace"] = _namespace,
-        ["Logging:LogLevel:Default"] = "Warning",
-    };
+    private Dictionary<string, string?> Common() => _brokers.Settings();
 }
 
 [CollectionDefinition(Name)]

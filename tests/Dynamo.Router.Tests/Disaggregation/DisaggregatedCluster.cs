@@ -1,4 +1,5 @@
 using Dynamo.Router.Hosting;
+using Dynamo.Router.Tests.Api;
 using Dynamo.Router.Workers;
 using Dynamo.Runtime.Contracts;
 using Dynamo.Runtime.StatePlane;
@@ -21,10 +22,8 @@ internal sealed class DisaggregatedCluster : IAsyncDisposable
 {
     public const string Model = "dynamo-default";
 
-    private readonly string _namespace = $"dg{Guid.NewGuid():N}"[..12];
+    private readonly ClusterBrokers _brokers = new("dg");
     private readonly List<WebApplication> _apps = [];
-    private NatsServer? _nats;
-    private RedisServer? _redis;
 
     /// <summary>
     /// Worker settings under which a decode worker waits ten minutes for a push (its own default and the expiry of a
@@ -40,7 +39,7 @@ internal sealed class DisaggregatedCluster : IAsyncDisposable
 
     public Uri RouterAddress { get; private set; } = null!;
 
-    public static string ModelPath => Path.Combine(RepoPaths.Root, "models", "generated", "dynamo-default-q8_0.gguf");
+    public static string ModelPath => RouterCluster.ModelPath;
 
     /// <param name="router">Router settings on top of the defaults (which disaggregate every prompt with a full block).</param>
     /// <param name="worker">Settings for every worker.</param>
@@ -50,8 +49,7 @@ internal sealed class DisaggregatedCluster : IAsyncDisposable
         var cluster = new DisaggregatedCluster();
         try
         {
-            cluster._nats = await NatsServer.StartNewAsync();
-            cluster._redis = await RedisServer.StartNewAsync();
+            await cluster._brokers.StartAsync();
             for (var i = 0; i < prefill; i++)
             {
                 cluster.Prefill.Add(await cluster.StartWorkerAsync(WorkerRole.Prefill, worker ?? []));
@@ -122,15 +120,7 @@ internal sealed class DisaggregatedCluster : IAsyncDisposable
             await app.DisposeAsync();
         }
 
-        if (_redis is not null)
-        {
-            await _redis.DisposeAsync();
-        }
-
-        if (_nats is not null)
-        {
-            await _nats.DisposeAsync();
-        }
+        await _brokers.DisposeAsync();
     }
 
     private async Task<WebApplication> StartWorkerAsync(WorkerRole role, Dictionary<string, string?> settings)
@@ -183,11 +173,5 @@ internal sealed class DisaggregatedCluster : IAsyncDisposable
         return (router.App, router.Address);
     }
 
-    private Dictionary<string, string?> Common() => new()
-    {
-        ["ConnectionStrings:redis"] = _redis!.ConnectionString,
-        ["ConnectionStrings:nats"] = _nats!.Url,
-        ["Dynamo:Namespace"] = _namespace,
-        ["Logging:LogLevel:Default"] = "Warning",
-    };
+    private Dictionary<string, string?> Common() => _brokers.Settings();
 }
