@@ -2,12 +2,10 @@ using Dynamo.Gateway.Hosting;
 
 var builder = WebApplication.CreateBuilder(args);
 
-builder.AddServiceDefaults();
-builder.AddGatewayServices();
+builder.AddGateway();
 
 var app = builder.Build();
 
-app.MapDefaultEndpoints();
-app.MapGatewayApi();
+app.MapGateway();
 
 app.Run();

@@ -8,13 +8,11 @@ if (args is ["render-template", ..])
 
 var builder = WebApplication.CreateBuilder(args);
 
-builder.AddServiceDefaults();
-builder.AddRouterServices();
+builder.AddRouter();
 
 var app = builder.Build();
 
-app.MapDefaultEndpoints();
-app.MapRouterApi();
+app.MapRouter();
 
 app.Run();
 return 0;

@@ -1,5 +1,3 @@
-using Dynamo.Worker.Api;
-using Dynamo.Worker.Disaggregation;
 using Dynamo.Worker.Hosting;
 using Dynamo.Worker.Models;
 
@@ -11,13 +9,10 @@ if (GenerateModelCommand.IsInvocation(args))
 
 var builder = WebApplication.CreateBuilder(args);
 
-builder.AddServiceDefaults();
-builder.AddWorkerServices();
+builder.AddWorker();
 
 var app = builder.Build();
 
-app.MapDefaultEndpoints();
-app.MapGenerateApi();
-app.MapDisaggregationApi();
+app.MapWorker();
 
 app.Run();

@@ -1,32 +1,28 @@
+using System.Globalization;
 using System.Net;
-using Dynamo.Worker.Api;
-using Dynamo.Worker.Disaggregation;
+using Dynamo.TestSupport.Hosting;
 using Dynamo.Worker.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Http.Features;
 
 namespace Dynamo.Disaggregation.Bench;
 
 /// <summary>One worker as Program.cs composes it, in this process, on a free loopback port, h2c only.</summary>
 internal sealed class BenchWorker : IAsyncDisposable
 {
-    private readonly WebApplication _app;
+    private readonly InProcessApp _app;
 
-    private BenchWorker(WebApplication app, Uri address)
+    private BenchWorker(InProcessApp app)
     {
         _app = app;
-        Address = address;
         Client = new HttpClient
         {
-            BaseAddress = address,
+            BaseAddress = app.Address,
             Timeout = TimeSpan.FromMinutes(10),
             DefaultRequestVersion = HttpVersion.Version20,
             DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
         };
     }
 
-    public Uri Address { get; }
+    public Uri Address => _app.Address;
 
     public HttpClient Client { get; }
 
@@ -34,9 +30,7 @@ internal sealed class BenchWorker : IAsyncDisposable
 
     public static async Task<BenchWorker> StartAsync(string role, string modelDirectory, int kvBlocks)
     {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production" });
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        var settings = new Dictionary<string, string?>
         {
             // No registry or event plane in the bench: the worker degrades to serving only, as designed.
             ["ConnectionStrings:redis"] = "127.0.0.1:1",
@@ -44,27 +38,21 @@ internal sealed class BenchWorker : IAsyncDisposable
             ["Worker:AdvertisedUrl"] = "http://127.0.0.1:18080",
             ["Worker:Role"] = role,
             ["Worker:ModelDirectory"] = modelDirectory,
-            ["Worker:KvCapacityBlocks"] = kvBlocks.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Worker:KvCapacityBlocks"] = kvBlocks.ToString(CultureInfo.InvariantCulture),
             ["Worker:HttpProtocols"] = "Http2",
             ["Logging:LogLevel:Default"] = "Error",
 
             // The decode request waits through the whole prefill, which takes minutes for long prompts on a busy box.
             ["Worker:Disaggregation:TransferTimeoutMs"] = "600000",
-        });
-        builder.AddServiceDefaults();
-        builder.AddWorkerServices();
-        var app = builder.Build();
-        app.MapGenerateApi();
-        app.MapDisaggregationApi();
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
-        return new BenchWorker(app, new Uri(address));
+        };
+        return new BenchWorker(await InProcessApp.StartAsync(
+            new InProcessAppOptions { EnvironmentName = Environments.Production, Settings = [settings] },
+            static b => b.AddWorker(), static a => a.MapWorker()));
     }
 
     public async ValueTask DisposeAsync()
     {
         Client.Dispose();
-        await _app.StopAsync();
         await _app.DisposeAsync();
     }
 }

@@ -2,12 +2,7 @@ using Dynamo.Gateway.Hosting;
 using Dynamo.Gateway.Routing;
 using Dynamo.Runtime.Contracts;
 using Dynamo.Runtime.StatePlane;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Http.Features;
-using Microsoft.Extensions.Configuration;
+using Dynamo.TestSupport.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -19,23 +14,16 @@ internal sealed class GatewayHost : IAsyncDisposable
 {
     public const string ApiKey = "dyn-bench-development-key";
 
-    private readonly WebApplication _app;
+    private readonly InProcessApp _app;
 
-    private GatewayHost(WebApplication app, Uri address)
-    {
-        _app = app;
-        Address = address;
-    }
+    private GatewayHost(InProcessApp app) => _app = app;
 
-    public Uri Address { get; }
+    public Uri Address => _app.Address;
 
     /// <param name="limits">False sets both default limits to 0 (unlimited), taking the Redis counters off the request path.</param>
     public static async Task<GatewayHost> StartAsync(string redis, string nats, string model, Uri backend, bool limits)
     {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production" });
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        var settings = new Dictionary<string, string?>
         {
             ["ConnectionStrings:redis"] = redis,
             ["ConnectionStrings:nats"] = nats,
@@ -44,23 +32,20 @@ internal sealed class GatewayHost : IAsyncDisposable
             // High, not unlimited: the per-request Redis counting stays in the measured path.
             ["Gateway:DefaultRequestsPerMinute"] = limits ? "100000000" : "0",
             ["Gateway:DefaultTokensPerMinute"] = limits ? "2000000000" : "0",
-        });
-        builder.AddServiceDefaults();
-        builder.AddGatewayServices();
-        var app = builder.Build();
-        app.MapDefaultEndpoints();
-        app.MapGatewayApi();
-        await app.StartAsync();
+        };
+        var app = await InProcessApp.StartAsync(
+            new InProcessAppOptions { EnvironmentName = Environments.Production, Settings = [settings] },
+            static b =>
+            {
+                b.Logging.SetMinimumLevel(LogLevel.Warning);
+                b.AddGateway();
+            },
+            static a => a.MapGateway());
         var card = new ModelCard(model, [backend.ToString()], 4096, 16, DateTimeOffset.UtcNow);
         await app.Services.GetRequiredService<IModelRegistry>().SetAsync(card);
         await app.Services.GetRequiredService<ModelRouteTable>().RefreshAsync(CancellationToken.None);
-        var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
-        return new GatewayHost(app, new Uri(address));
+        return new GatewayHost(app);
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await _app.StopAsync();
-        await _app.DisposeAsync();
-    }
+    public ValueTask DisposeAsync() => _app.DisposeAsync();
 }

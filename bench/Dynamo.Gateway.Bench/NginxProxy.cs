@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using Dynamo.TestSupport;
 
 namespace Dynamo.Gateway.Bench;
 
@@ -22,7 +23,7 @@ internal sealed class NginxProxy : IAsyncDisposable
     public static async Task<NginxProxy> StartAsync(string executable, Uri backend)
     {
         var directory = Directory.CreateTempSubdirectory("dynamo-gateway-bench-nginx-").FullName;
-        var port = FreePort();
+        var port = ChildServices.FreePort();
         var config = $$"""
             daemon off;
             worker_processes 1;
@@ -90,12 +91,5 @@ internal sealed class NginxProxy : IAsyncDisposable
 
         _process.Dispose();
         Directory.Delete(_directory, recursive: true);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

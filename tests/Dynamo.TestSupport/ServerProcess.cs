@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Net;
 using System.Net.Sockets;
 
 namespace Dynamo.TestSupport;
@@ -21,7 +20,7 @@ public abstract class ServerProcess : IAsyncDisposable
         _executable = FindExecutable(executableName, overrideVariable)
             ?? throw new InvalidOperationException(
                 $"{executableName} was not found on PATH, /usr/sbin or /usr/bin{(overrideVariable is null ? "" : $" (or ${overrideVariable})")}. Install it: {installHint}");
-        Port = FreePort();
+        Port = ChildServices.FreePort();
         DataDirectory = Directory.CreateTempSubdirectory($"dynamo-{executableName}-").FullName;
     }
 
@@ -157,13 +156,6 @@ public abstract class ServerProcess : IAsyncDisposable
         {
             return $"(log unreadable: {ex.Message})";
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static string? FindExecutable(string name, string? overrideVariable)

@@ -1,13 +1,10 @@
 using System.Collections.Concurrent;
 using System.Text;
 using System.Text.Json;
+using Dynamo.TestSupport.Hosting;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
-using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Dynamo.Gateway.Tests.Infrastructure;
@@ -25,15 +22,13 @@ internal sealed class FakeRouter : IAsyncDisposable
     public const string FirstEvent = """{"id":"c1","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"Hel"}}]}""";
     public const string SecondEvent = """{"id":"c1","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"lo"}}]}""";
 
-    private readonly WebApplication _app;
+    private InProcessApp? _app;
 
-    private FakeRouter(WebApplication app, Uri address)
+    private FakeRouter()
     {
-        _app = app;
-        Address = address;
     }
 
-    public Uri Address { get; }
+    public Uri Address => _app!.Address;
 
     public ConcurrentQueue<ObservedRequest> Requests { get; } = new();
 
@@ -52,17 +47,16 @@ internal sealed class FakeRouter : IAsyncDisposable
 
     public static async Task<FakeRouter> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
-        FakeRouter? self = null;
-        app.MapPost("/v1/{**path}", (HttpContext context) => self!.HandleAsync(context));
-        app.MapGet("/v1/{**path}", (HttpContext context) => self!.HandleAsync(context));
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
-        self = new FakeRouter(app, new Uri(address));
-        return self;
+        var router = new FakeRouter();
+        router._app = await InProcessApp.StartAsync(
+            new InProcessAppOptions { EnvironmentName = Environments.Production, Slim = true },
+            static b => b.Logging.ClearProviders(),
+            a =>
+            {
+                a.MapPost("/v1/{**path}", router.HandleAsync);
+                a.MapGet("/v1/{**path}", router.HandleAsync);
+            });
+        return router;
     }
 
     private async Task HandleAsync(HttpContext context)
@@ -125,7 +119,9 @@ internal sealed class FakeRouter : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         ReleaseStream.TrySetResult();
-        await _app.StopAsync();
-        await _app.DisposeAsync();
+        if (_app is not null)
+        {
+            await _app.DisposeAsync();
+        }
     }
 }

@@ -1,18 +1,12 @@
-using Dynamo.TestSupport;
 using System.Net.Http.Headers;
 using System.Text;
 using Dynamo.Gateway.Hosting;
 using Dynamo.Gateway.Routing;
 using Dynamo.Runtime.Contracts;
 using Dynamo.Runtime.StatePlane;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.Configuration;
+using Dynamo.TestSupport;
+using Dynamo.TestSupport.Hosting;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.AspNetCore.Http.Features;
-using Microsoft.Extensions.Hosting;
 
 namespace Dynamo.Gateway.Tests.Infrastructure;
 
@@ -22,16 +16,15 @@ internal sealed class GatewayApp : IAsyncDisposable
     public const string AdminKey = "admin-secret-for-tests";
     public const string DevelopmentKey = "dyn-development-key-for-tests";
 
-    private readonly WebApplication _app;
+    private readonly InProcessApp _app;
 
-    private GatewayApp(WebApplication app, Uri address, string ns)
+    private GatewayApp(InProcessApp app, string ns)
     {
         _app = app;
-        Address = address;
         Namespace = ns;
     }
 
-    public Uri Address { get; }
+    public Uri Address => _app.Address;
 
     public string Namespace { get; }
 
@@ -40,30 +33,27 @@ internal sealed class GatewayApp : IAsyncDisposable
     public static async Task<GatewayApp> StartAsync(ServersFixture servers, Dictionary<string, string?>? settings = null, string? ns = null, TimeProvider? time = null)
     {
         ns ??= "gw" + Guid.NewGuid().ToString("N")[..12];
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Development" });
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        var defaults = new Dictionary<string, string?>
         {
             ["ConnectionStrings:redis"] = servers.Redis.ConnectionString,
             ["ConnectionStrings:nats"] = servers.Nats.Url,
             ["Dynamo:Namespace"] = ns,
             ["Gateway:AdminKey"] = AdminKey,
             ["Gateway:DevelopmentKey"] = DevelopmentKey,
-        });
-        builder.Configuration.AddInMemoryCollection(settings ?? []);
-        if (time is not null)
-        {
-            builder.Services.AddSingleton(time);
-        }
+        };
+        var app = await InProcessApp.StartAsync(
+            new InProcessAppOptions { Settings = [defaults, settings ?? []] },
+            b =>
+            {
+                if (time is not null)
+                {
+                    b.Services.AddSingleton(time);
+                }
 
-        builder.AddServiceDefaults();
-        builder.AddGatewayServices();
-        var app = builder.Build();
-        app.MapDefaultEndpoints();
-        app.MapGatewayApi();
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
-        var gateway = new GatewayApp(app, new Uri(address), ns);
+                b.AddGateway();
+            },
+            static a => a.MapGateway());
+        var gateway = new GatewayApp(app, ns);
         await Eventually.TrueAsync(async () =>
         {
             using var client = gateway.CreateClient(DevelopmentKey);
@@ -97,9 +87,5 @@ internal sealed class GatewayApp : IAsyncDisposable
     public static StringContent Chat(string model, bool stream = false) =>
         Json($$"""{"model":"{{model}}","stream":{{(stream ? "true" : "false")}},"messages":[{"role":"user","content":"hi"}]}""");
 
-    public async ValueTask DisposeAsync()
-    {
-        await _app.StopAsync();
-        await _app.DisposeAsync();
-    }
+    public ValueTask DisposeAsync() => _app.DisposeAsync();
 }

@@ -1,16 +1,9 @@
-using System.Net;
-using System.Net.Sockets;
 using Dynamo.Router.Hosting;
 using Dynamo.Router.Workers;
 using Dynamo.TestSupport;
-using Dynamo.Worker.Api;
+using Dynamo.TestSupport.Hosting;
 using Dynamo.Worker.Hosting;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Http.Features;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
@@ -24,9 +17,7 @@ public sealed class RouterCluster : IAsyncLifetime
 {
     public const string Model = "dynamo-default";
 
-    private readonly string _namespace = $"rt{Guid.NewGuid():N}"[..12];
-    private NatsServer? _nats;
-    private RedisServer? _redis;
+    private readonly ClusterBrokers _brokers = new("rt");
 
     public WebApplication Worker { get; private set; } = null!;
 
@@ -47,25 +38,13 @@ public sealed class RouterCluster : IAsyncLifetime
     }
 
     /// <summary>Only nats-server and redis-server, for tests that compose their own worker and router.</summary>
-    public async Task StartBrokersAsync()
-    {
-        _nats = await NatsServer.StartNewAsync();
-        _redis = await RedisServer.StartNewAsync();
-    }
+    public Task StartBrokersAsync() => _brokers.StartAsync();
 
     public async Task DisposeAsync()
     {
         await StopAsync(Router);
         await StopAsync(Worker);
-        if (_redis is not null)
-        {
-            await _redis.DisposeAsync();
-        }
-
-        if (_nats is not null)
-        {
-            await _nats.DisposeAsync();
-        }
+        await _brokers.DisposeAsync();
     }
 
     public HttpClient CreateClient() => new() { BaseAddress = RouterAddress, Timeout = TimeSpan.FromSeconds(120) };
@@ -73,28 +52,19 @@ public sealed class RouterCluster : IAsyncLifetime
     /// <summary>Another router of this cluster (e.g. for another model name); the caller stops it.</summary>
     public async Task<(WebApplication App, Uri Address)> StartRouterAsync(Dictionary<string, string?> settings)
     {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Development" });
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Configuration.AddInMemoryCollection(Common());
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Router:ModelPath"] = ModelPath, ["Router:CardRefreshSeconds"] = "1" });
-        builder.Configuration.AddInMemoryCollection(settings);
-        builder.AddServiceDefaults();
-        builder.AddRouterServices();
-        var app = builder.Build();
-        app.MapDefaultEndpoints();
-        app.MapRouterApi();
-        await app.StartAsync();
-        return (app, new Uri(Address(app)));
+        var router = await InProcessApp.StartAsync(
+            new InProcessAppOptions
+            {
+                Settings = [Common(), new Dictionary<string, string?> { ["Router:ModelPath"] = ModelPath, ["Router:CardRefreshSeconds"] = "1" }, settings],
+            },
+            static b => b.AddRouter(), static a => a.MapRouter());
+        return (router.App, router.Address);
     }
 
-    public static async Task WaitForWorkersAsync(WebApplication router, int count)
+    public static Task WaitForWorkersAsync(WebApplication router, int count)
     {
         var pool = router.Services.GetRequiredService<WorkerPool>();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        while (pool.Workers.Count < count)
-        {
-            await Task.Delay(50, timeout.Token);
-        }
+        return Eventually.TrueAsync(() => pool.Workers.Count >= count, $"{count} worker(s) in the router's pool", seconds: 30);
     }
 
     public static async Task StopAsync(WebApplication? app)
@@ -106,46 +76,34 @@ public sealed class RouterCluster : IAsyncLifetime
         }
     }
 
-    /// <summary>Another worker of this cluster (e.g. for another model name or protocol); the caller stops it.</summary>
+    /// <summary>
+    /// Another worker of this cluster (e.g. for another model name or protocol) on a port picked first, so that its
+    /// registration advertises it; the caller stops it.
+    /// </summary>
     public async Task<WebApplication> StartWorkerAsync(Dictionary<string, string?> settings)
     {
-        var port = FreePort();
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Development" });
-        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
-        builder.Configuration.AddInMemoryCollection(Common());
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["Worker:ModelPath"] = ModelPath,
-            ["Worker:AdvertisedUrl"] = $"http://127.0.0.1:{port}",
-            ["Worker:KvCapacityBlocks"] = "1024",
-        });
-        builder.Configuration.AddInMemoryCollection(settings);
-        builder.AddServiceDefaults();
-        builder.AddWorkerServices();
-        var app = builder.Build();
-        app.MapDefaultEndpoints();
-        app.MapGenerateApi();
-        await app.StartAsync();
-        return app;
+        var port = ChildServices.FreePort();
+        var worker = await InProcessApp.StartAsync(
+            new InProcessAppOptions
+            {
+                Port = port,
+                Settings =
+                [
+                    Common(),
+                    new Dictionary<string, string?>
+                    {
+                        ["Worker:ModelPath"] = ModelPath,
+                        ["Worker:AdvertisedUrl"] = $"http://127.0.0.1:{port}",
+                        ["Worker:KvCapacityBlocks"] = "1024",
+                    },
+                    settings,
+                ],
+            },
+            static b => b.AddWorker(), static a => a.MapWorker());
+        return worker.App;
     }
 
-    private Dictionary<string, string?> Common() => new()
-    {
-        ["ConnectionStrings:redis"] = _redis!.ConnectionString,
-        ["ConnectionStrings:nats"] = _nats!.Url,
-        ["Dynamo:Namespace"] = _namespace,
-        ["Logging:LogLevel:Default"] = "Warning",
-    };
-
-    private static string Address(WebApplication app) =>
-        app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    private Dictionary<string, string?> Common() => _brokers.Settings();
 }
 
 [CollectionDefinition(Name)]

@@ -1,19 +1,13 @@
-using System.Net;
-using System.Net.Sockets;
 using Dynamo.Router.Hosting;
+using Dynamo.Router.Tests.Api;
 using Dynamo.Router.Workers;
 using Dynamo.Runtime.Contracts;
 using Dynamo.Runtime.StatePlane;
 using Dynamo.TestSupport;
-using Dynamo.Worker.Api;
+using Dynamo.TestSupport.Hosting;
 using Dynamo.Worker.Disaggregation;
 using Dynamo.Worker.Hosting;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Http.Features;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
@@ -28,10 +22,8 @@ internal sealed class DisaggregatedCluster : IAsyncDisposable
 {
     public const string Model = "dynamo-default";
 
-    private readonly string _namespace = $"dg{Guid.NewGuid():N}"[..12];
+    private readonly ClusterBrokers _brokers = new("dg");
     private readonly List<WebApplication> _apps = [];
-    private NatsServer? _nats;
-    private RedisServer? _redis;
 
     /// <summary>
     /// Worker settings under which a decode worker waits ten minutes for a push (its own default and the expiry of a
@@ -47,7 +39,7 @@ internal sealed class DisaggregatedCluster : IAsyncDisposable
 
     public Uri RouterAddress { get; private set; } = null!;
 
-    public static string ModelPath => Path.Combine(RepoPaths.Root, "models", "generated", "dynamo-default-q8_0.gguf");
+    public static string ModelPath => RouterCluster.ModelPath;
 
     /// <param name="router">Router settings on top of the defaults (which disaggregate every prompt with a full block).</param>
     /// <param name="worker">Settings for every worker.</param>
@@ -57,8 +49,7 @@ internal sealed class DisaggregatedCluster : IAsyncDisposable
         var cluster = new DisaggregatedCluster();
         try
         {
-            cluster._nats = await NatsServer.StartNewAsync();
-            cluster._redis = await RedisServer.StartNewAsync();
+            await cluster._brokers.StartAsync();
             for (var i = 0; i < prefill; i++)
             {
                 cluster.Prefill.Add(await cluster.StartWorkerAsync(WorkerRole.Prefill, worker ?? []));
@@ -109,21 +100,8 @@ internal sealed class DisaggregatedCluster : IAsyncDisposable
         }
     }
 
-    public static async Task Eventually(Func<bool> condition, string what, int seconds = 30)
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(seconds));
-        while (!condition())
-        {
-            try
-            {
-                await Task.Delay(20, timeout.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                Assert.Fail($"Timed out waiting for: {what}");
-            }
-        }
-    }
+    public static Task Eventually(Func<bool> condition, string what, int seconds = 30) =>
+        TestSupport.Eventually.TrueAsync(condition, what, seconds);
 
     public async ValueTask DisposeAsync()
     {
@@ -142,79 +120,58 @@ internal sealed class DisaggregatedCluster : IAsyncDisposable
             await app.DisposeAsync();
         }
 
-        if (_redis is not null)
-        {
-            await _redis.DisposeAsync();
-        }
-
-        if (_nats is not null)
-        {
-            await _nats.DisposeAsync();
-        }
+        await _brokers.DisposeAsync();
     }
 
     private async Task<WebApplication> StartWorkerAsync(WorkerRole role, Dictionary<string, string?> settings)
     {
-        var port = FreePort();
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Development" });
-        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
-        builder.Configuration.AddInMemoryCollection(Common());
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["Worker:ModelPath"] = ModelPath,
-            ["Worker:Role"] = role.ToString(),
-            ["Worker:AdvertisedUrl"] = $"http://127.0.0.1:{port}",
-            ["Worker:KvCapacityBlocks"] = "1024",
-            ["Worker:DrainTimeoutSeconds"] = "1",
-        });
-        builder.Configuration.AddInMemoryCollection(settings);
-        builder.AddServiceDefaults();
-        builder.AddWorkerServices();
-        var app = builder.Build();
-        app.MapDefaultEndpoints();
-        app.MapGenerateApi();
-        app.MapDisaggregationApi();
-        _apps.Add(app);
-        await app.StartAsync();
-        return app;
+        var port = ChildServices.FreePort();
+        var worker = await InProcessApp.StartAsync(
+            new InProcessAppOptions
+            {
+                Port = port,
+                Settings =
+                [
+                    Common(),
+                    new Dictionary<string, string?>
+                    {
+                        ["Worker:ModelPath"] = ModelPath,
+                        ["Worker:Role"] = role.ToString(),
+                        ["Worker:AdvertisedUrl"] = $"http://127.0.0.1:{port}",
+                        ["Worker:KvCapacityBlocks"] = "1024",
+                        ["Worker:DrainTimeoutSeconds"] = "1",
+                    },
+                    settings,
+                ],
+            },
+            static b => b.AddWorker(), static a => a.MapWorker());
+        _apps.Add(worker.App);
+        return worker.App;
     }
 
     /// <summary>A router of this cluster; the cluster stops it. Defaults disaggregate every prompt that has a full block.</summary>
     public async Task<(WebApplication App, Uri Address)> StartRouterAsync(Dictionary<string, string?> settings)
     {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Development" });
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Configuration.AddInMemoryCollection(Common());
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["Router:ModelPath"] = ModelPath,
-            ["Router:CardRefreshSeconds"] = "1",
-            ["Router:Disaggregation:MaxLocalPrefillTokens"] = "0",
-            ["Router:Disaggregation:LocalPrefillCachedFraction"] = "1",
-        });
-        builder.Configuration.AddInMemoryCollection(settings);
-        builder.AddServiceDefaults();
-        builder.AddRouterServices();
-        var app = builder.Build();
-        app.MapDefaultEndpoints();
-        app.MapRouterApi();
-        _apps.Add(app);
-        await app.StartAsync();
-        return (app, new Uri(app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First()));
+        var router = await InProcessApp.StartAsync(
+            new InProcessAppOptions
+            {
+                Settings =
+                [
+                    Common(),
+                    new Dictionary<string, string?>
+                    {
+                        ["Router:ModelPath"] = ModelPath,
+                        ["Router:CardRefreshSeconds"] = "1",
+                        ["Router:Disaggregation:MaxLocalPrefillTokens"] = "0",
+                        ["Router:Disaggregation:LocalPrefillCachedFraction"] = "1",
+                    },
+                    settings,
+                ],
+            },
+            static b => b.AddRouter(), static a => a.MapRouter());
+        _apps.Add(router.App);
+        return (router.App, router.Address);
     }
 
-    private Dictionary<string, string?> Common() => new()
-    {
-        ["ConnectionStrings:redis"] = _redis!.ConnectionString,
-        ["ConnectionStrings:nats"] = _nats!.Url,
-        ["Dynamo:Namespace"] = _namespace,
-        ["Logging:LogLevel:Default"] = "Warning",
-    };
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    private Dictionary<string, string?> Common() => _brokers.Settings();
 }

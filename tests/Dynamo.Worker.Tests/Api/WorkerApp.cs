@@ -2,56 +2,41 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Dynamo.TestSupport.Hosting;
 using Dynamo.Worker.Api;
 using Dynamo.Worker.Hosting;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.Configuration;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 
 namespace Dynamo.Worker.Tests.Api;
 
 /// <summary>The real worker app (as Program.cs composes it) on 127.0.0.1 with a free port.</summary>
 internal sealed class WorkerApp : IAsyncDisposable
 {
-    private readonly WebApplication _app;
+    private readonly InProcessApp _app;
 
-    private WorkerApp(WebApplication app, Uri address)
+    private WorkerApp(InProcessApp app) => _app = app;
+
+    /// <summary>
+    /// A worker with no registry or event plane (both addresses refuse connections; it degrades to serving only) and a
+    /// small KV pool; tests layer their own settings on top.
+    /// </summary>
+    public static Dictionary<string, string?> Standalone => new()
     {
-        _app = app;
-        Address = address;
-    }
+        ["ConnectionStrings:redis"] = "127.0.0.1:1",
+        ["ConnectionStrings:nats"] = "nats://127.0.0.1:1",
+        ["Worker:AdvertisedUrl"] = "http://127.0.0.1:18080",
+        ["Worker:KvCapacityBlocks"] = "256",
+    };
 
-    public Uri Address { get; }
+    public Uri Address => _app.Address;
 
     public WorkerEngineHost Engine => _app.Services.GetRequiredService<WorkerEngineHost>();
 
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<WorkerApp> StartAsync(Dictionary<string, string?> settings)
-    {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Development" });
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["ConnectionStrings:redis"] = "127.0.0.1:1",
-            ["ConnectionStrings:nats"] = "nats://127.0.0.1:1",
-            ["Worker:AdvertisedUrl"] = "http://127.0.0.1:18080",
-            ["Worker:KvCapacityBlocks"] = "256",
-        });
-        builder.Configuration.AddInMemoryCollection(settings);
-        builder.AddServiceDefaults();
-        builder.AddWorkerServices();
-        var app = builder.Build();
-        app.MapGenerateApi();
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
-        return new WorkerApp(app, new Uri(address));
-    }
+    public static async Task<WorkerApp> StartAsync(Dictionary<string, string?> settings) =>
+        new(await InProcessApp.StartAsync(
+            new InProcessAppOptions { Settings = [Standalone, settings] }, static b => b.AddWorker(), static a => a.MapWorker()));
 
     public static HttpRequestMessage Generate(object body, Version? version = null) =>
         new(HttpMethod.Post, GenerateApi.Path)
@@ -84,9 +69,5 @@ internal sealed class WorkerApp : IAsyncDisposable
 
     public static MediaTypeHeaderValue? ContentType(HttpResponseMessage response) => response.Content.Headers.ContentType;
 
-    public async ValueTask DisposeAsync()
-    {
-        await _app.StopAsync();
-        await _app.DisposeAsync();
-    }
+    public ValueTask DisposeAsync() => _app.DisposeAsync();
 }

@@ -2,15 +2,13 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Dynamo.Runtime.Generation;
+using Dynamo.TestSupport;
+using Dynamo.TestSupport.Hosting;
 using Dynamo.Worker.Api;
 using Dynamo.Worker.Disaggregation;
 using Dynamo.Worker.Hosting;
 using Dynamo.Worker.Tests.Api;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 
 namespace Dynamo.Worker.Tests.Disaggregation;
 
@@ -20,15 +18,15 @@ namespace Dynamo.Worker.Tests.Disaggregation;
 /// </summary>
 internal sealed class DisaggWorker : IAsyncDisposable
 {
-    private readonly WebApplication _app;
+    private readonly InProcessApp _app;
 
-    private DisaggWorker(WebApplication app, Uri address)
+    private DisaggWorker(InProcessApp app)
     {
         _app = app;
-        Address = address;
+        Address = new Uri($"http://127.0.0.1:{app.Services.GetRequiredService<WorkerRequestPlane>().Port}");
         Client = new HttpClient
         {
-            BaseAddress = address,
+            BaseAddress = Address,
             Timeout = TimeSpan.FromSeconds(120),
             DefaultRequestVersion = HttpVersion.Version20,
             DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
@@ -47,28 +45,10 @@ internal sealed class DisaggWorker : IAsyncDisposable
 
     public DisaggregatedDecode Decode => _app.Services.GetRequiredService<DisaggregatedDecode>();
 
-    public static async Task<DisaggWorker> StartAsync(string role, Dictionary<string, string?> settings)
-    {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Development" });
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["ConnectionStrings:redis"] = "127.0.0.1:1",
-            ["ConnectionStrings:nats"] = "nats://127.0.0.1:1",
-            ["Worker:AdvertisedUrl"] = "http://127.0.0.1:18080",
-            ["Worker:Role"] = role,
-            ["Worker:KvCapacityBlocks"] = "256",
-        });
-        builder.Configuration.AddInMemoryCollection(settings);
-        builder.AddServiceDefaults();
-        builder.AddWorkerServices();
-        var app = builder.Build();
-        app.MapGenerateApi();
-        app.MapDisaggregationApi();
-        await app.StartAsync();
-        var plane = app.Services.GetRequiredService<WorkerRequestPlane>();
-        return new DisaggWorker(app, new Uri($"http://127.0.0.1:{plane.Port}"));
-    }
+    public static async Task<DisaggWorker> StartAsync(string role, Dictionary<string, string?> settings) =>
+        new(await InProcessApp.StartAsync(
+            new InProcessAppOptions { Settings = [WorkerApp.Standalone, new Dictionary<string, string?> { ["Worker:Role"] = role }, settings] },
+            static b => b.AddWorker(), static a => a.MapWorker()));
 
     /// <summary>Streams a generate request to the end and returns its token ids.</summary>
     public async Task<List<int>> GenerateAsync(object body, CancellationToken cancellationToken = default)
@@ -99,19 +79,11 @@ internal sealed class DisaggWorker : IAsyncDisposable
     }
 
     /// <summary>Polls (never asserts timing) until <paramref name="condition"/> holds or 30 s pass.</summary>
-    public static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        while (!condition())
-        {
-            await Task.Delay(20, timeout.Token);
-        }
-    }
+    public static Task WaitUntilAsync(Func<bool> condition) => Eventually.TrueAsync(condition, "the polled condition", seconds: 30);
 
     public async ValueTask DisposeAsync()
     {
         Client.Dispose();
-        await _app.StopAsync();
         await _app.DisposeAsync();
     }
 }

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using Dynamo.Runtime.Hosting;
 using Dynamo.Runtime.StatePlane;
@@ -26,7 +25,7 @@ public sealed class WorkerDrainProcessTests
         using var registryHost = RegistryHost(redis.ConnectionString);
         await registryHost.StartAsync(timeout.Token);
         var registry = registryHost.Services.GetRequiredService<IWorkerRegistry>();
-        var port = FreePort();
+        var port = ChildServices.FreePort();
         using var worker = StartWorker(port, redis.ConnectionString, nats.Url);
         using var watchdog = ProcessWatchdog.Watch(worker.Id);
         using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(90) };
@@ -145,12 +144,5 @@ public sealed class WorkerDrainProcessTests
         using var kill = Process.Start("kill", [$"-{signal}", pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         kill.WaitForExit();
         Assert.Equal(0, kill.ExitCode);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using Dynamo.TestSupport;
 using Dynamo.Worker.Tests.Api;
@@ -34,12 +32,8 @@ internal static class OpenAiWorker
         return document.RootElement.GetProperty("error").Clone();
     }
 
-    public static int ClosedPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    /// <summary>A loopback port that nothing listens on once picked (the probe listener is closed again).</summary>
+    public static int ClosedPort() => ChildServices.FreePort();
 
     public static List<int> Tokens(List<JsonElement> events) => [.. events.Select(e => e.GetProperty("token_id").GetInt32())];
 }
