@@ -69,8 +69,15 @@ internal sealed class GenerationRun : IAsyncDisposable
             }
 
             cancel.Dispose();
+
+            // A client that left cancels every dispatch: nothing faulted, and the cancellation is the outcome.
+            if (tasks.FirstOrDefault(t => t.IsFaulted) is not { } failed)
+            {
+                throw;
+            }
+
             // The first failure is the one the client hears about (they are alike: a pool-wide condition).
-            throw tasks.First(t => t.IsFaulted).Exception!.InnerException!;
+            throw failed.Exception!.InnerException!;
         }
 
         for (var i = 0; i < tasks.Length; i++)

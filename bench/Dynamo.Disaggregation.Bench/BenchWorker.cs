@@ -28,13 +28,15 @@ internal sealed class BenchWorker : IAsyncDisposable
 
     public WorkerEngineHost Engine => _app.Services.GetRequiredService<WorkerEngineHost>();
 
-    public static async Task<BenchWorker> StartAsync(string role, string modelDirectory, int kvBlocks)
+    /// <param name="redis">Redis connection string; null → an unreachable one (the worker serves without a registry).</param>
+    /// <param name="nats">NATS URL; null → an unreachable one (no event plane).</param>
+    public static async Task<BenchWorker> StartAsync(string role, string modelDirectory, int kvBlocks, string? redis = null, string? nats = null)
     {
         var settings = new Dictionary<string, string?>
         {
-            // No registry or event plane in the bench: the worker degrades to serving only, as designed.
-            ["ConnectionStrings:redis"] = "127.0.0.1:1",
-            ["ConnectionStrings:nats"] = "nats://127.0.0.1:1",
+            // Without brokers the worker degrades to serving only, as designed (see Program.cs for why the bench has them).
+            ["ConnectionStrings:redis"] = redis ?? "127.0.0.1:1",
+            ["ConnectionStrings:nats"] = nats ?? "nats://127.0.0.1:1",
             ["Worker:AdvertisedUrl"] = "http://127.0.0.1:18080",
             ["Worker:Role"] = role,
             ["Worker:ModelDirectory"] = modelDirectory,

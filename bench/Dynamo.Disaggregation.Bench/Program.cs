@@ -4,12 +4,20 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Dynamo.Disaggregation.Bench;
 using Dynamo.Runtime.Generation;
+using Dynamo.TestSupport;
 using Dynamo.Worker.Api;
 using Dynamo.Worker.Disaggregation;
 
 // Prompt lengths and repeats; every repeat uses fresh random tokens, so no prefix cache helps either mode.
 int[] lengths = args.Length > 0 ? [.. args[0].Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture))] : [512, 2048];
 var repeats = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 3;
+
+// Real nats-server and redis-server, as a deployment has. With --unreachable-brokers the workers get dead addresses
+// (the bench's old set-up): NATS.Client 0.8 then parks a thread-pool thread in a CallbackScheduler on every failed
+// connect attempt, hundreds within minutes, and the starved pool delays the transfer's socket reads by seconds.
+var unreachable = args.Contains("--unreachable-brokers");
+await using var nats = unreachable ? null : await NatsServer.StartNewAsync();
+await using var redis = unreachable ? null : await RedisServer.StartNewAsync();
 var root = AppContext.BaseDirectory;
 while (!File.Exists(Path.Combine(root, "Dynamo.Aspire.sln")))
 {
@@ -21,9 +29,9 @@ var models = Path.Combine(root, "models", "generated");
 // Three servers share this process and each engine step blocks a pool thread for its whole duration.
 ThreadPool.SetMinThreads(32, 32);
 var kvBlocks = (lengths.Max() / 16 + 64) * 2;
-await using var aggregated = await BenchWorker.StartAsync("Aggregated", models, kvBlocks);
-await using var prefill = await BenchWorker.StartAsync("Prefill", models, kvBlocks);
-await using var decode = await BenchWorker.StartAsync("Decode", models, kvBlocks);
+await using var aggregated = await BenchWorker.StartAsync("Aggregated", models, kvBlocks, redis?.ConnectionString, nats?.Url);
+await using var prefill = await BenchWorker.StartAsync("Prefill", models, kvBlocks, redis?.ConnectionString, nats?.Url);
+await using var decode = await BenchWorker.StartAsync("Decode", models, kvBlocks, redis?.ConnectionString, nats?.Url);
 var vocab = decode.Engine.VocabSize;
 var random = new Random(20261122);
 
@@ -38,10 +46,10 @@ catch (Exception ex)
     throw;
 }
 
-Console.WriteLine($"Default model, block size 16, {decode.Engine.KvBlocks.BlockBytes / 1024} KiB per block, {Environment.ProcessorCount} cores, {repeats} runs per length (median)");
+Console.WriteLine($"Default model, block size 16, {decode.Engine.KvBlocks.BlockBytes / 1024} KiB per block, {Environment.ProcessorCount} cores, {repeats} runs per length (median), brokers {(unreachable ? "unreachable" : "running")}");
 Console.WriteLine();
-Console.WriteLine("| prompt tokens | KV blocks | KV MiB | aggregated TTFT ms | disaggregated TTFT ms | prefill ms | transfer ms | first decode ms | transfer MB/s |");
-Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+Console.WriteLine("| prompt tokens | KV blocks | KV MiB | aggregated TTFT ms | disaggregated TTFT ms | prefill ms | transfer ms | first decode ms | transfer MB/s | worst transfer ms | pool threads |");
+Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
 foreach (var length in lengths)
 {
     var runs = new List<Run>();
@@ -53,7 +61,7 @@ foreach (var length in lengths)
     var r = runs[0];
     double Median(Func<Run, double> f) => runs.Select(f).Order().ElementAt(runs.Count / 2);
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"| {length} | {r.Blocks} | {r.Bytes / 1048576.0:0.0} | {Median(x => x.AggregatedTtft):0} | {Median(x => x.DisaggregatedTtft):0} | {Median(x => x.PrefillMs):0} | {Median(x => x.TransferMs):0.0} | {Median(x => x.FirstDecodeMs):0} | {Median(x => x.Bytes / 1e6 / (x.TransferMs / 1000)):0} |"));
+        $"| {length} | {r.Blocks} | {r.Bytes / 1048576.0:0.0} | {Median(x => x.AggregatedTtft):0} | {Median(x => x.DisaggregatedTtft):0} | {Median(x => x.PrefillMs):0} | {Median(x => x.TransferMs):0.0} | {Median(x => x.FirstDecodeMs):0} | {Median(x => x.Bytes / 1e6 / (x.TransferMs / 1000)):0} | {runs.Max(x => x.TransferMs):0.0} | {ThreadPool.ThreadCount} |"));
 }
 
 async Task<Run> MeasureAsync(int length)

@@ -200,12 +200,22 @@ public sealed class KvRoutingTests : IAsyncLifetime
         Assert.True(await WorkerFailureTests.MetricAsync(http, "dynamo_frontend_model_migration_total") >= 1);
     }
 
+    /// <summary>
+    /// On two workers of their own with the mocker engine at real speed (a decode step ≥ 5.7 ms, DESIGN.md §6): the two
+    /// 3,000-token streams run for at least 17 s, so they are still in flight when the third request comes, however
+    /// fast or idle the machine (on the native engine they could finish first, and the test failed for no fault).
+    /// </summary>
     [Fact]
     public async Task Complete_EveryWorkerBusyAndNoQueue_Sheds503WithRetryAfter()
     {
+        const string model = "shed-mocker";
+        var mocker = new Dictionary<string, string?> { ["Worker:Model"] = model, ["Worker:Engine"] = "mocker", ["Worker:Mocker:SpeedUp"] = "1" };
+        var workers = new[] { await _cluster.StartWorkerAsync(mocker), await _cluster.StartWorkerAsync(mocker) };
+
         // Busy at 1% of 1024 blocks: one 208-token prompt (13 blocks) makes a worker busy; nothing may queue.
         var (router, address) = await _cluster.StartRouterAsync(new()
         {
+            ["Router:Model"] = model,
             ["Router:Routing:BusyThreshold"] = "0.01",
             ["Router:Routing:MaxQueuedRequests"] = "0",
             ["Router:Routing:RetryAfter"] = "00:00:07",
@@ -215,13 +225,13 @@ public sealed class KvRoutingTests : IAsyncLifetime
             await RouterCluster.WaitForWorkersAsync(router, 2);
             using var http = new HttpClient { BaseAddress = address };
             const string longRun = "\"max_tokens\":3000,\"ignore_eos\":true,\"stream\":true";
-            using var first = await StartStreamAsync(http, [.. Enumerable.Range(100, 208)], longRun);
-            using var second = await StartStreamAsync(http, [.. Enumerable.Range(400, 208)], longRun);
+            using var first = await StartStreamAsync(http, [.. Enumerable.Range(100, 208)], longRun, model);
+            using var second = await StartStreamAsync(http, [.. Enumerable.Range(400, 208)], longRun, model);
             var tracker = router.Services.GetRequiredService<ActiveSequenceTracker>();
             var busy = router.Services.GetRequiredService<WorkerPool>().Workers.Select(w => (w.WorkerId, tracker.Get(w.WorkerId))).ToList();
             Assert.True(busy.All(b => b.Item2.Sequences == 1), "both streams in flight: " + string.Join(", ", busy));
 
-            using var shed = await PostAsync(http, [1, 2, 3], null);
+            using var shed = await PostAsync(http, [1, 2, 3], null, model: model);
             using var json = JsonDocument.Parse(await shed.Content.ReadAsStringAsync());
 
             Assert.Equal(HttpStatusCode.OK, first.StatusCode);
@@ -234,12 +244,16 @@ public sealed class KvRoutingTests : IAsyncLifetime
         finally
         {
             await RouterCluster.StopAsync(router);
+            foreach (var worker in workers)
+            {
+                await RouterCluster.StopAsync(worker);
+            }
         }
     }
 
-    private static Task<HttpResponseMessage> StartStreamAsync(HttpClient http, int[] prompt, string settings)
+    private static Task<HttpResponseMessage> StartStreamAsync(HttpClient http, int[] prompt, string settings, string model = RouterCluster.Model)
     {
-        var body = $$"""{"model":"{{RouterCluster.Model}}","prompt":[{{string.Join(',', prompt)}}],{{settings}}}""";
+        var body = $$"""{"model":"{{model}}","prompt":[{{string.Join(',', prompt)}}],{{settings}}}""";
         return http.SendAsync(
             new HttpRequestMessage(HttpMethod.Post, "/v1/completions") { Content = new StringContent(body, Encoding.UTF8, "application/json") },
             HttpCompletionOption.ResponseHeadersRead);
@@ -259,9 +273,9 @@ public sealed class KvRoutingTests : IAsyncLifetime
         return (Route.Parse(response.Headers.GetValues(RoutingDecision.HeaderName).Single()), cached, text);
     }
 
-    private static Task<HttpResponseMessage> PostAsync(HttpClient http, int[] prompt, string? nvext, string settings = "\"max_tokens\":3,\"temperature\":0")
+    private static Task<HttpResponseMessage> PostAsync(HttpClient http, int[] prompt, string? nvext, string settings = "\"max_tokens\":3,\"temperature\":0", string model = RouterCluster.Model)
     {
-        var body = $$"""{"model":"{{RouterCluster.Model}}","prompt":[{{string.Join(',', prompt)}}],{{settings}}{{(nvext is null ? "" : ",\"nvext\":" + nvext)}}}""";
+        var body = $$"""{"model":"{{model}}","prompt":[{{string.Join(',', prompt)}}],{{settings}}{{(nvext is null ? "" : ",\"nvext\":" + nvext)}}}""";
         return http.PostAsync("/v1/completions", new StringContent(body, Encoding.UTF8, "application/json"));
     }
 
