@@ -1,17 +1,22 @@
 using System.Diagnostics;
+using Dynamo.Gateway.Hosting;
 using Dynamo.Gateway.Keys;
 using Dynamo.Gateway.Proxy;
+using Microsoft.Extensions.Options;
 
 namespace Dynamo.Gateway.Api;
 
 /// <summary>Per-request state of the gateway: when it arrived, its id, and the API key that was accepted.</summary>
-internal sealed class GatewayRequestFeature(long startTimestamp, string requestId)
+internal sealed class GatewayRequestFeature(long startTimestamp, string requestId, StageTimings? timings = null)
 {
     public long StartTimestamp { get; } = startTimestamp;
 
     public string RequestId { get; } = requestId;
 
     public ApiKeyRecord? Key { get; set; }
+
+    /// <summary>Where the request's time went before the upstream answered; null unless <see cref="GatewayOptions.ServerTiming"/> is on.</summary>
+    public StageTimings? Timings { get; } = timings;
 }
 
 /// <summary>
@@ -42,7 +47,8 @@ internal static class GatewayRequestMiddleware
         }
 
         context.Response.Headers[ProxyHeaders.RequestId] = requestId;
-        context.Features.Set(new GatewayRequestFeature(start, requestId));
+        var timings = context.RequestServices.GetRequiredService<IOptions<GatewayOptions>>().Value.ServerTiming ? new StageTimings(time, start) : null;
+        context.Features.Set(new GatewayRequestFeature(start, requestId, timings));
         GatewayMetrics.InFlight(1);
         try
         {

@@ -34,10 +34,12 @@ public static class OpenAiProxyApi
             return Results.Empty;
         }
 
+        var feature = context.Features.GetRequiredFeature<GatewayRequestFeature>();
         ApiKeyRecord? key;
         try
         {
             key = await context.RequestServices.GetRequiredService<ApiKeyStore>().FindAsync(secret, context.RequestAborted);
+            feature.Timings?.Mark("key");
         }
         catch (StatePlaneUnavailableException ex)
         {
@@ -54,13 +56,14 @@ public static class OpenAiProxyApi
         }
 
         var decision = await context.RequestServices.GetRequiredService<KeyRateLimiter>().AdmitAsync(key, context.RequestAborted);
+        feature.Timings?.Mark("limits");
         if (!decision.IsAdmitted)
         {
             await OpenAiErrors.RateLimitedAsync(context, decision.RetryAfter, decision.Message!, decision.RejectionReason!);
             return Results.Empty;
         }
 
-        context.Features.GetRequiredFeature<GatewayRequestFeature>().Key = key;
+        feature.Key = key;
         return await next(invocation);
     }
 
@@ -94,7 +97,11 @@ public static class OpenAiProxyApi
             return;
         }
 
-        if (await routes.ResolveAsync(model, context.RequestAborted) is not { } pool)
+        var feature = context.Features.GetRequiredFeature<GatewayRequestFeature>();
+        feature.Timings?.Mark("body");
+        var pool = await routes.ResolveAsync(model, context.RequestAborted);
+        feature.Timings?.Mark("route");
+        if (pool is null)
         {
             await OpenAiErrors.WriteAsync(context, StatusCodes.Status404NotFound,
                 $"The model `{model}` does not exist or you do not have access to it.", "invalid_request_error", "model_not_found", "model",
@@ -102,7 +109,7 @@ public static class OpenAiProxyApi
             return;
         }
 
-        var key = context.Features.GetRequiredFeature<GatewayRequestFeature>().Key!;
+        var key = feature.Key!;
         long tokens;
         try
         {
@@ -114,6 +121,6 @@ public static class OpenAiProxyApi
             return;
         }
 
-        await limiter.ChargeTokensAsync(key, tokens);
+        limiter.ChargeTokens(key, tokens);
     }
 }

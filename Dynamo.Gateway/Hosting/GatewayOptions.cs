@@ -25,6 +25,18 @@ public sealed class GatewayOptions
     [Range(0, int.MaxValue)]
     public int DefaultTokensPerMinute { get; set; } = 1_000_000;
 
+    /// <summary>
+    /// How often each replica adds its request and token counts to Redis and reads every replica's totals back. A key can
+    /// exceed its limits by at most what the other replicas admit for it in one interval.
+    /// </summary>
+    public TimeSpan LimitSyncInterval { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>
+    /// Diagnostics: answer with a <c>Server-Timing</c> header splitting the gateway's time before the upstream answered into
+    /// its stages (key, limits, body, route, upstream). Off by default: it names internals.
+    /// </summary>
+    public bool ServerTiming { get; set; }
+
     /// <summary>How long a key lookup is reused; revocations reach other replicas at once over NATS, and within this time without it.</summary>
     public TimeSpan KeyCacheDuration { get; set; } = TimeSpan.FromSeconds(5);
 

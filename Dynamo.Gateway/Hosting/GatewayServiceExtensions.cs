@@ -22,6 +22,7 @@ public static class GatewayServiceExtensions
                 "Gateway:AdminKey is required outside Development: set it (e.g. environment variable Gateway__AdminKey) to a long random secret.")
             .Validate(o => o.KeyCacheDuration >= TimeSpan.Zero, "Gateway:KeyCacheDuration must not be negative.")
             .Validate(o => o.ModelRefreshInterval > TimeSpan.Zero, "Gateway:ModelRefreshInterval must be positive.")
+            .Validate(o => o.LimitSyncInterval > TimeSpan.Zero, "Gateway:LimitSyncInterval must be positive.")
             .Validate(o => o.ConnectTimeout > TimeSpan.Zero, "Gateway:ConnectTimeout must be positive.")
             .Validate(o => !string.IsNullOrWhiteSpace(o.FallbackRouterService), "Gateway:FallbackRouterService must not be empty.")
             .ValidateOnStart();
@@ -30,6 +31,7 @@ public static class GatewayServiceExtensions
         services.AddHostedService(sp => sp.GetRequiredService<ApiKeyStore>());
         services.AddHostedService<DevelopmentKeyProvisioner>();
         services.AddSingleton<KeyRateLimiter>();
+        services.AddHostedService(sp => sp.GetRequiredService<KeyRateLimiter>());
         services.AddSingleton<ModelRouteTable>();
         services.AddHostedService(sp => sp.GetRequiredService<ModelRouteTable>());
         services.AddSingleton<ProxyForwarder>();

@@ -89,6 +89,7 @@ internal sealed partial class ProxyForwarder : IDisposable
             {
                 using (response)
                 {
+                    context.Features.GetRequiredFeature<GatewayRequestFeature>().Timings?.Mark("upstream");
                     return await CopyResponseAsync(context, response);
                 }
             }
@@ -108,7 +109,8 @@ internal sealed partial class ProxyForwarder : IDisposable
     private static HttpRequestMessage CreateRequest(HttpContext context, RouterReplica replica, RequestBody? body)
     {
         var incoming = context.Request;
-        var request = new HttpRequestMessage(new HttpMethod(incoming.Method), Target(replica.BaseAddress, incoming))
+        var method = HttpMethods.IsPost(incoming.Method) ? HttpMethod.Post : new HttpMethod(incoming.Method);
+        var request = new HttpRequestMessage(method, Target(replica.BaseAddress, incoming))
         {
             Version = HttpVersion.Version11,
             VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
@@ -132,6 +134,12 @@ internal sealed partial class ProxyForwarder : IDisposable
         var outgoing = context.Response;
         outgoing.StatusCode = (int)response.StatusCode;
         ProxyHeaders.CopyToClient(response, outgoing);
+        var feature = context.Features.GetRequiredFeature<GatewayRequestFeature>();
+        if (feature.Timings is { } timings)
+        {
+            outgoing.Headers.Append(StageTimings.HeaderName, timings.Header());
+        }
+
         context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
         var mediaType = response.Content.Headers.ContentType?.MediaType;
         var meter = response.IsSuccessStatusCode ? new UsageMeter(string.Equals(mediaType, "text/event-stream", StringComparison.OrdinalIgnoreCase)) : null;
@@ -140,20 +148,28 @@ internal sealed partial class ProxyForwarder : IDisposable
         try
         {
             await using var upstream = await response.Content.ReadAsStreamAsync(aborted);
-            await outgoing.StartAsync(aborted);
+            var pending = upstream.ReadAsync(buffer, aborted);
+            if (!pending.IsCompleted)
+            {
+                // Nothing to send yet (a model still on its first token): the client gets the headers now. Otherwise they go
+                // out with the first chunk, in one write instead of two.
+                await outgoing.StartAsync(aborted);
+            }
+
             var first = true;
             int read;
-            while ((read = await upstream.ReadAsync(buffer, aborted)) > 0)
+            while ((read = await pending) > 0)
             {
                 if (first)
                 {
-                    GatewayMetrics.FirstByte(_time.GetElapsedTime(context.Features.GetRequiredFeature<GatewayRequestFeature>().StartTimestamp).TotalSeconds);
+                    GatewayMetrics.FirstByte(_time.GetElapsedTime(feature.StartTimestamp).TotalSeconds);
                     first = false;
                 }
 
                 meter?.Observe(buffer.AsSpan(0, read));
                 await outgoing.Body.WriteAsync(buffer.AsMemory(0, read), aborted);
                 await outgoing.Body.FlushAsync(aborted);
+                pending = upstream.ReadAsync(buffer, aborted);
             }
         }
         catch (Exception ex) when (ex is IOException or HttpRequestException && !aborted.IsCancellationRequested)

@@ -26,12 +26,25 @@ internal static class ChatResponseWriter
                 continue; // a token whose text is held back (split character, possible stop string, parser markup)
             }
 
-            var choice = new ChatChunkChoice(
-                update.Choice,
-                new ChatDelta(null, delta.Content, delta.Reasoning, delta.ToolCalls.Count == 0 ? null : ToChunks(delta.ToolCalls)),
-                update.Logprob is { } lp ? new ChatLogprobs([ToChat(lp)]) : null,
-                update.FinishReason);
-            await sse.WriteAsync(Chunk(r, [choice]), RouterJsonContext.Default.ChatCompletionChunk, cancellationToken).ConfigureAwait(false);
+            var logprobs = update.Logprob is { } lp ? new ChatLogprobs([ToChat(lp)]) : null;
+            if (delta.ToolCalls.Count == 0)
+            {
+                var choice = new ChatChunkChoice(update.Choice, new ChatDelta(null, delta.Content, delta.Reasoning, null), logprobs, update.FinishReason);
+                await sse.WriteAsync(Chunk(r, [choice]), RouterJsonContext.Default.ChatCompletionChunk, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+
+            var parts = ToChunks(delta.ToolCalls);
+            for (var p = 0; p < parts.Count; p++)
+            {
+                var last = p == parts.Count - 1;
+                var choice = new ChatChunkChoice(
+                    update.Choice,
+                    new ChatDelta(null, p == 0 ? delta.Content : null, p == 0 ? delta.Reasoning : null, parts[p]),
+                    last ? logprobs : null,
+                    last ? update.FinishReason : null);
+                await sse.WriteAsync(Chunk(r, [choice]), RouterJsonContext.Default.ChatCompletionChunk, cancellationToken).ConfigureAwait(false);
+            }
         }
 
         if (includeUsage)
@@ -98,31 +111,37 @@ internal static class ChatResponseWriter
         new(r.Id, "chat.completion.chunk", r.Created, r.Model, choices, usage);
 
     /// <summary>
-    /// One entry per call index, as OpenAI streams them: a token that opens a call and starts its arguments gives the
-    /// parser two deltas for the same index, and clients that read only the first entry would lose the arguments' start.
+    /// The tool-call deltas of one push as the chunks OpenAI would send: a call's opening (index, id, type, name and
+    /// <c>arguments: ""</c>) alone in its chunk, then its argument fragments, one entry per call index in a chunk
+    /// (clients that read only the first entry of an index would otherwise lose fragments).
     /// </summary>
-    private static List<ToolCallChunk> ToChunks(IReadOnlyList<Parsers.ToolCallDelta> deltas)
+    private static List<List<ToolCallChunk>> ToChunks(IReadOnlyList<Parsers.ToolCallDelta> deltas)
     {
-        var chunks = new List<ToolCallChunk>(deltas.Count);
+        var parts = new List<List<ToolCallChunk>>(2);
+        List<ToolCallChunk>? current = null;
         foreach (var d in deltas)
         {
-            if (chunks.Count > 0 && chunks[^1].Index == d.Index)
+            if (d.Id is not null)
             {
-                var last = chunks[^1];
-                chunks[^1] = last with
+                parts.Add([new ToolCallChunk(d.Index, d.Id, "function", new FunctionCallChunk(d.Name, ""))]);
+                current = null;
+                if (!string.IsNullOrEmpty(d.ArgumentsDelta))
                 {
-                    Id = last.Id ?? d.Id,
-                    Type = last.Type ?? (d.Id is null ? null : "function"),
-                    Function = new FunctionCallChunk(last.Function.Name ?? d.Name, last.Function.Arguments + d.ArgumentsDelta),
-                };
+                    parts.Add(current = [new ToolCallChunk(d.Index, null, null, new FunctionCallChunk(null, d.ArgumentsDelta))]);
+                }
+
+                continue;
             }
-            else
+
+            if (current is null || current.Exists(c => c.Index == d.Index))
             {
-                chunks.Add(new ToolCallChunk(d.Index, d.Id, d.Id is null ? null : "function", new FunctionCallChunk(d.Name, d.ArgumentsDelta)));
+                parts.Add(current = []);
             }
+
+            current.Add(new ToolCallChunk(d.Index, null, null, new FunctionCallChunk(null, d.ArgumentsDelta)));
         }
 
-        return chunks;
+        return parts;
     }
 
     private static ChatTokenLogprob ToChat(TokenLogprob lp) =>

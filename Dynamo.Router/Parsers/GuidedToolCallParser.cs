@@ -1,73 +1,123 @@
-using System.Text;
-using System.Text.Json;
-
 namespace Dynamo.Router.Parsers;
 
 /// <summary>
 /// The parser of a forced tool call (tool_choice <c>required</c> or a named function): the output was decoded under
 /// <see cref="ToolChoice.GuidedSchema"/>, so it is a JSON object <c>{"name", "arguments"}</c> or an array of them,
-/// not the model's own call markup. The whole text is needed to know the calls, so they are emitted when the output
-/// ends; output cut short (max_tokens) is not a call and stays content.
+/// not the model's own call markup. Calls stream as OpenAI streams them: a call opens (id, name, <c>""</c>) once its
+/// name is read and its arguments have begun, then its arguments follow as they are generated.
 /// </summary>
-public sealed class GuidedToolCallParser(Random random) : IOutputParser
+/// <remarks>
+/// Output cut short (max_tokens) before a call's arguments began is not a call and stays content; one cut inside
+/// its arguments has already been streamed, so the call stands with the arguments so far (finish_reason is then
+/// <c>length</c>, as with OpenAI).
+/// </remarks>
+public sealed class GuidedToolCallParser : IOutputParser
 {
-    private readonly StringBuilder _text = new();
+    private readonly Reader _reader;
 
-    public bool SawToolCalls { get; private set; }
+    public GuidedToolCallParser(Random random) => _reader = new Reader(random);
 
-    public ParsedDelta Push(string text)
+    public bool SawToolCalls => _reader.SawToolCalls;
+
+    public ParsedDelta Push(string text) => _reader.Push(text);
+
+    public ParsedDelta Finish() => _reader.Finish();
+
+    /// <summary>
+    /// The grammar's shape read a character at a time: <c>{call}</c> or <c>[{call}, {call}, ...]</c>, whitespace
+    /// allowed between tokens. Anything else (only possible when the grammar was not applied) is content.
+    /// </summary>
+    private sealed class Reader(Random random) : StreamingToolCallParser(random)
     {
-        _text.Append(text);
-        return ParsedDelta.Empty;
-    }
+        private enum State { Start, BeforeObject, Object, AfterObject, End, PassThrough }
 
-    public ParsedDelta Finish()
-    {
-        var text = _text.ToString();
-        _text.Clear();
-        var calls = ReadCalls(text);
-        if (calls is null)
+        private State _state;
+        private bool _array;
+
+        protected override int Step(ReadOnlySpan<char> rest, bool final)
         {
-            return text.Length == 0 ? ParsedDelta.Empty : new ParsedDelta(text, null, []);
-        }
-
-        SawToolCalls = calls.Count > 0;
-        var deltas = new List<ToolCallDelta>(calls.Count * 2);
-        for (var i = 0; i < calls.Count; i++)
-        {
-            deltas.Add(new ToolCallDelta(i, ToolCallIds.New(random), calls[i].Name, ""));
-            deltas.Add(new ToolCallDelta(i, null, null, calls[i].Arguments));
-        }
-
-        return new ParsedDelta(null, null, deltas);
-    }
-
-    /// <summary>The calls of a complete guided output; null when the text is not one (cut short).</summary>
-    internal static List<(string Name, string Arguments)>? ReadCalls(string text)
-    {
-        try
-        {
-            using var document = JsonDocument.Parse(text);
-            var root = document.RootElement;
-            var items = root.ValueKind == JsonValueKind.Array ? [.. root.EnumerateArray()] : new[] { root };
-            var calls = new List<(string, string)>(items.Length);
-            foreach (var item in items)
+            switch (_state)
             {
-                if (item.ValueKind != JsonValueKind.Object
-                    || !item.TryGetProperty("name", out var name) || name.ValueKind != JsonValueKind.String
-                    || !item.TryGetProperty("arguments", out var arguments))
-                {
-                    return null;
-                }
+                case State.Start:
+                case State.BeforeObject:
+                    var space = SkipWhitespace(rest);
+                    if (space > 0)
+                    {
+                        return space;
+                    }
 
-                calls.Add((name.GetString()!, arguments.GetRawText()));
+                    if (_state == State.Start && rest[0] == '[')
+                    {
+                        _array = true;
+                        Raw.Append('[');
+                        _state = State.BeforeObject;
+                        return 1;
+                    }
+
+                    if (rest[0] == '{')
+                    {
+                        _state = State.Object;
+                    }
+                    else
+                    {
+                        Abandon();
+                        _state = State.PassThrough;
+                    }
+
+                    return 0;
+                case State.Object:
+                    var taken = FeedObject(rest, argumentsRequired: true, out var result);
+                    _state = result switch
+                    {
+                        CallObjectReader.Result.Done => State.AfterObject,
+                        CallObjectReader.Result.Failed => State.PassThrough,
+                        _ => State.Object,
+                    };
+                    return taken;
+                case State.AfterObject:
+                    space = SkipWhitespace(rest);
+                    if (space > 0)
+                    {
+                        return space;
+                    }
+
+                    EndCall();
+                    if (_array && rest[0] == ',')
+                    {
+                        Raw.Append(',');
+                        _state = State.BeforeObject;
+                        return 1;
+                    }
+
+                    if (_array && rest[0] == ']')
+                    {
+                        _state = State.End;
+                        return 1;
+                    }
+
+                    _state = State.PassThrough;
+                    return 0;
+                case State.End:
+                    // The document is complete; the grammar allows only whitespace after it, which is dropped.
+                    space = SkipWhitespace(rest);
+                    if (space > 0)
+                    {
+                        Raw.Clear();
+                        return space;
+                    }
+
+                    _state = State.PassThrough;
+                    return 0;
+                default:
+                    EmitContent(rest);
+                    return rest.Length;
             }
-
-            return calls;
         }
-        catch (JsonException)
+
+        protected override void OnFinished()
         {
-            return null;
+            _state = State.Start;
+            _array = false;
         }
     }
 }

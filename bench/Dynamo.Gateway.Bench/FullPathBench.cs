@@ -19,8 +19,8 @@ internal static class FullPathBench
         string redis, string nats, int requests, Func<Uri, byte[], int, int, Task<List<double>>> measure)
     {
         await using var slice = await ServingSlice.StartAsync(redis, nats, speedUp: 1e12);
-        await using var gateway = await GatewayHost.StartAsync(redis, nats, ServingSlice.Model, slice.RouterUrl, limits: true);
-        await using var unlimited = await GatewayHost.StartAsync(redis, nats, ServingSlice.Model, slice.RouterUrl, limits: false);
+        await using var gateway = await GatewayHost.StartAsync(redis, nats, ServingSlice.Model, slice.RouterUrl, limits: true, serverTiming: true);
+        await using var unlimited = await GatewayHost.StartAsync(redis, nats, ServingSlice.Model, slice.RouterUrl, limits: false, serverTiming: true);
 
         var ids = string.Join(',', s_prompt);
         var generate = Encoding.UTF8.GetBytes($$"""{"token_ids":[{{ids}}],"max_tokens":1}""");
@@ -38,6 +38,7 @@ internal static class FullPathBench
             await measure(url, body, 50, 1);
         }
 
+        StageSplit.Clear();
         var samples = paths.ToDictionary(p => p.Name, _ => new List<double>());
         for (var round = 0; round < Rounds; round++)
         {
@@ -63,6 +64,8 @@ internal static class FullPathBench
             var vsRouter = i < 2 ? "—" : $"{F(p.P50 - router.P50)} / {F(p.P99 - router.P99)}";
             Console.WriteLine($"| {paths[i].Name} | {F(p.P50)} | {F(p.P99)} | {vsWorker} | {vsRouter} |");
         }
+
+        StageSplit.Print(paths.Select(p => (p.Name, p.Url)));
     }
 
     public static (double P50, double P99) Percentiles(List<double> samples)

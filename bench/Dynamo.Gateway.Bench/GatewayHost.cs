@@ -20,8 +20,9 @@ internal sealed class GatewayHost : IAsyncDisposable
 
     public Uri Address => _app.Address;
 
-    /// <param name="limits">False sets both default limits to 0 (unlimited), taking the Redis counters off the request path.</param>
-    public static async Task<GatewayHost> StartAsync(string redis, string nats, string model, Uri backend, bool limits)
+    /// <param name="limits">False sets both default limits to 0 (unlimited), taking the per-key counters off the request path.</param>
+    /// <param name="serverTiming">Answers with the gateway's stage split (<c>Gateway:ServerTiming</c>), which the full-path mode prints.</param>
+    public static async Task<GatewayHost> StartAsync(string redis, string nats, string model, Uri backend, bool limits, bool serverTiming = false)
     {
         var settings = new Dictionary<string, string?>
         {
@@ -29,9 +30,10 @@ internal sealed class GatewayHost : IAsyncDisposable
             ["ConnectionStrings:nats"] = nats,
             ["Gateway:AdminKey"] = "bench-admin-key",
             ["Gateway:DevelopmentKey"] = ApiKey,
-            // High, not unlimited: the per-request Redis counting stays in the measured path.
+            // High, not unlimited: the per-key counting stays in the measured path.
             ["Gateway:DefaultRequestsPerMinute"] = limits ? "100000000" : "0",
             ["Gateway:DefaultTokensPerMinute"] = limits ? "2000000000" : "0",
+            ["Gateway:ServerTiming"] = serverTiming ? "true" : "false",
         };
         var app = await InProcessApp.StartAsync(
             new InProcessAppOptions { EnvironmentName = Environments.Production, Settings = [settings] },

@@ -93,6 +93,11 @@ async Task<List<double>> MeasureAsync(Uri url, byte[] payload, int count, int pa
             }
 
             var firstByte = Stopwatch.GetElapsedTime(start);
+            if (response.Headers.TryGetValues(StageSplit.HeaderName, out var stages))
+            {
+                StageSplit.Record(url, stages);
+            }
+
             while (await stream.ReadAsync(buffer) > 0)
             {
             }

@@ -29,6 +29,32 @@ public sealed class ProxyTests(ServersFixture servers)
         Assert.False(seen.Headers.ContainsKey("Authorization"), "the client's API key must not reach the router");
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task ChatCompletions_ServerTimingSetting_SplitsTheGatewaysStagesOnlyWhenOn(bool on)
+    {
+        await using var router = await FakeRouter.StartAsync();
+        router.ReleaseStream.SetResult();
+        await using var gateway = await GatewayApp.StartAsync(servers, new() { ["Gateway:ServerTiming"] = on ? "true" : "false" });
+        await gateway.RegisterModelAsync("m", router.Address);
+        using var client = gateway.CreateClient();
+
+        using var response = await client.PostAsync("/v1/chat/completions", GatewayApp.Chat("m", stream: true));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        if (!on)
+        {
+            Assert.False(response.Headers.Contains("Server-Timing"));
+            return;
+        }
+
+        var stages = string.Join(", ", response.Headers.GetValues("Server-Timing")).Split(", ")
+            .Select(e => e.Split(";dur=")).ToList();
+        Assert.Equal(["gw-key", "gw-limits", "gw-body", "gw-route", "gw-upstream"], stages.Select(s => s[0]));
+        Assert.All(stages, s => Assert.True(double.Parse(s[1], System.Globalization.CultureInfo.InvariantCulture) >= 0));
+    }
+
     [Fact]
     public async Task ChatCompletions_UpstreamError_PassesStatusAndBodyUnchanged()
     {

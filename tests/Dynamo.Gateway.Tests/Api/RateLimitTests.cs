@@ -1,8 +1,10 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Dynamo.Gateway.Limits;
 using Dynamo.Gateway.Tests.Infrastructure;
 using Dynamo.TestSupport;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Dynamo.Gateway.Tests.Api;
 
@@ -85,6 +87,40 @@ public sealed class RateLimitTests(ServersFixture servers)
         using var refused = await client.PostAsync("/v1/chat/completions", GatewayApp.Chat("m"));
 
         Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+    }
+
+    [Fact]
+    public async Task ChatCompletions_TwoReplicas_CountEachOthersRequestsOnceSynced()
+    {
+        var time = new ManualTimeProvider();
+        time.Advance(TimeSpan.FromSeconds(5));
+        await using var router = await FakeRouter.StartAsync();
+        await using var a = await GatewayApp.StartAsync(servers, time: time);
+        await using var b = await GatewayApp.StartAsync(servers, ns: a.Namespace, time: time);
+        await a.RegisterModelAsync("m", router.Address);
+        await b.RegisterModelAsync("m", router.Address);
+        var key = await CreateKeyAsync(a, """{"name":"rpm-shared","requests_per_minute":3,"tokens_per_minute":0}""");
+        using var viaA = a.CreateClient(key);
+        using var viaB = b.CreateClient(key);
+
+        await AssertStatusAsync(HttpStatusCode.OK, viaA);
+        await AssertStatusAsync(HttpStatusCode.OK, viaA);
+        await Limiter(a).SyncAsync(CancellationToken.None);
+        await AssertStatusAsync(HttpStatusCode.OK, viaB);
+        await AssertStatusAsync(HttpStatusCode.TooManyRequests, viaB);
+        await Limiter(b).SyncAsync(CancellationToken.None);
+        await Limiter(a).SyncAsync(CancellationToken.None);
+        await AssertStatusAsync(HttpStatusCode.TooManyRequests, viaA);
+
+        Assert.Equal(3, router.Requests.Count);
+    }
+
+    private static KeyRateLimiter Limiter(GatewayApp gateway) => gateway.Services.GetRequiredService<KeyRateLimiter>();
+
+    private static async Task AssertStatusAsync(HttpStatusCode expected, HttpClient client)
+    {
+        using var response = await client.PostAsync("/v1/chat/completions", GatewayApp.Chat("m"));
+        Assert.Equal(expected, response.StatusCode);
     }
 
     private static async Task<string> CreateKeyAsync(GatewayApp gateway, string request)

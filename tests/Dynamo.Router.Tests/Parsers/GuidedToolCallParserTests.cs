@@ -43,49 +43,80 @@ public sealed class GuidedToolCallParserTests
     [InlineData(1)]
     [InlineData(3)]
     [InlineData(100)]
-    public void Finish_GuidedArrayInPieces_EmitsEachCallWithIdNameAndArguments(int pieceLength)
+    public void Push_GuidedArrayInPieces_StreamsEachCallWithIdNameAndArguments(int pieceLength)
     {
         const string Output = """[{"name": "get_time", "arguments": {}}, {"name":"get_weather","arguments":{"city": "Oslo \"centre\""}}]""";
+
+        var result = ParseResult.Run(new GuidedToolCallParser(new Random(1)), Pieces(Output, pieceLength));
+
+        Assert.True(result.SawToolCalls);
+        Assert.Null(result.Content);
+        Assert.Equal([("get_time", "{}"), ("get_weather", """{"city": "Oslo \"centre\""}""")], result.Calls);
+    }
+
+    [Fact]
+    public void Push_TokenByToken_OpensTheCallBeforeItsArgumentsAndStreamsThemInSeveralFragments()
+    {
+        const string Output = """{"name": "get_weather", "arguments": {"city": "Oslo", "unit": "celsius"}}""";
         var parser = new GuidedToolCallParser(new Random(1));
 
-        for (var i = 0; i < Output.Length; i += pieceLength)
-        {
-            Assert.True(parser.Push(Output.Substring(i, Math.Min(pieceLength, Output.Length - i))).IsEmpty);
-        }
+        var deltas = Pieces(Output, 4).Select(parser.Push).Append(parser.Finish()).SelectMany(d => d.ToolCalls).ToList();
 
-        var deltas = parser.Finish().ToolCalls;
+        Assert.Equal("get_weather", deltas[0].Name);
+        Assert.Equal("", deltas[0].ArgumentsDelta);
+        Assert.All(deltas.Skip(1), d => Assert.Null(d.Name));
+        Assert.True(deltas.Count > 5, $"{deltas.Count} deltas");
+        Assert.Equal("""{"city": "Oslo", "unit": "celsius"}""", string.Concat(deltas.Select(d => d.ArgumentsDelta)));
+    }
 
-        Assert.True(parser.SawToolCalls);
-        Assert.Equal([0, 0, 1, 1], deltas.Select(d => d.Index));
-        Assert.Equal(["get_time", "get_weather"], deltas.Where(d => d.Name is not null).Select(d => d.Name));
-        Assert.All(deltas.Where(d => d.Name is not null), d => Assert.StartsWith("call_", d.Id, StringComparison.Ordinal));
-        Assert.Equal("{}", deltas[1].ArgumentsDelta);
-        Assert.Equal("""{"city": "Oslo \"centre\""}""", deltas[3].ArgumentsDelta);
+    [Fact]
+    public void Push_PrettyPrintedArray_DropsTheLayoutAroundCalls()
+    {
+        const string Output = "[\n  {\"name\": \"get_time\", \"arguments\": {}},\n  {\"name\": \"get_time\", \"arguments\": {}}\n]\n";
+
+        var result = ParseResult.Run(new GuidedToolCallParser(new Random(1)), Pieces(Output, 2));
+
+        Assert.Null(result.Content);
+        Assert.Equal([("get_time", "{}"), ("get_time", "{}")], result.Calls);
     }
 
     [Fact]
     public void Finish_SingleObject_IsOneCall()
     {
-        var parser = new GuidedToolCallParser(new Random(1));
-        parser.Push("""{"name": "get_weather", "arguments": {"city": "Oslo"}}""");
+        var result = ParseResult.Run(new GuidedToolCallParser(new Random(1)), ["""{"name": "get_weather", "arguments": {"city": "Oslo"}}"""]);
 
-        var deltas = parser.Finish().ToolCalls;
-
-        Assert.Equal("get_weather", deltas[0].Name);
-        Assert.Equal("""{"city": "Oslo"}""", deltas[1].ArgumentsDelta);
+        Assert.Equal([("get_weather", """{"city": "Oslo"}""")], result.Calls);
+        Assert.Null(result.Content);
     }
 
     [Fact]
-    public void Finish_OutputCutShort_KeepsItAsContent()
+    public void Finish_OutputCutShortBeforeArguments_KeepsItAsContent()
     {
         var parser = new GuidedToolCallParser(new Random(1));
-        parser.Push("""[{"name": "get_weather", "argu""");
 
-        var delta = parser.Finish();
+        var result = ParseResult.Run(parser, ["""[{"name": "get_weather", "argu"""]);
 
-        Assert.False(parser.SawToolCalls);
-        Assert.Empty(delta.ToolCalls);
-        Assert.Equal("""[{"name": "get_weather", "argu""", delta.Content);
+        Assert.False(result.SawToolCalls);
+        Assert.Empty(result.Calls);
+        Assert.Equal("""[{"name": "get_weather", "argu""", result.Content);
+    }
+
+    [Fact]
+    public void Finish_OutputCutShortInsideArguments_KeepsTheStreamedCallWithItsArgumentsSoFar()
+    {
+        var result = ParseResult.Run(new GuidedToolCallParser(new Random(1)), ["""[{"name": "get_weather", "arguments": {"ci""", "ty\": \"Os"]);
+
+        Assert.True(result.SawToolCalls);
+        Assert.Equal([("get_weather", """{"city": "Os""")], result.Calls);
+        Assert.Null(result.Content);
+    }
+
+    private static IEnumerable<string> Pieces(string text, int length)
+    {
+        for (var i = 0; i < text.Length; i += length)
+        {
+            yield return text.Substring(i, Math.Min(length, text.Length - i));
+        }
     }
 
     private static ToolChoice Choice(string toolChoice) => ToolChoice.Resolve(Json(Tools), Json(toolChoice));
