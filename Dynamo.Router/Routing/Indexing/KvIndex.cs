@@ -151,6 +151,10 @@ public sealed partial class KvIndex
     /// <summary>The worker's slot in the holder bitsets, -1 when the index has no part for it.</summary>
     internal int SlotOf(string workerId) => _workers.TryGetValue(workerId, out var part) ? part.Slot : -1;
 
+    // Blocks whose table slots are touched ahead of the walk; a power of two. A walk that stops early wastes at most
+    // this many probes, which cost less than the misses the touch overlaps.
+    private const int PrefetchAhead = 8;
+
     private void Walk(ReadOnlySpan<ulong> hashes, KvMatchBuffer buffer, string?[] names)
     {
         var words = (names.Length + 63) >> 6;
@@ -184,6 +188,11 @@ public sealed partial class KvIndex
         var depth = 1;
         for (; depth < hashes.Length; depth++)
         {
+            if ((depth & (PrefetchAhead - 1)) == 1)
+            {
+                buffer.Sink ^= _table.Touch(hashes.Slice(depth, Math.Min(PrefetchAhead, hashes.Length - depth)));
+            }
+
             if (_table.Find(hashes[depth]) is not { } node)
             {
                 break;

@@ -48,6 +48,9 @@ public sealed class KvMatchBuffer
 
     internal Span<ulong> Alive => _alive;
 
+    /// <summary>Where <see cref="BlockTable.Touch"/>'s result goes, so its loads are not dead code.</summary>
+    internal ulong Sink { get; set; }
+
     /// <param name="words">Bitset words the lookup walks; counts are kept for all 64 · words slots.</param>
     internal void Begin(KvIndex index, string?[] names, int words)
     {
