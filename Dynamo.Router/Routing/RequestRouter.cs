@@ -14,7 +14,7 @@ namespace Dynamo.Router.Routing;
 /// is over the busy threshold a request waits in a bounded queue, woken whenever load is released; a full queue or
 /// a timeout sheds it.
 /// </summary>
-public sealed class RequestRouter : IRequestRouter
+public sealed partial class RequestRouter : IRequestRouter
 {
     private readonly KvIndex _index;
     private readonly ApproximateKvIndex _approximate;
@@ -79,25 +79,24 @@ public sealed class RequestRouter : IRequestRouter
 
         var policy = request.Overrides?.Policy is { } name ? PolicyNamed(name) : _defaultPolicy;
         var hashes = request.BlockHashes as ulong[] ?? [.. request.BlockHashes];
-        var enriched = Enrich(hashes, candidates);
-        if (AllBusy(enriched))
+        if (AllBusy(candidates) && !await WaitForCapacityAsync(candidates, cancellationToken).ConfigureAwait(false))
         {
-            if (!await WaitForCapacityAsync(candidates, cancellationToken).ConfigureAwait(false))
-            {
-                RoutingLog.Shed(_logger, request.RequestId);
-                RoutingMetrics.Shed.Add(1);
-                return RouteResult.Shed(_options.RetryAfter, "every worker is busy");
-            }
-
-            enriched = Enrich(hashes, candidates);
+            RoutingLog.Shed(_logger, request.RequestId);
+            RoutingMetrics.Shed.Add(1);
+            return RouteResult.Shed(_options.RetryAfter, "every worker is busy");
         }
 
+        var overlapWeight = request.Overrides?.OverlapScoreWeight ?? _options.OverlapScoreWeight;
+        var temperature = request.Overrides?.Temperature ?? _options.Temperature;
+        var enriched = policy is KvAwarePolicy && temperature <= 0 && request.Overrides?.WorkerId is null
+            ? Shortlist(hashes, candidates, request.InputTokens, overlapWeight)
+            : Enrich(hashes, candidates);
         var context = new RoutingContext(
             request,
             enriched,
             _random,
-            request.Overrides?.OverlapScoreWeight ?? _options.OverlapScoreWeight,
-            request.Overrides?.Temperature ?? _options.Temperature,
+            overlapWeight,
+            temperature,
             _options.HostTierWeight,
             _options.DiskTierWeight);
         var decision = Pinned(context) ?? policy.Select(context);
@@ -159,7 +158,7 @@ public sealed class RequestRouter : IRequestRouter
 
     private List<WorkerCandidate> Enrich(ulong[] hashes, IReadOnlyList<WorkerRegistration> candidates)
     {
-        var overlaps = _index.FindMatches(hashes);
+        var overlaps = Matches(hashes);
         var enriched = new List<WorkerCandidate>(candidates.Count);
         foreach (var worker in candidates)
         {
@@ -180,19 +179,6 @@ public sealed class RequestRouter : IRequestRouter
         }
 
         return enriched;
-    }
-
-    private bool AllBusy(List<WorkerCandidate> candidates)
-    {
-        foreach (var candidate in candidates)
-        {
-            if (!IsBusy(candidate.Registration, candidate.Activity, candidate.Metrics))
-            {
-                return false;
-            }
-        }
-
-        return true;
     }
 
     private bool AllBusy(IReadOnlyList<WorkerRegistration> candidates)

@@ -27,7 +27,7 @@ var builder = new PromptBuilder(options.TokenScale, options.OutputScale, options
 var requests = trace.Select(t => (t, builder.Build(t))).ToList();
 var oracle = OracleHitRate.Compute(requests.Select(static r => r.Item2), builder.BlockTokens);
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-    $"{requests.Count} requests from {options.Trace}; {options.Workers} mocker workers, block {options.BlockSize} tokens, speed-up {options.SpeedUp}, time scale {options.TimeScale}; avg prompt {requests.Average(static r => r.Item2.Tokens.Length):F0} tokens, avg max_tokens {requests.Average(static r => r.Item2.MaxTokens):F0}"));
+    $"{requests.Count} requests from {options.Trace}; {options.Workers} mocker workers, block {options.BlockSize} tokens, speed-up {options.SpeedUp}, time scale {string.Join(",", options.TimeScales)}; avg prompt {requests.Average(static r => r.Item2.Tokens.Length):F0} tokens, avg max_tokens {requests.Average(static r => r.Item2.MaxTokens):F0}"));
 
 using var cancel = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) =>
@@ -38,44 +38,45 @@ Console.CancelKeyPress += (_, e) =>
 
 var rows = new List<PolicyRow>();
 using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = options.Concurrency }) { Timeout = TimeSpan.FromMinutes(10) };
-foreach (var prefillWorkers in options.PrefillWorkers)
+var sla = new Sla(options.SlaTtftMs, options.SlaItlMs);
+var traceSeconds = Math.Max(1e-3, (requests[^1].t.TimestampMs - requests[0].t.TimestampMs) / 1000.0);
+foreach (var (timeScale, prefillWorkers, policy) in
+    from s in options.TimeScales from p in options.PrefillWorkers from policy in options.Policies select (s, p, policy))
 {
-    foreach (var policy in options.Policies)
+    var configuration = prefillWorkers == 0 ? policy : $"{policy} {prefillWorkers}P+{options.Workers - prefillWorkers}D";
+    var label = options.TimeScales.Count == 1 ? configuration : string.Create(CultureInfo.InvariantCulture, $"{configuration} ×{timeScale:0.###}");
+    var logs = Path.Combine(Path.GetTempPath(), $"dynamo-replay-{Environment.ProcessId}", label.Replace(' ', '-').Replace('+', '-').Replace('×', 'x'));
+    Directory.CreateDirectory(logs);
+    await using var cluster = await Cluster.StartAsync(
+        new ClusterSettings(options.Workers, options.SpeedUp, options.BlockSize, options.KvCapacityBlocks, options.Model,
+            options.ModelPath, workerDll, routerDll, policy, logs, prefillWorkers, options.MaxLocalPrefillTokens),
+        cancel.Token);
+    var client = new ReplayClient(http, cluster.RouterUrl, options.Model, policy, options.Concurrency);
+    var started = Stopwatch.GetTimestamp();
+    var results = await client.ReplayAsync(requests, timeScale, TimeSpan.FromSeconds(options.MaxSeconds), cancel.Token);
+    var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+    var row = PolicyRow.From(label, results, oracle, seconds, sla, requests.Count / traceSeconds * timeScale);
+    rows.Add(row);
+    foreach (var error in results.Where(static r => r.Error is not null).Select(static r => r.Error).Distinct().Take(3))
     {
-        var label = prefillWorkers == 0 ? policy : $"{policy} {prefillWorkers}P+{options.Workers - prefillWorkers}D";
-        var logs = Path.Combine(Path.GetTempPath(), $"dynamo-replay-{Environment.ProcessId}", label.Replace(' ', '-').Replace('+', '-'));
-        Directory.CreateDirectory(logs);
-        await using var cluster = await Cluster.StartAsync(
-            new ClusterSettings(options.Workers, options.SpeedUp, options.BlockSize, options.KvCapacityBlocks, options.Model,
-                options.ModelPath, workerDll, routerDll, policy, logs, prefillWorkers, options.MaxLocalPrefillTokens),
-            cancel.Token);
-        var client = new ReplayClient(http, cluster.RouterUrl, options.Model, policy, options.Concurrency);
-        var started = Stopwatch.GetTimestamp();
-        var results = await client.ReplayAsync(requests, options.TimeScale, TimeSpan.FromSeconds(options.MaxSeconds), cancel.Token);
-        var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
-        var row = PolicyRow.From(label, results, oracle, seconds);
-        rows.Add(row);
-        foreach (var error in results.Where(static r => r.Error is not null).Select(static r => r.Error).Distinct().Take(3))
-        {
-            Console.Error.WriteLine($"{label}: request failed: {error}");
-        }
-
-        if (prefillWorkers > 0)
-        {
-            // Why requests were (not) disaggregated: the router's prefill_reason, without the numbers that vary per request.
-            var reasons = results.Select(static r => r.RoutingHeader?.Split("; ").FirstOrDefault(static f => f.StartsWith("prefill_reason=", StringComparison.Ordinal)))
-                .Select(static f => f is null ? "none" : System.Text.RegularExpressions.Regex.Replace(f["prefill_reason=".Length..], "[0-9]+", "N"))
-                .GroupBy(static r => r).OrderByDescending(static g => g.Count());
-            Console.WriteLine($"{label}: prefill reasons: {string.Join("; ", reasons.Select(static g => $"{g.Count()}× {g.Key}"))}");
-        }
-
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{label}: {row.Completed} ok, {row.Failed} failed in {seconds:F1} s, KV hit {row.HitRate:P1}, remote prefill {row.RemotePrefills}/{row.Completed} (logs: {logs})"));
+        Console.Error.WriteLine($"{label}: request failed: {error}");
     }
+
+    if (prefillWorkers > 0)
+    {
+        // Why requests were (not) disaggregated: the router's prefill_reason, without the numbers that vary per request.
+        var reasons = results.Select(static r => r.RoutingHeader?.Split("; ").FirstOrDefault(static f => f.StartsWith("prefill_reason=", StringComparison.Ordinal)))
+            .Select(static f => f is null ? "none" : System.Text.RegularExpressions.Regex.Replace(f["prefill_reason=".Length..], "[0-9]+", "N"))
+            .GroupBy(static r => r).OrderByDescending(static g => g.Count());
+        Console.WriteLine($"{label}: prefill reasons: {string.Join("; ", reasons.Select(static g => $"{g.Count()}× {g.Key}"))}");
+    }
+
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"{label}: {row.Completed} ok, {row.Failed} failed in {seconds:F1} s, KV hit {row.HitRate:P1}, SLA met {row.SlaMet:P0} (goodput {row.GoodputPerSecond:F2} req/s), remote prefill {row.RemotePrefills}/{row.Completed} (logs: {logs})"));
 }
 
 Console.WriteLine();
-Console.WriteLine(Report.Table(rows, oracle));
+Console.WriteLine(Report.Table(rows, oracle, sla));
 return 0;
 
 static string BuiltDll(string project, string configuration)

@@ -7,9 +7,20 @@ using System.Text.Json.Nodes;
 namespace Dynamo.Replay;
 
 /// <summary>What one replayed request measured; <see cref="Error"/> is set when it did not complete.</summary>
+/// <param name="WaitMs">
+/// Time between the request's scheduled arrival and its send (the concurrency gate or a late sender), so an SLA can
+/// be judged from arrival as a user would see it, not only from the send.
+/// </param>
 public sealed record RequestResult(
     double TtftMs, IReadOnlyList<double> ItlMs, double E2eMs, int PromptTokens, int CachedTokens, int OutputTokens,
-    string? RoutingHeader, string? Error);
+    string? RoutingHeader, string? Error, double WaitMs = 0)
+{
+    /// <summary>Mean gap between tokens after the first (0 for a single-token answer): the per-request ITL an SLA bounds.</summary>
+    public double MeanItlMs => ItlMs.Count == 0 ? 0 : ItlMs.Average();
+
+    /// <summary>True when the request completed with TTFT from arrival and mean ITL both within target.</summary>
+    public bool MeetsSla(double ttftMs, double itlMs) => Error is null && WaitMs + TtftMs <= ttftMs && MeanItlMs <= itlMs;
+}
 
 /// <summary>Sends trace requests to the router on the trace's schedule, streaming, with bounded concurrency.</summary>
 public sealed class ReplayClient(HttpClient http, Uri router, string model, string policy, int concurrency)
@@ -43,17 +54,18 @@ public sealed class ReplayClient(HttpClient http, Uri router, string model, stri
                 break;
             }
 
-            tasks.Add(SendReleasingAsync(prompt, gate, cancellationToken));
+            var late = (Stopwatch.GetElapsedTime(start) - due).TotalMilliseconds;
+            tasks.Add(SendReleasingAsync(prompt, Math.Max(0, late), gate, cancellationToken));
         }
 
         return [.. await Task.WhenAll(tasks)];
     }
 
-    private async Task<RequestResult> SendReleasingAsync(ReplayPrompt prompt, SemaphoreSlim gate, CancellationToken cancellationToken)
+    private async Task<RequestResult> SendReleasingAsync(ReplayPrompt prompt, double waitMs, SemaphoreSlim gate, CancellationToken cancellationToken)
     {
         try
         {
-            return await SendAsync(prompt, cancellationToken);
+            return await SendAsync(prompt, cancellationToken) with { WaitMs = waitMs };
         }
         catch (Exception e) when (e is HttpRequestException or IOException or JsonException or TaskCanceledException)
         {

@@ -13,7 +13,13 @@ public sealed class ReplayOptions
     public int Workers { get; private set; } = 4;
     public int Requests { get; private set; } = 200;
     public double MaxSeconds { get; private set; } = 120;
-    public double TimeScale { get; private set; } = 1;
+    /// <summary>Arrival speed-ups to sweep (<c>--time-scale 2,4,8</c>); every entry runs every configuration.</summary>
+    public IReadOnlyList<double> TimeScales { get; private set; } = [1];
+
+    /// <summary>SLA for goodput: a request counts when TTFT (from its scheduled arrival) and its mean ITL are both within target.</summary>
+    public double SlaTtftMs { get; private set; } = 1000;
+
+    public double SlaItlMs { get; private set; } = 50;
     public int Concurrency { get; private set; } = 32;
     public int TokenScale { get; private set; } = 32;
     public int OutputScale { get; private set; } = 1;
@@ -61,8 +67,9 @@ public sealed class ReplayOptions
                 case "--workers": o.Workers = Int(name, value, 1, 256); break;
                 case "--requests": o.Requests = Int(name, value, 1, 10_000_000); break;
                 case "--max-seconds": o.MaxSeconds = Double(name, value, 1, 86_400); break;
-                case "--time-scale": o.TimeScale = Double(name, value, 1e-3, 1e6); break;
-                case "--rate": o.TimeScale = Double(name, value, 1e-3, 1e6); break;
+                case "--time-scale" or "--rate": o.TimeScales = [.. value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(v => Double(name, v, 1e-3, 1e6))]; break;
+                case "--sla-ttft-ms": o.SlaTtftMs = Double(name, value, 1e-3, 1e9); break;
+                case "--sla-itl-ms": o.SlaItlMs = Double(name, value, 1e-3, 1e9); break;
                 case "--concurrency": o.Concurrency = Int(name, value, 1, 100_000); break;
                 case "--token-scale": o.TokenScale = Int(name, value, 1, 512); break;
                 case "--output-scale": o.OutputScale = Int(name, value, 1, 100_000); break;
@@ -84,6 +91,11 @@ public sealed class ReplayOptions
         if (TraceReader.TraceBlockTokens % o.TokenScale != 0)
         {
             throw new ArgumentException($"--token-scale must divide {TraceReader.TraceBlockTokens} so a trace block maps to whole KV blocks.");
+        }
+
+        if (o.TimeScales.Count == 0)
+        {
+            throw new ArgumentException("--time-scale needs at least one value.");
         }
 
         if (o.PrefillWorkers.Count == 0 || o.PrefillWorkers.Any(p => p >= o.Workers))

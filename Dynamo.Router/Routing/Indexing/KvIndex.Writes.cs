@@ -45,18 +45,34 @@ public sealed partial class KvIndex
             return part;
         }
 
-        // A worker that comes back under the same id keeps its slot, so slots never multiply with churn.
+        // The lowest free slot first, so slots stay dense and bitsets short however often workers come and go.
         var names = _slotNames;
-        var slot = Array.IndexOf(names, workerId);
-        if (slot < 0)
+        string?[] next;
+        if (_freeSlots.TryDequeue(out var slot, out _))
+        {
+            next = (string?[])names.Clone();
+        }
+        else
         {
             slot = names.Length;
-            _slotNames = [.. names, workerId];
+            next = new string?[names.Length + 1];
+            names.CopyTo(next, 0);
         }
 
+        next[slot] = workerId;
+        _slotNames = next;
         part = new WorkerPart(slot);
         _workers[workerId] = part;
         return part;
+    }
+
+    // Called after the worker's bits are cleared: the slot is empty in every node before another worker can get it.
+    private void FreeSlot(int slot)
+    {
+        var next = (string?[])_slotNames.Clone();
+        next[slot] = null;
+        _slotNames = next;
+        _freeSlots.Enqueue(slot, slot);
     }
 
     private void ClearPart(WorkerPart part)
@@ -94,71 +110,19 @@ public sealed partial class KvIndex
 
     private void UpdateHolders(ulong hash, int slot, byte tiers)
     {
-        _blocks.TryGetValue(hash, out var holders);
-        holders ??= [];
-        var at = IndexOfSlot(holders, slot);
-        Holder[] next;
-        if (tiers == 0)
+        var node = _table.Find(hash);
+        if (node is null && tiers == 0)
         {
-            if (at < 0)
-            {
-                return;
-            }
-
-            if (holders.Length == 1)
-            {
-                _blocks.TryRemove(hash, out _);
-                Interlocked.Decrement(ref _distinctBlocks);
-                return;
-            }
-
-            next = new Holder[holders.Length - 1];
-            Array.Copy(holders, 0, next, 0, at);
-            Array.Copy(holders, at + 1, next, at, holders.Length - at - 1);
+            return;
         }
-        else if (at >= 0)
+
+        if (HolderNode.With(hash, node, slot, tiers) is { } next)
         {
-            next = (Holder[])holders.Clone();
-            next[at] = new Holder(slot, tiers);
+            _table.Set(next);
         }
         else
         {
-            var insert = ~at;
-            next = new Holder[holders.Length + 1];
-            Array.Copy(holders, 0, next, 0, insert);
-            next[insert] = new Holder(slot, tiers);
-            Array.Copy(holders, insert, next, insert + 1, holders.Length - insert);
-            if (holders.Length == 0)
-            {
-                Interlocked.Increment(ref _distinctBlocks);
-            }
+            _table.Remove(hash);
         }
-
-        _blocks[hash] = next;
-    }
-
-    private static int IndexOfSlot(Holder[] holders, int slot)
-    {
-        int lo = 0, hi = holders.Length - 1;
-        while (lo <= hi)
-        {
-            var mid = (lo + hi) >>> 1;
-            var s = holders[mid].Slot;
-            if (s == slot)
-            {
-                return mid;
-            }
-
-            if (s < slot)
-            {
-                lo = mid + 1;
-            }
-            else
-            {
-                hi = mid - 1;
-            }
-        }
-
-        return ~lo;
     }
 }

@@ -14,35 +14,38 @@ namespace Dynamo.Router.Routing.Indexing;
 /// the length of its contiguous run from the root, which is exactly what a radix walk would return.
 /// </para>
 /// <para>
-/// Concurrency: readers never lock. Each hash maps to an immutable array of holders (worker slot + tier mask,
-/// sorted by slot); a writer builds a new array and swaps the reference, so a reader sees the old or the new set,
-/// never a torn one. <see cref="ConcurrentDictionary{TKey,TValue}.TryGetValue"/> is lock-free. Writers
-/// (event ingestion, dumps, snapshot load, worker removal) take one writer lock: ingestion is a single loop
-/// anyway, and the lock keeps "remove the last holder, then drop the key" atomic against a concurrent add,
-/// which copy-on-write with compare-and-swap alone cannot (a detached array would swallow the add).
-/// Holder arrays are tiny (a block is cached on a few workers), so copying them costs less than per-node
-/// locks or version counters would on the read path. bench/Dynamo.Router.IndexBench measures it (README there):
-/// 1.1M distinct blocks over 64 and 256 workers behind a system prompt every worker holds, FindMatches p50 15–28 µs
-/// over ~44 hashes on a 2-core machine at load average ~25, so an upper bound; per hash it is one lock-free
-/// dictionary probe and one merge of two short sorted arrays.
+/// Layout for lookups: every worker gets a dense slot (assigned when its part is created, freed and reused when it
+/// leaves), each block's holders are bitsets over those slots (<see cref="HolderNode"/>), and the hash → node map is
+/// an open-addressing table probed without locks (<see cref="BlockTable"/>). A lookup keeps an "alive" bitset of the
+/// workers still matching, ANDs each block's holders into it, records a worker's depth once when it drops out, and
+/// stops when none is left; host- and disk-tier holders are counted per worker only where a block has any.
+/// With a caller-owned <see cref="KvMatchBuffer"/> it allocates nothing.
+/// </para>
+/// <para>
+/// Concurrency: readers never lock. Nodes are immutable; a writer builds a new node and swaps the slot reference,
+/// so a reader sees the old or the new holder set, never a torn one. Writers (event ingestion, dumps, snapshot
+/// load, worker removal) take one writer lock: ingestion is a single loop anyway, and the lock makes "remove the
+/// last holder, then drop the key" atomic against a concurrent add. bench/Dynamo.Router.IndexBench measures it
+/// (docs/benchmarks.md, "Router: KV index and kv_aware decision").
 /// </para>
 /// </remarks>
 public sealed partial class KvIndex
 {
-    private readonly ConcurrentDictionary<ulong, Holder[]> _blocks = new();
+    private readonly BlockTable _table = new();
     private readonly Lock _writeGate = new();
     // Read without the lock by the routing path (cached-block counts, event-driven or approximate); written under it.
     private readonly ConcurrentDictionary<string, WorkerPart> _workers = new(StringComparer.Ordinal);
 
-    // Slot → worker id. Grows under the writer lock and is republished, so readers index a complete array.
-    private volatile string[] _slotNames = [];
-    private long _distinctBlocks;
+    // Slot → worker id (null: free). Replaced, never mutated, under the writer lock, so a reader indexes a complete
+    // array and can tell from the reference whether any slot changed hands during its lookup.
+    private volatile string?[] _slotNames = [];
+    private readonly PriorityQueue<int, int> _freeSlots = new();
 
     // One clock for every part's version, so a worker removed and re-added never repeats a version a snapshot saw.
     private long _versionClock;
 
     /// <summary>Distinct block hashes held by any worker (the index's node count).</summary>
-    public long DistinctBlocks => Interlocked.Read(ref _distinctBlocks);
+    public long DistinctBlocks => _table.Count;
 
     /// <summary>Workers with a part in the index (events, a dump or a snapshot seen).</summary>
     public IReadOnlyList<string> Workers => [.. _workers.Keys];
@@ -103,66 +106,134 @@ public sealed partial class KvIndex
 
             var dropped = part.Blocks.Count;
             ClearPart(part);
+            FreeSlot(part.Slot);
             return dropped;
         }
     }
 
     /// <summary>Per worker, the contiguous prefix of <paramref name="sequenceHashes"/> it holds, split by tier.</summary>
+    /// <remarks>Allocates its result; the routing path uses the <see cref="KvMatchBuffer"/> overload.</remarks>
     public KvOverlaps FindMatches(ReadOnlySpan<ulong> sequenceHashes)
     {
-        if (sequenceHashes.IsEmpty || !_blocks.TryGetValue(sequenceHashes[0], out var first))
+        var buffer = new KvMatchBuffer();
+        FindMatches(sequenceHashes, buffer);
+        var result = new WorkerOverlap[buffer.Count];
+        for (var i = 0; i < result.Length; i++)
         {
-            return KvOverlaps.Empty;
+            result[i] = buffer[i];
         }
 
-        var names = _slotNames;
-        var slots = new int[first.Length];
-        var counts = new int[first.Length * 3];
-        var alive = new int[first.Length];
-        for (var i = 0; i < first.Length; i++)
+        return result.Length == 0 ? KvOverlaps.Empty : new KvOverlaps(result);
+    }
+
+    /// <summary>
+    /// Per worker, the contiguous prefix of <paramref name="sequenceHashes"/> it holds, split by tier, written into
+    /// <paramref name="buffer"/> (no allocation once the buffer has grown to the index's slot count).
+    /// </summary>
+    public void FindMatches(ReadOnlySpan<ulong> sequenceHashes, KvMatchBuffer buffer)
+    {
+        ArgumentNullException.ThrowIfNull(buffer);
+        while (true)
         {
-            slots[i] = first[i].Slot;
-            counts[(i * 3) + TierIndex(first[i].Tiers)]++;
-            alive[i] = i;
+            var names = _slotNames;
+            Walk(sequenceHashes, buffer, names);
+
+            // Slots are reused: had one been freed and handed to another worker during the walk, a bit read before
+            // the handover would be credited to the new owner. Every handover republishes the slot table, so an
+            // unchanged table proves the walk's slots and names agree. Joins and leaves are rare; retries are too.
+            if (ReferenceEquals(names, _slotNames))
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>The worker's slot in the holder bitsets, -1 when the index has no part for it.</summary>
+    internal int SlotOf(string workerId) => _workers.TryGetValue(workerId, out var part) ? part.Slot : -1;
+
+    // Blocks whose table slots are touched ahead of the walk; a power of two. A walk that stops early wastes at most
+    // this many probes, which cost less than the misses the touch overlaps.
+    private const int PrefetchAhead = 8;
+
+    private void Walk(ReadOnlySpan<ulong> hashes, KvMatchBuffer buffer, string?[] names)
+    {
+        var words = (names.Length + 63) >> 6;
+        buffer.Begin(this, names, words);
+        if (hashes.IsEmpty || _table.Find(hashes[0]) is not { } first)
+        {
+            return;
         }
 
-        var aliveCount = first.Length;
-        for (var depth = 1; depth < sequenceHashes.Length && aliveCount > 0; depth++)
+        var alive = buffer.Alive;
+        var firstWords = Math.Min(words, HolderNode.Words(first));
+        var firstLower = HolderNode.HasLowerTiers(first);
+        for (var w = 0; w < words; w++)
         {
-            if (!_blocks.TryGetValue(sequenceHashes[depth], out var holders))
+            var bits = w < firstWords ? first[HolderNode.Header + w] : 0;
+            alive[w] = bits;
+            for (var rest = bits; rest != 0; rest &= rest - 1)
+            {
+                buffer.AddMatched((w << 6) + System.Numerics.BitOperations.TrailingZeroCount(rest));
+            }
+
+            if (firstLower && bits != 0)
+            {
+                var nodeWords = HolderNode.Words(first);
+                buffer.CountLower(w, bits & first[HolderNode.Header + nodeWords + w], bits & first[HolderNode.Header + (2 * nodeWords) + w]);
+            }
+        }
+
+        // Intersect as we walk: each block ANDs W words into the alive set; a worker that drops out gets its depth
+        // once, and the walk stops as soon as nobody is left.
+        var depth = 1;
+        for (; depth < hashes.Length; depth++)
+        {
+            if ((depth & (PrefetchAhead - 1)) == 1)
+            {
+                buffer.Sink ^= _table.Touch(hashes.Slice(depth, Math.Min(PrefetchAhead, hashes.Length - depth)));
+            }
+
+            if (_table.Find(hashes[depth]) is not { } node)
             {
                 break;
             }
 
-            // Both lists are sorted by slot: one merge pass keeps the workers that also hold this block.
-            var kept = 0;
-            var h = 0;
-            for (var a = 0; a < aliveCount; a++)
+            var nodeWords = HolderNode.Words(node);
+            var lower = HolderNode.HasLowerTiers(node);
+            var any = 0UL;
+            for (var w = 0; w < words; w++)
             {
-                var candidate = alive[a];
-                var slot = slots[candidate];
-                while (h < holders.Length && holders[h].Slot < slot)
+                var before = alive[w];
+                if (before == 0)
                 {
-                    h++;
+                    continue;
                 }
 
-                if (h < holders.Length && holders[h].Slot == slot)
+                var after = w < nodeWords ? before & node[HolderNode.Header + w] : 0;
+                if (after != before)
                 {
-                    counts[(candidate * 3) + TierIndex(holders[h].Tiers)]++;
-                    alive[kept++] = candidate;
+                    buffer.End(w, before & ~after, depth);
+                    alive[w] = after;
                 }
+
+                if (lower && after != 0)
+                {
+                    buffer.CountLower(w, after & node[HolderNode.Header + nodeWords + w], after & node[HolderNode.Header + (2 * nodeWords) + w]);
+                }
+
+                any |= after;
             }
 
-            aliveCount = kept;
+            if (any == 0)
+            {
+                return;
+            }
         }
 
-        var result = new WorkerOverlap[first.Length];
-        for (var i = 0; i < first.Length; i++)
+        for (var w = 0; w < words; w++)
         {
-            result[i] = new WorkerOverlap(names[slots[i]], counts[i * 3], counts[(i * 3) + 1], counts[(i * 3) + 2]);
+            buffer.End(w, alive[w], depth);
         }
-
-        return new KvOverlaps(result);
     }
 
     /// <summary>A consistent copy of one worker's part, for the snapshot.</summary>
@@ -206,11 +277,6 @@ public sealed partial class KvIndex
             target.Version = ++_versionClock;
         }
     }
-
-    // Counted in the best tier the worker holds the block in: a device copy beats a host copy of the same block.
-    private static int TierIndex(byte tiers) => (tiers & KvTierMask.Device) != 0 ? 0 : (tiers & KvTierMask.Host) != 0 ? 1 : 2;
-
-    private readonly record struct Holder(int Slot, byte Tiers);
 
     private sealed class WorkerPart(int slot)
     {

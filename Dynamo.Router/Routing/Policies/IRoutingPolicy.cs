@@ -27,9 +27,12 @@ public sealed record WorkerCandidate(
 {
     public string WorkerId => Registration.WorkerId;
 
-    public int BlockSize => Registration.BlockSize > 0
-        ? Registration.BlockSize
-        : throw new InvalidOperationException($"Worker '{Registration.WorkerId}' registered block size {Registration.BlockSize}; it must be positive.");
+    public int BlockSize => BlockSizeOf(Registration);
+
+    /// <exception cref="InvalidOperationException">The worker registered a block size that is not positive.</exception>
+    public static int BlockSizeOf(WorkerRegistration registration) => registration.BlockSize > 0
+        ? registration.BlockSize
+        : throw new InvalidOperationException($"Worker '{registration.WorkerId}' registered block size {registration.BlockSize}; it must be positive.");
 
     /// <summary>Blocks the request occupies on this worker, the last partial one included.</summary>
     public int RequestBlocks(int inputTokens) => (inputTokens + BlockSize - 1) / BlockSize;

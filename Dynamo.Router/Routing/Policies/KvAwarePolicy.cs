@@ -1,4 +1,5 @@
 using System.Globalization;
+using Dynamo.Router.Routing.Indexing;
 
 namespace Dynamo.Router.Routing.Policies;
 
@@ -14,11 +15,18 @@ public readonly record struct KvCost(double PrefillTokens, long DecodeBlocks, do
     public static KvCost Compute(WorkerCandidate candidate, int inputTokens, double overlapWeight, double hostWeight, double diskWeight)
     {
         ArgumentNullException.ThrowIfNull(candidate);
-        var blockSize = candidate.BlockSize;
-        var cachedTokens = candidate.Overlap.Weighted(hostWeight, diskWeight) * blockSize;
-        var prefillTokens = Math.Max(0, inputTokens - cachedTokens) + candidate.Activity.PrefillTokens;
-        var newBlocks = Math.Max(0, candidate.RequestBlocks(inputTokens) - candidate.Overlap.DeviceBlocks);
-        var decodeBlocks = newBlocks + candidate.Activity.Blocks;
+        return Compute(candidate.Overlap, candidate.Activity, candidate.BlockSize, inputTokens, overlapWeight, hostWeight, diskWeight);
+    }
+
+    /// <summary>The same cost from its inputs, for the router's shortlist, which scores workers before building candidates.</summary>
+    public static KvCost Compute(
+        WorkerOverlap overlap, WorkerActivity activity, int blockSize, int inputTokens, double overlapWeight, double hostWeight, double diskWeight)
+    {
+        var cachedTokens = overlap.Weighted(hostWeight, diskWeight) * blockSize;
+        var prefillTokens = Math.Max(0, inputTokens - cachedTokens) + activity.PrefillTokens;
+        var requestBlocks = (inputTokens + blockSize - 1) / blockSize;
+        var newBlocks = Math.Max(0, requestBlocks - overlap.DeviceBlocks);
+        var decodeBlocks = newBlocks + activity.Blocks;
         return new KvCost(prefillTokens, decodeBlocks, (overlapWeight * prefillTokens / blockSize) + decodeBlocks);
     }
 }

@@ -57,7 +57,7 @@ internal sealed class LeastLoadedPolicy : IRoutingPolicy
 internal static class Ties
 {
     // Costs are sums of small integers and ratios; anything closer than this is the same cost.
-    private const double Epsilon = 1e-9;
+    internal const double Epsilon = 1e-9;
 
     public static (int Index, string Reason) ArgMin(
         double[] costs,

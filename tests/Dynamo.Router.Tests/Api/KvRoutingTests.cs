@@ -111,7 +111,9 @@ public sealed class KvRoutingTests : IAsyncLifetime
         {
             snapshot = await snapshots.Reader.ReadAsync(timeout.Token);
         }
-        while (!snapshot.RecentDecisions.Any(d => d.WorkerId == route.Worker && d.PromptBlocks == 3));
+        // The decision is recorded when the request is routed, the request total when it finishes: a snapshot published
+        // in between holds the first and not the second, so wait for one taken after the request finished.
+        while (!snapshot.RecentDecisions.Any(d => d.WorkerId == route.Worker && d.PromptBlocks == 3) || snapshot.RequestsTotal < 1);
 
         Assert.Equal(RouterCluster.Model, snapshot.Model);
         Assert.Equal(services.GetRequiredService<FrontendMetricsPublisher>().RouterId, snapshot.RouterId);
