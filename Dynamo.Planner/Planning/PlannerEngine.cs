@@ -34,6 +34,7 @@ public sealed partial class PlannerEngine
     private readonly Dictionary<string, int> _lastTargets = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _lastBurst = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _lastScaleUp = new(StringComparer.Ordinal);
+    private double? _lastSizedRate;
 
     public PlannerEngine(
         MetricsCollector metrics,
@@ -79,6 +80,7 @@ public sealed partial class PlannerEngine
             }
 
             var predicted = new PlannerPrediction(_rate.Predict(), _inputTokens.Predict(), _outputTokens.Predict());
+            _lastSizedRate = Math.Max(predicted.RequestsPerSecond, load.RequestsPerSecond);
             var demands = await DemandsAsync(load, cancellationToken).ConfigureAwait(false);
             IReadOnlyList<PoolPlan> plans;
             if (load.Routers == 0 && !_events.IsConnected)
@@ -110,12 +112,14 @@ public sealed partial class PlannerEngine
         try
         {
             var load = _metrics.Observe(TimeSpan.FromSeconds(_options.StaleAfterSeconds), resetInterval: false);
+            var observation = ToObservation(load);
+            var predicted = new PlannerPrediction(_rate.Predict(), _inputTokens.Predict(), _outputTokens.Predict());
             var demands = await DemandsAsync(load, cancellationToken).ConfigureAwait(false);
             var now = _time.GetTimestamp();
             var cooldown = TimeSpan.FromSeconds(_options.BurstCooldownSeconds);
             var bursts = demands
                 .Where(d => !_lastBurst.TryGetValue(d.Pool, out var at) || _time.GetElapsedTime(at, now) >= cooldown)
-                .Select(d => _sizer.Burst(d))
+                .Select(d => FastScaleUp(d, predicted, observation))
                 .OfType<PoolPlan>()
                 .ToList();
             if (bursts.Count == 0)
@@ -135,13 +139,36 @@ public sealed partial class PlannerEngine
                 _lastBurst[plan.Pool] = now;
             }
 
-            var predicted = new PlannerPrediction(_rate.Predict(), _inputTokens.Predict(), _outputTokens.Predict());
-            return await ApplyAsync("burst", sla, ToObservation(load), predicted, bounded, cancellationToken).ConfigureAwait(false);
+            return await ApplyAsync("burst", sla, observation, predicted, bounded, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
             _gate.Release();
         }
+    }
+
+    /// <summary>
+    /// What the fast check asks of one pool, scale-ups only: in load mode the queue rule; in throughput mode the full
+    /// throughput model over the rate seen so far this interval (without learning corrections), which includes the
+    /// queue rule, so a step up in traffic adds replicas before the next interval and before queues reach the threshold.
+    /// </summary>
+    private PoolPlan? FastScaleUp(PoolDemand demand, PlannerPrediction predicted, PlannerObservation observation)
+    {
+        var burst = _sizer.Burst(demand);
+        if (_options.Mode == PlannerModes.Load || demand.Idle || _lastSizedRate is not { } sized
+            || observation.RequestsPerSecond <= sized * _options.FastCheckRateRise)
+        {
+            return burst;
+        }
+
+        var plan = _sizer.Throughput(demand, predicted, observation, _sla.Current, learn: false);
+        return plan.Computed > Math.Max(demand.Current, burst?.Computed ?? 0)
+            ? plan with
+            {
+                Reason = ReplicaMath.Format(
+                    $"fast check: {observation.RequestsPerSecond:0.##} req/s so far > {_options.FastCheckRateRise:0.##} × the {sized:0.##} req/s the last interval sized for; ") + plan.Reason,
+            }
+            : burst;
     }
 
     /// <summary>Holds a scale-down while the pool's last scale-up is recent (idle decisions skip this).</summary>

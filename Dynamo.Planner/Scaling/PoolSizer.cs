@@ -10,8 +10,15 @@ namespace Dynamo.Planner.Scaling;
 /// </summary>
 public sealed class PoolSizer(ReplicaMath math, PlannerOptions options)
 {
-    /// <summary>Replicas the pool needs by the throughput model, with corrections from what was observed.</summary>
-    public PoolPlan Throughput(PoolDemand demand, PlannerPrediction predicted, PlannerObservation observed, SlaConfig sla)
+    private readonly CorrectionFilter _corrections = new(math, options.CorrectionWeight);
+
+    /// <summary>
+    /// Replicas the pool needs by the throughput model, with corrections from what was observed. The rate sized for is
+    /// the larger of the prediction and the rate just observed: a rising trend scales up before queues build, and a
+    /// prediction that lags a step up (or undershoots after one) never sizes below what is arriving now.
+    /// <paramref name="learn"/> false (the burst check) reads the correction factors without updating them.
+    /// </summary>
+    public PoolPlan Throughput(PoolDemand demand, PlannerPrediction predicted, PlannerObservation observed, SlaConfig sla, bool learn = true)
     {
         if (demand.Idle)
         {
@@ -20,9 +27,23 @@ public sealed class PoolSizer(ReplicaMath math, PlannerOptions options)
 
         var uncached = observed.AvgInputTokens * (1 - observed.KvHitRate);
         var context = observed.AvgInputTokens + (observed.AvgOutputTokens / 2);
-        var prefillCorrection = math.PrefillCorrection(observed.TtftP50Ms, uncached);
         var decodeReplicas = demand.Pool == "decode" || demand.Pool == "aggregated" ? demand.Current : 0;
-        var decodeCorrection = math.DecodeCorrection(observed.ItlP50Ms, demand.Inflight, decodeReplicas, context);
+        var prefillCorrection = learn
+            ? _corrections.Update(demand.Pool, "prefill", math.PrefillRatio(observed.TtftP50Ms, uncached))
+            : _corrections.Current(demand.Pool, "prefill");
+        var decodeCorrection = learn
+            ? _corrections.Update(demand.Pool, "decode", math.DecodeRatio(observed.ItlP50Ms, demand.Inflight, decodeReplicas, context))
+            : _corrections.Current(demand.Pool, "decode");
+        var sizedFor = "";
+        if (observed.RequestsPerSecond > predicted.RequestsPerSecond)
+        {
+            sizedFor = ReplicaMath.Format($"observed {observed.RequestsPerSecond:0.##} req/s > predicted {predicted.RequestsPerSecond:0.##}, sized for the observed rate; ");
+            predicted = new PlannerPrediction(
+                observed.RequestsPerSecond,
+                predicted.AvgInputTokens > 0 ? predicted.AvgInputTokens : observed.AvgInputTokens,
+                predicted.AvgOutputTokens > 0 ? predicted.AvgOutputTokens : observed.AvgOutputTokens);
+        }
+
         var (prefill, prefillReason) = demand.Pool is "prefill" or "aggregated"
             ? math.PrefillWorkers(predicted, observed.KvHitRate, prefillCorrection, sla)
             : (0, "");
@@ -31,7 +52,7 @@ public sealed class PoolSizer(ReplicaMath math, PlannerOptions options)
             : (0, "");
         var needed = prefill + decode;
         var computed = double.IsPositiveInfinity(needed) ? SlaConfig.MaxReplicas : (int)Math.Ceiling(needed - 1e-9);
-        var reason = string.Join("; ", new[] { prefillReason, decodeReason }.Where(r => r.Length > 0));
+        var reason = sizedFor + string.Join("; ", new[] { prefillReason, decodeReason }.Where(r => r.Length > 0));
         if (demand.Pool == "aggregated")
         {
             reason += ReplicaMath.Format($" → {needed:0.##} aggregated workers");

@@ -64,6 +64,43 @@ public sealed class PoolSizerTests
     }
 
     [Fact]
+    public void Throughput_ObservedRateAbovePrediction_SizesForObservedRate()
+    {
+        var rising = Quiet with { RequestsPerSecond = 30 };
+
+        var plan = _sizer.Throughput(Demand("prefill", current: 1), Load10, rising, Sla);
+
+        // 30 × 2000 / 20,000 = 3 (the lagging prediction of 10 req/s would give 1).
+        Assert.Equal(3, plan.Computed);
+        Assert.Contains("observed 30 req/s > predicted 10, sized for the observed rate", plan.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Throughput_CorrectionAcrossDecisions_SmoothedAndKeptWhenNothingObserved()
+    {
+        var demand = Demand("prefill", current: 1);
+
+        var first = _sizer.Throughput(demand, Load10, Quiet with { TtftP50Ms = 200 }, Sla);
+        var second = _sizer.Throughput(demand, Load10, Quiet with { TtftP50Ms = 400 }, Sla);
+        var quiet = _sizer.Throughput(demand, Load10, Quiet, Sla);
+        var fastCheck = _sizer.Throughput(demand, Load10, Quiet with { TtftP50Ms = 100 }, Sla, learn: false);
+
+        // Observed ÷ profiled 100 ms: 2, then 4 → 2 + 0.5 · (4 − 2) = 3; no TTFT observed keeps 3; the fast check reads without learning.
+        Assert.Equal(2, first.Correction, 6);
+        Assert.Equal(3, second.Correction, 6);
+        Assert.Equal(3, quiet.Correction, 6);
+        Assert.Equal(3, fastCheck.Correction, 6);
+    }
+
+    [Fact]
+    public void Throughput_HugeObservedRatio_ClampedAtMaxCorrection()
+    {
+        var plan = _sizer.Throughput(Demand("prefill", current: 1), Load10, Quiet with { TtftP50Ms = 5000 }, Sla);
+
+        Assert.Equal(4, plan.Correction, 6);
+    }
+
+    [Fact]
     public void Throughput_KvHits_NeedFewerPrefillWorkers()
     {
         var cached = Quiet with { KvHitRate = 0.5 };
