@@ -59,8 +59,11 @@ public sealed partial class PlannerEngine
         _time = time;
         _logger = logger;
         _rate = LoadPredictors.Create(_options.Predictor, _options.PredictorSettings);
-        _inputTokens = LoadPredictors.Create(_options.Predictor, _options.PredictorSettings);
-        _outputTokens = LoadPredictors.Create(_options.Predictor, _options.PredictorSettings);
+        // Lengths are properties of requests, not load that trends: a trend model extrapolates a few noisy intervals
+        // (ten requests each) into nonsense such as seven output tokens, so they take a moving average whatever
+        // predictor the rate uses.
+        _inputTokens = LoadPredictors.Create(LoadPredictors.MovingAverage, _options.PredictorSettings);
+        _outputTokens = LoadPredictors.Create(LoadPredictors.MovingAverage, _options.PredictorSettings);
     }
 
     /// <summary>The full decision: every pool sized by the configured mode, bounds and budget applied, connector driven, decision published.</summary>
