@@ -250,8 +250,8 @@ public sealed partial class PlannerEngine
                 Queued: (fromRouter ? load.RouterQueued : 0) + workers.Sum(w => w.WaitingSeqs),
                 Inflight: pool == "prefill" ? 0 : load.Inflight,
                 KvUsage: workers.Count == 0 ? 0 : workers.Average(w => w.KvUsage),
-                TtftP99Ms: load.TtftP99Ms,
-                ItlP99Ms: load.ItlP99Ms,
+                TtftMs: load.TtftP90Ms,
+                ItlMs: load.ItlMeanMs,
                 Idle: load.IsIdle));
         }
 

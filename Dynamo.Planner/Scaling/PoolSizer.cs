@@ -69,7 +69,7 @@ public sealed class PoolSizer(ReplicaMath math, PlannerOptions options)
         // The profile can be wrong for this deployment (overheads it never measured); a pool that misses its target
         // now is not shrunk, whatever the model says.
         var (ttftTarget, itlTarget) = Targets(demand.Pool, sla);
-        if (computed < demand.Current && ((ttftTarget > 0 && demand.TtftP99Ms > ttftTarget) || (itlTarget > 0 && demand.ItlP99Ms > itlTarget)))
+        if (computed < demand.Current && ((ttftTarget > 0 && demand.TtftMs > ttftTarget) || (itlTarget > 0 && demand.ItlMs > itlTarget)))
         {
             reason += ReplicaMath.Format($"; scale-down to {computed} held: latency over target");
             computed = demand.Current;
@@ -88,8 +88,8 @@ public sealed class PoolSizer(ReplicaMath math, PlannerOptions options)
         }
 
         var (ttftTarget, itlTarget) = Targets(demand.Pool, sla);
-        var ttftHigh = ttftTarget > 0 && demand.TtftP99Ms > ttftTarget;
-        var itlHigh = itlTarget > 0 && demand.ItlP99Ms > itlTarget;
+        var ttftHigh = ttftTarget > 0 && demand.TtftMs > ttftTarget;
+        var itlHigh = itlTarget > 0 && demand.ItlMs > itlTarget;
         PoolPlan plan;
         if (demand.KvUsage > options.KvUsageHigh || ttftHigh || itlHigh)
         {
@@ -100,8 +100,8 @@ public sealed class PoolSizer(ReplicaMath math, PlannerOptions options)
         }
         else if (demand.Queued == 0
             && demand.KvUsage < options.KvUsageLow
-            && (ttftTarget <= 0 || demand.TtftP99Ms < options.LatencyLowFraction * ttftTarget)
-            && (itlTarget <= 0 || demand.ItlP99Ms < options.LatencyLowFraction * itlTarget))
+            && (ttftTarget <= 0 || demand.TtftMs < options.LatencyLowFraction * ttftTarget)
+            && (itlTarget <= 0 || demand.ItlMs < options.LatencyLowFraction * itlTarget))
         {
             plan = new PoolPlan(demand.Pool, demand.Current, demand.Current - 1, demand.Current - 1, 1, ReplicaMath.Format(
                 $"no queue, KV usage {demand.KvUsage:P0} < {options.KvUsageLow:P0} and latency under {options.LatencyLowFraction:P0} of target{LatencyNote(demand, sla)} → one fewer replica"));
@@ -196,14 +196,14 @@ public sealed class PoolSizer(ReplicaMath math, PlannerOptions options)
     {
         var (ttft, itl) = Targets(demand.Pool, sla);
         var parts = new List<string>();
-        if (ttft > 0 && demand.TtftP99Ms > 0)
+        if (ttft > 0 && demand.TtftMs > 0)
         {
-            parts.Add(ReplicaMath.Format($"TTFT p99 {demand.TtftP99Ms:0} ms {(demand.TtftP99Ms > ttft ? ">" : "≤")} {ttft:0} ms target"));
+            parts.Add(ReplicaMath.Format($"TTFT p90 {demand.TtftMs:0} ms {(demand.TtftMs > ttft ? ">" : "≤")} {ttft:0} ms target"));
         }
 
-        if (itl > 0 && demand.ItlP99Ms > 0)
+        if (itl > 0 && demand.ItlMs > 0)
         {
-            parts.Add(ReplicaMath.Format($"ITL p99 {demand.ItlP99Ms:0.#} ms {(demand.ItlP99Ms > itl ? ">" : "≤")} {itl:0} ms target"));
+            parts.Add(ReplicaMath.Format($"ITL mean {demand.ItlMs:0.#} ms {(demand.ItlMs > itl ? ">" : "≤")} {itl:0} ms target"));
         }
 
         return parts.Count == 0 ? "" : "; " + string.Join(", ", parts);

@@ -58,7 +58,8 @@ public sealed class PlannerLocalScalingTests(ClusterFixture cluster)
     private static int Running(ResourceSnapshot snapshot) => snapshot.Replicas.Count(r => r.State == "Running");
 
     private static string Sla(int minReplicas, int maxReplicas) =>
-        $$"""{"v":1,"ttftMs":500,"itlMs":50,"pools":{"aggregated":{"minReplicas":{{minReplicas}},"maxReplicas":{{maxReplicas}}}},"updatedBy":"apphost-tests"}""";
+        "{\"v\":1,\"ttftMs\":500,\"itlMs\":50,\"pools\":{\"aggregated\":{\"minReplicas\":" + minReplicas.ToString(System.Globalization.CultureInfo.InvariantCulture) + ",\"maxReplicas\":" + maxReplicas.ToString(System.Globalization.CultureInfo.InvariantCulture)
+        + "}},\"updatedBy\":\"apphost-tests\"}";
 
     /// <summary>The newest decision of the local connector that took the aggregated pool from <paramref name="from"/> to <paramref name="to"/>.</summary>
     private static async Task<JsonElement> FindDecisionAsync(string redisUrl, int from, int to)

@@ -46,7 +46,7 @@ public sealed class PoolSizerTests
     [Fact]
     public void Throughput_LoadFellButItlOverTarget_HoldsInsteadOfScalingDown()
     {
-        var plan = _sizer.Throughput(Demand("aggregated", current: 5, itlP99: 70), Load10, Quiet, Sla);
+        var plan = _sizer.Throughput(Demand("aggregated", current: 5, itl: 70), Load10, Quiet, Sla);
 
         Assert.Equal(5, plan.Target);
         Assert.Contains("scale-down to 2 held: latency over target", plan.Reason, StringComparison.Ordinal);
@@ -159,16 +159,16 @@ public sealed class PoolSizerTests
     [Fact]
     public void Load_TtftOverTarget_AddsOne()
     {
-        var plan = _sizer.Load(Demand("aggregated", current: 3, ttftP99: 700), Sla);
+        var plan = _sizer.Load(Demand("aggregated", current: 3, ttft: 700), Sla);
 
         Assert.Equal(4, plan.Computed);
-        Assert.Contains("TTFT p99 700 ms > 500 ms target", plan.Reason, StringComparison.Ordinal);
+        Assert.Contains("TTFT p90 700 ms > 500 ms target", plan.Reason, StringComparison.Ordinal);
     }
 
     [Fact]
     public void Load_ComfortablyUnderEverything_RemovesOne()
     {
-        var plan = _sizer.Load(Demand("aggregated", current: 3, kvUsage: 0.2, ttftP99: 100, itlP99: 10), Sla);
+        var plan = _sizer.Load(Demand("aggregated", current: 3, kvUsage: 0.2, ttft: 100, itl: 10), Sla);
 
         Assert.Equal(2, plan.Computed);
     }
@@ -176,7 +176,7 @@ public sealed class PoolSizerTests
     [Fact]
     public void Load_BetweenThresholds_Keeps()
     {
-        var plan = _sizer.Load(Demand("aggregated", current: 3, kvUsage: 0.7, ttftP99: 100, itlP99: 10), Sla);
+        var plan = _sizer.Load(Demand("aggregated", current: 3, kvUsage: 0.7, ttft: 100, itl: 10), Sla);
 
         Assert.Equal(3, plan.Computed);
     }
@@ -202,6 +202,6 @@ public sealed class PoolSizerTests
     }
 
     private static PoolDemand Demand(
-        string pool, int current, int queued = 0, double kvUsage = 0, double ttftP99 = 0, double itlP99 = 0, bool idle = false) =>
-        new(pool, current, queued, Inflight: 0, kvUsage, ttftP99, itlP99, idle);
+        string pool, int current, int queued = 0, double kvUsage = 0, double ttft = 0, double itl = 0, bool idle = false) =>
+        new(pool, current, queued, Inflight: 0, kvUsage, ttft, itl, idle);
 }
