@@ -75,6 +75,16 @@ public sealed class PoolSizer(ReplicaMath math, PlannerOptions options)
             computed = demand.Current;
         }
 
+        // The sequences running now must still fit after a scale-down: fewer workers than the KV cache in use needs at
+        // the high-water mark would leave requests waiting for blocks, whatever rate the model was told.
+        var kvFloor = (int)Math.Ceiling((demand.Current * demand.KvUsage / options.KvUsageHigh) - 1e-9);
+        if (computed < demand.Current && computed < kvFloor)
+        {
+            reason += ReplicaMath.Format(
+                $"; scale-down to {computed} limited to {kvFloor}: {demand.Current} workers at {demand.KvUsage:P0} KV usage need {kvFloor} to stay under {options.KvUsageHigh:P0}");
+            computed = Math.Min(demand.Current, kvFloor);
+        }
+
         var plan = new PoolPlan(demand.Pool, demand.Current, computed, computed, correction, reason);
         return WithBurst(plan, demand);
     }

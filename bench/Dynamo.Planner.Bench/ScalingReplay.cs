@@ -148,6 +148,11 @@ internal static class ScalingReplay
         }
 
         var client = new ReplayClient(http, router, Model, "kv_aware", concurrency: 1024);
+
+        // Every allocation's starting workers serve a few requests first (JIT, connections), so no row pays a cold
+        // first request inside the replay; replicas the planner adds later start cold, and that time counts.
+        var warmUp = schedule.Take(2 * initial).Select((r, i) => (r.Trace with { TimestampMs = i * 250L }, r.Prompt)).ToList();
+        await client.ReplayAsync(warmUp, timeScale: 1, TimeSpan.FromSeconds(60), deadline.Token);
         pool.StartMetering();
         if (fixedWorkers is null)
         {
@@ -176,7 +181,8 @@ internal static class ScalingReplay
         var ok = results.Where(r => r.Error is null).ToList();
         var ttfts = ok.Select(r => r.TtftMs).Order().ToList();
         var itls = ok.SelectMany(r => r.ItlMs).Order().ToList();
-        double? burst = controller?.Changes.FirstOrDefault(c => c.AtSeconds >= s.PhaseSeconds && c.To > c.From) is { To: > 0 } first
+        // Only a scale-up that is the planner's first move after the ×2 phase starts is a reaction to it.
+        double? burst = controller?.Changes.FirstOrDefault(c => c.AtSeconds >= s.PhaseSeconds) is { } first && first.To > first.From
             ? first.AtSeconds - s.PhaseSeconds
             : null;
         return new Row(

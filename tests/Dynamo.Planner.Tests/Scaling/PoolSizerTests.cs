@@ -53,6 +53,16 @@ public sealed class PoolSizerTests
     }
 
     [Fact]
+    public void Throughput_LoadFellButKvCacheFull_ScalesDownOnlyAsFarAsRunningSequencesFit()
+    {
+        // 5 workers at 60 % KV usage hold 3 workers' worth at 100 %, 3.53 at the 85 % high-water mark → 4.
+        var plan = _sizer.Throughput(Demand("aggregated", current: 5, kvUsage: 0.6), Load10, Quiet, Sla);
+
+        Assert.Equal(4, plan.Target);
+        Assert.Contains("scale-down to 2 limited to 4", plan.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Throughput_SlowObservedTtft_CorrectsPrefillUp()
     {
         var slow = Quiet with { TtftP50Ms = 200 };
