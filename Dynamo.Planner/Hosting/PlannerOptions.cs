@@ -62,6 +62,10 @@ public sealed class PlannerOptions
     [Range(0, 86_400)]
     public double ScaleDownStabilizationSeconds { get; set; } = 90;
 
+    /// <summary>Replicas a full decision may remove from a pool at once (an idle cluster still goes straight to its minimum).</summary>
+    [Range(1, 64)]
+    public int MaxScaleDownStep { get; set; } = 1;
+
     /// <summary>KV usage above which load mode adds a replica.</summary>
     [Range(0.05, 1)]
     public double KvUsageHigh { get; set; } = 0.85;

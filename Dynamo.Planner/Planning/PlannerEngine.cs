@@ -97,7 +97,7 @@ public sealed partial class PlannerEngine
                     ? _sizer.Load(d, sla)
                     : _sizer.Throughput(d, predicted, observation, sla))];
                 plans = PoolSizer.ApplyBounds(plans, sla);
-                plans = [.. plans.Select(p => load.IsIdle ? p : Stabilize(p))];
+                plans = [.. plans.Select(p => load.IsIdle ? p : PoolSizer.LimitScaleDown(Stabilize(p), _options.MaxScaleDownStep, PoolSizer.BoundsOf(p.Pool, sla).MaxReplicas))];
             }
 
             return await ApplyAsync(_options.Mode, sla, observation, predicted, plans, cancellationToken).ConfigureAwait(false);

@@ -173,6 +173,20 @@ public sealed class PoolSizer(ReplicaMath math, PlannerOptions options)
             : bounded;
     }
 
+    /// <summary>
+    /// Removes at most <paramref name="step"/> replicas per decision (an idle cluster skips this and goes to its
+    /// minimum): the model's count can be low for a moment (a lull in the trace, a rate measured while requests were
+    /// still queued), and draining several workers at once leaves nothing to absorb the next minute's traffic while
+    /// replacements start cold. An operator's lowered maximum applies at once.
+    /// </summary>
+    public static PoolPlan LimitScaleDown(PoolPlan plan, int step, int maxReplicas)
+    {
+        var floor = Math.Min(plan.Current - step, maxReplicas);
+        return plan.Target >= plan.Current || plan.Target >= floor
+            ? plan
+            : plan with { Target = floor, Reason = plan.Reason + ReplicaMath.Format($"; scale-down to {plan.Target} limited to {step} replica(s) per interval → {floor}") };
+    }
+
     public static PoolBounds BoundsOf(string pool, SlaConfig sla) =>
         sla.Pools.TryGetValue(pool, out var bounds) ? bounds
         : SlaConfig.Default.Pools.TryGetValue(pool, out var fallback) ? fallback

@@ -192,6 +192,19 @@ public sealed class PoolSizerTests
     }
 
     [Fact]
+    public void LimitScaleDown_LargeDrop_RemovesOneStepAndSaysSo()
+    {
+        var limited = PoolSizer.LimitScaleDown(new PoolPlan("aggregated", 4, 1, 1, 1, "model"), step: 1, maxReplicas: 8);
+        var up = PoolSizer.LimitScaleDown(new PoolPlan("aggregated", 2, 4, 4, 1, "model"), step: 1, maxReplicas: 8);
+        var capped = PoolSizer.LimitScaleDown(new PoolPlan("aggregated", 6, 2, 2, 1, "operator lowered the maximum"), step: 1, maxReplicas: 2);
+
+        Assert.Equal(3, limited.Target);
+        Assert.Contains("scale-down to 1 limited to 1 replica(s) per interval → 3", limited.Reason, StringComparison.Ordinal);
+        Assert.Equal(4, up.Target);
+        Assert.Equal(2, capped.Target);
+    }
+
+    [Fact]
     public void ApplyBounds_AboveMaximum_Caps()
     {
         var plans = PoolSizer.ApplyBounds([new PoolPlan("aggregated", 2, 20, 20, 1, "x")], Sla);
