@@ -43,6 +43,14 @@ public sealed class PlannerOptions
     [Range(1, 100_000)]
     public int QueuedPerReplica { get; set; } = 4;
 
+    /// <summary>
+    /// Throughput mode's fast check also runs the throughput model between intervals when the rate seen so far exceeds
+    /// this multiple of the rate the last interval sized for (a step up in traffic), so replicas are added before the
+    /// queue rule would notice.
+    /// </summary>
+    [Range(1, 100)]
+    public double FastCheckRateRise { get; set; } = 1.25;
+
     /// <summary>Seconds after a burst scale-up of a pool before the fast check may add more (new replicas need time to start).</summary>
     [Range(0, 3600)]
     public double BurstCooldownSeconds { get; set; } = 10;
@@ -53,6 +61,10 @@ public sealed class PlannerOptions
     /// </summary>
     [Range(0, 86_400)]
     public double ScaleDownStabilizationSeconds { get; set; } = 90;
+
+    /// <summary>Replicas a full decision may remove from a pool at once (an idle cluster still goes straight to its minimum).</summary>
+    [Range(1, 64)]
+    public int MaxScaleDownStep { get; set; } = 1;
 
     /// <summary>KV usage above which load mode adds a replica.</summary>
     [Range(0.05, 1)]
@@ -72,6 +84,13 @@ public sealed class PlannerOptions
     /// <summary>Correction factors (observed ÷ profiled latency) are kept within [1/x, x] so one outlier cannot size the fleet.</summary>
     [Range(1, 100)]
     public double MaxCorrection { get; set; } = 4;
+
+    /// <summary>
+    /// Weight of the newest observation in the smoothed correction factors (1 = no smoothing, each decision uses only
+    /// what it just saw; 0.5 = a persistent gap is learnt within about three intervals).
+    /// </summary>
+    [Range(0.01, 1)]
+    public double CorrectionWeight { get; set; } = 0.5;
 
     /// <summary>Seconds the virtual connector waits for its acknowledgement.</summary>
     [Range(0.1, 3600)]

@@ -111,7 +111,11 @@ public sealed class MetricsCollector(TimeProvider time)
                 KvHitRate: hitWeight > 0 ? hitWeighted / hitWeight : 0,
                 RouterQueued: queued,
                 Inflight: inflight,
-                Workers: [.. _workers.Values.Select(w => w.Metrics)]);
+                Workers: [.. _workers.Values.Select(w => w.Metrics)])
+            {
+                TtftP90Ms = ttft.P90Ms,
+                ItlMeanMs = itl.MeanMs,
+            };
         }
     }
 
@@ -146,6 +150,12 @@ public sealed record ObservedLoad(
     int Inflight,
     IReadOnlyList<WorkerLoadMetrics> Workers)
 {
+    /// <summary>TTFT p90 over the routers' windows: the latency guard's statistic (a target missed by more than one request in ten).</summary>
+    public double TtftP90Ms { get; init; }
+
+    /// <summary>Mean inter-token latency: what a request's ITL is judged on (a prefill riding in a step stretches single gaps whatever the replica count).</summary>
+    public double ItlMeanMs { get; init; }
+
     /// <summary>No request arrived, none is running and none waits: the pools can shrink to their minimum.</summary>
     public bool IsIdle => RequestsPerSecond <= 0 && Inflight == 0 && RouterQueued == 0 && Workers.All(w => w.WaitingSeqs == 0 && w.RunningSeqs == 0);
 }

@@ -34,6 +34,7 @@ public sealed partial class PlannerEngine
     private readonly Dictionary<string, int> _lastTargets = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _lastBurst = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _lastScaleUp = new(StringComparer.Ordinal);
+    private double? _lastSizedRate;
 
     public PlannerEngine(
         MetricsCollector metrics,
@@ -58,8 +59,11 @@ public sealed partial class PlannerEngine
         _time = time;
         _logger = logger;
         _rate = LoadPredictors.Create(_options.Predictor, _options.PredictorSettings);
-        _inputTokens = LoadPredictors.Create(_options.Predictor, _options.PredictorSettings);
-        _outputTokens = LoadPredictors.Create(_options.Predictor, _options.PredictorSettings);
+        // Lengths are properties of requests, not load that trends: a trend model extrapolates a few noisy intervals
+        // (ten requests each) into nonsense such as seven output tokens, so they take a moving average whatever
+        // predictor the rate uses.
+        _inputTokens = LoadPredictors.Create(LoadPredictors.MovingAverage, _options.PredictorSettings);
+        _outputTokens = LoadPredictors.Create(LoadPredictors.MovingAverage, _options.PredictorSettings);
     }
 
     /// <summary>The full decision: every pool sized by the configured mode, bounds and budget applied, connector driven, decision published.</summary>
@@ -79,6 +83,7 @@ public sealed partial class PlannerEngine
             }
 
             var predicted = new PlannerPrediction(_rate.Predict(), _inputTokens.Predict(), _outputTokens.Predict());
+            _lastSizedRate = Math.Max(predicted.RequestsPerSecond, load.RequestsPerSecond);
             var demands = await DemandsAsync(load, cancellationToken).ConfigureAwait(false);
             IReadOnlyList<PoolPlan> plans;
             if (load.Routers == 0 && !_events.IsConnected)
@@ -92,7 +97,7 @@ public sealed partial class PlannerEngine
                     ? _sizer.Load(d, sla)
                     : _sizer.Throughput(d, predicted, observation, sla))];
                 plans = PoolSizer.ApplyBounds(plans, sla);
-                plans = [.. plans.Select(p => load.IsIdle ? p : Stabilize(p))];
+                plans = [.. plans.Select(p => load.IsIdle ? p : PoolSizer.LimitScaleDown(Stabilize(p), _options.MaxScaleDownStep, PoolSizer.BoundsOf(p.Pool, sla).MaxReplicas))];
             }
 
             return await ApplyAsync(_options.Mode, sla, observation, predicted, plans, cancellationToken).ConfigureAwait(false);
@@ -110,12 +115,14 @@ public sealed partial class PlannerEngine
         try
         {
             var load = _metrics.Observe(TimeSpan.FromSeconds(_options.StaleAfterSeconds), resetInterval: false);
+            var observation = ToObservation(load);
+            var predicted = new PlannerPrediction(_rate.Predict(), _inputTokens.Predict(), _outputTokens.Predict());
             var demands = await DemandsAsync(load, cancellationToken).ConfigureAwait(false);
             var now = _time.GetTimestamp();
             var cooldown = TimeSpan.FromSeconds(_options.BurstCooldownSeconds);
             var bursts = demands
                 .Where(d => !_lastBurst.TryGetValue(d.Pool, out var at) || _time.GetElapsedTime(at, now) >= cooldown)
-                .Select(d => _sizer.Burst(d))
+                .Select(d => FastScaleUp(d, predicted, observation))
                 .OfType<PoolPlan>()
                 .ToList();
             if (bursts.Count == 0)
@@ -135,13 +142,36 @@ public sealed partial class PlannerEngine
                 _lastBurst[plan.Pool] = now;
             }
 
-            var predicted = new PlannerPrediction(_rate.Predict(), _inputTokens.Predict(), _outputTokens.Predict());
-            return await ApplyAsync("burst", sla, ToObservation(load), predicted, bounded, cancellationToken).ConfigureAwait(false);
+            return await ApplyAsync("burst", sla, observation, predicted, bounded, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
             _gate.Release();
         }
+    }
+
+    /// <summary>
+    /// What the fast check asks of one pool, scale-ups only: in load mode the queue rule; in throughput mode the full
+    /// throughput model over the rate seen so far this interval (without learning corrections), which includes the
+    /// queue rule, so a step up in traffic adds replicas before the next interval and before queues reach the threshold.
+    /// </summary>
+    private PoolPlan? FastScaleUp(PoolDemand demand, PlannerPrediction predicted, PlannerObservation observation)
+    {
+        var burst = _sizer.Burst(demand);
+        if (_options.Mode == PlannerModes.Load || demand.Idle || _lastSizedRate is not { } sized
+            || observation.RequestsPerSecond <= sized * _options.FastCheckRateRise)
+        {
+            return burst;
+        }
+
+        var plan = _sizer.Throughput(demand, predicted, observation, _sla.Current, learn: false);
+        return plan.Computed > Math.Max(demand.Current, burst?.Computed ?? 0)
+            ? plan with
+            {
+                Reason = ReplicaMath.Format(
+                    $"fast check: {observation.RequestsPerSecond:0.##} req/s so far > {_options.FastCheckRateRise:0.##} × the {sized:0.##} req/s the last interval sized for; ") + plan.Reason,
+            }
+            : burst;
     }
 
     /// <summary>Holds a scale-down while the pool's last scale-up is recent (idle decisions skip this).</summary>
@@ -220,8 +250,8 @@ public sealed partial class PlannerEngine
                 Queued: (fromRouter ? load.RouterQueued : 0) + workers.Sum(w => w.WaitingSeqs),
                 Inflight: pool == "prefill" ? 0 : load.Inflight,
                 KvUsage: workers.Count == 0 ? 0 : workers.Average(w => w.KvUsage),
-                TtftP99Ms: load.TtftP99Ms,
-                ItlP99Ms: load.ItlP99Ms,
+                TtftMs: load.TtftP90Ms,
+                ItlMs: load.ItlMeanMs,
                 Idle: load.IsIdle));
         }
 

@@ -75,11 +75,26 @@ public sealed class PerformanceModel
         return Math.Max(0.001, ms);
     }
 
-    /// <summary>The largest batch (up to <see cref="MaxBatch"/>) whose step time stays within <paramref name="stepBudgetMs"/>; 0 when none does.</summary>
+    /// <summary>
+    /// Sequences of <paramref name="context"/> tokens that fit in the profiled KV cache at once (<see cref="MaxBatch"/>
+    /// when the profile does not say its capacity). A worker cannot run a larger batch whatever its step time: the rest
+    /// wait for KV blocks, so the capacity bounds decode throughput as much as the ITL target does.
+    /// </summary>
+    public int MaxBatchFor(double context)
+    {
+        var capacity = Profile.KvCapacityTokens;
+        return capacity <= 0 ? MaxBatch : (int)Math.Clamp(Math.Floor(capacity / Math.Max(1, context)), 0, MaxBatch);
+    }
+
+    /// <summary>
+    /// The largest batch (up to <see cref="MaxBatch"/> and <see cref="MaxBatchFor"/>) whose step time stays within
+    /// <paramref name="stepBudgetMs"/>; 0 when none does.
+    /// </summary>
     public int LargestBatchWithin(double stepBudgetMs, double context)
     {
         var best = 0;
-        for (var batch = 1; batch <= MaxBatch; batch++)
+        var limit = MaxBatchFor(context);
+        for (var batch = 1; batch <= limit; batch++)
         {
             if (DecodeStepMs(batch, context) <= stepBudgetMs)
             {

@@ -10,8 +10,15 @@ namespace Dynamo.Planner.Scaling;
 /// </summary>
 public sealed class PoolSizer(ReplicaMath math, PlannerOptions options)
 {
-    /// <summary>Replicas the pool needs by the throughput model, with corrections from what was observed.</summary>
-    public PoolPlan Throughput(PoolDemand demand, PlannerPrediction predicted, PlannerObservation observed, SlaConfig sla)
+    private readonly CorrectionFilter _corrections = new(math, options.CorrectionWeight);
+
+    /// <summary>
+    /// Replicas the pool needs by the throughput model, with corrections from what was observed. The rate sized for is
+    /// the larger of the prediction and the rate just observed: a rising trend scales up before queues build, and a
+    /// prediction that lags a step up (or undershoots after one) never sizes below what is arriving now.
+    /// <paramref name="learn"/> false (the burst check) reads the correction factors without updating them.
+    /// </summary>
+    public PoolPlan Throughput(PoolDemand demand, PlannerPrediction predicted, PlannerObservation observed, SlaConfig sla, bool learn = true)
     {
         if (demand.Idle)
         {
@@ -20,9 +27,23 @@ public sealed class PoolSizer(ReplicaMath math, PlannerOptions options)
 
         var uncached = observed.AvgInputTokens * (1 - observed.KvHitRate);
         var context = observed.AvgInputTokens + (observed.AvgOutputTokens / 2);
-        var prefillCorrection = math.PrefillCorrection(observed.TtftP50Ms, uncached);
         var decodeReplicas = demand.Pool == "decode" || demand.Pool == "aggregated" ? demand.Current : 0;
-        var decodeCorrection = math.DecodeCorrection(observed.ItlP50Ms, demand.Inflight, decodeReplicas, context);
+        var prefillCorrection = learn
+            ? _corrections.Update(demand.Pool, "prefill", math.PrefillRatio(observed.TtftP50Ms, uncached))
+            : _corrections.Current(demand.Pool, "prefill");
+        var decodeCorrection = learn
+            ? _corrections.Update(demand.Pool, "decode", math.DecodeRatio(observed.ItlP50Ms, demand.Inflight, decodeReplicas, context))
+            : _corrections.Current(demand.Pool, "decode");
+        var sizedFor = "";
+        if (observed.RequestsPerSecond > predicted.RequestsPerSecond)
+        {
+            sizedFor = ReplicaMath.Format($"observed {observed.RequestsPerSecond:0.##} req/s > predicted {predicted.RequestsPerSecond:0.##}, sized for the observed rate; ");
+            predicted = new PlannerPrediction(
+                observed.RequestsPerSecond,
+                predicted.AvgInputTokens > 0 ? predicted.AvgInputTokens : observed.AvgInputTokens,
+                predicted.AvgOutputTokens > 0 ? predicted.AvgOutputTokens : observed.AvgOutputTokens);
+        }
+
         var (prefill, prefillReason) = demand.Pool is "prefill" or "aggregated"
             ? math.PrefillWorkers(predicted, observed.KvHitRate, prefillCorrection, sla)
             : (0, "");
@@ -31,7 +52,7 @@ public sealed class PoolSizer(ReplicaMath math, PlannerOptions options)
             : (0, "");
         var needed = prefill + decode;
         var computed = double.IsPositiveInfinity(needed) ? SlaConfig.MaxReplicas : (int)Math.Ceiling(needed - 1e-9);
-        var reason = string.Join("; ", new[] { prefillReason, decodeReason }.Where(r => r.Length > 0));
+        var reason = sizedFor + string.Join("; ", new[] { prefillReason, decodeReason }.Where(r => r.Length > 0));
         if (demand.Pool == "aggregated")
         {
             reason += ReplicaMath.Format($" → {needed:0.##} aggregated workers");
@@ -48,10 +69,20 @@ public sealed class PoolSizer(ReplicaMath math, PlannerOptions options)
         // The profile can be wrong for this deployment (overheads it never measured); a pool that misses its target
         // now is not shrunk, whatever the model says.
         var (ttftTarget, itlTarget) = Targets(demand.Pool, sla);
-        if (computed < demand.Current && ((ttftTarget > 0 && demand.TtftP99Ms > ttftTarget) || (itlTarget > 0 && demand.ItlP99Ms > itlTarget)))
+        if (computed < demand.Current && ((ttftTarget > 0 && demand.TtftMs > ttftTarget) || (itlTarget > 0 && demand.ItlMs > itlTarget)))
         {
             reason += ReplicaMath.Format($"; scale-down to {computed} held: latency over target");
             computed = demand.Current;
+        }
+
+        // The sequences running now must still fit after a scale-down: fewer workers than the KV cache in use needs at
+        // the high-water mark would leave requests waiting for blocks, whatever rate the model was told.
+        var kvFloor = (int)Math.Ceiling((demand.Current * demand.KvUsage / options.KvUsageHigh) - 1e-9);
+        if (computed < demand.Current && computed < kvFloor)
+        {
+            reason += ReplicaMath.Format(
+                $"; scale-down to {computed} limited to {kvFloor}: {demand.Current} workers at {demand.KvUsage:P0} KV usage need {kvFloor} to stay under {options.KvUsageHigh:P0}");
+            computed = Math.Min(demand.Current, kvFloor);
         }
 
         var plan = new PoolPlan(demand.Pool, demand.Current, computed, computed, correction, reason);
@@ -67,8 +98,8 @@ public sealed class PoolSizer(ReplicaMath math, PlannerOptions options)
         }
 
         var (ttftTarget, itlTarget) = Targets(demand.Pool, sla);
-        var ttftHigh = ttftTarget > 0 && demand.TtftP99Ms > ttftTarget;
-        var itlHigh = itlTarget > 0 && demand.ItlP99Ms > itlTarget;
+        var ttftHigh = ttftTarget > 0 && demand.TtftMs > ttftTarget;
+        var itlHigh = itlTarget > 0 && demand.ItlMs > itlTarget;
         PoolPlan plan;
         if (demand.KvUsage > options.KvUsageHigh || ttftHigh || itlHigh)
         {
@@ -79,8 +110,8 @@ public sealed class PoolSizer(ReplicaMath math, PlannerOptions options)
         }
         else if (demand.Queued == 0
             && demand.KvUsage < options.KvUsageLow
-            && (ttftTarget <= 0 || demand.TtftP99Ms < options.LatencyLowFraction * ttftTarget)
-            && (itlTarget <= 0 || demand.ItlP99Ms < options.LatencyLowFraction * itlTarget))
+            && (ttftTarget <= 0 || demand.TtftMs < options.LatencyLowFraction * ttftTarget)
+            && (itlTarget <= 0 || demand.ItlMs < options.LatencyLowFraction * itlTarget))
         {
             plan = new PoolPlan(demand.Pool, demand.Current, demand.Current - 1, demand.Current - 1, 1, ReplicaMath.Format(
                 $"no queue, KV usage {demand.KvUsage:P0} < {options.KvUsageLow:P0} and latency under {options.LatencyLowFraction:P0} of target{LatencyNote(demand, sla)} → one fewer replica"));
@@ -142,6 +173,20 @@ public sealed class PoolSizer(ReplicaMath math, PlannerOptions options)
             : bounded;
     }
 
+    /// <summary>
+    /// Removes at most <paramref name="step"/> replicas per decision (an idle cluster skips this and goes to its
+    /// minimum): the model's count can be low for a moment (a lull in the trace, a rate measured while requests were
+    /// still queued), and draining several workers at once leaves nothing to absorb the next minute's traffic while
+    /// replacements start cold. An operator's lowered maximum applies at once.
+    /// </summary>
+    public static PoolPlan LimitScaleDown(PoolPlan plan, int step, int maxReplicas)
+    {
+        var floor = Math.Min(plan.Current - step, maxReplicas);
+        return plan.Target >= plan.Current || plan.Target >= floor
+            ? plan
+            : plan with { Target = floor, Reason = plan.Reason + ReplicaMath.Format($"; scale-down to {plan.Target} limited to {step} replica(s) per interval → {floor}") };
+    }
+
     public static PoolBounds BoundsOf(string pool, SlaConfig sla) =>
         sla.Pools.TryGetValue(pool, out var bounds) ? bounds
         : SlaConfig.Default.Pools.TryGetValue(pool, out var fallback) ? fallback
@@ -175,14 +220,14 @@ public sealed class PoolSizer(ReplicaMath math, PlannerOptions options)
     {
         var (ttft, itl) = Targets(demand.Pool, sla);
         var parts = new List<string>();
-        if (ttft > 0 && demand.TtftP99Ms > 0)
+        if (ttft > 0 && demand.TtftMs > 0)
         {
-            parts.Add(ReplicaMath.Format($"TTFT p99 {demand.TtftP99Ms:0} ms {(demand.TtftP99Ms > ttft ? ">" : "≤")} {ttft:0} ms target"));
+            parts.Add(ReplicaMath.Format($"TTFT p90 {demand.TtftMs:0} ms {(demand.TtftMs > ttft ? ">" : "≤")} {ttft:0} ms target"));
         }
 
-        if (itl > 0 && demand.ItlP99Ms > 0)
+        if (itl > 0 && demand.ItlMs > 0)
         {
-            parts.Add(ReplicaMath.Format($"ITL p99 {demand.ItlP99Ms:0.#} ms {(demand.ItlP99Ms > itl ? ">" : "≤")} {itl:0} ms target"));
+            parts.Add(ReplicaMath.Format($"ITL mean {demand.ItlMs:0.#} ms {(demand.ItlMs > itl ? ">" : "≤")} {itl:0} ms target"));
         }
 
         return parts.Count == 0 ? "" : "; " + string.Join(", ", parts);

@@ -15,27 +15,33 @@ public sealed class ReplicaMath(PerformanceModel model, double maxCorrection)
     public PerformanceModel Model => model;
 
     /// <summary>Observed TTFT p50 over what the profile predicts for a prompt of that uncached length (1 when nothing was observed).</summary>
-    public double PrefillCorrection(double observedTtftMs, double uncachedInputTokens)
-    {
-        if (observedTtftMs <= 0 || uncachedInputTokens <= 0)
-        {
-            return 1;
-        }
+    public double PrefillCorrection(double observedTtftMs, double uncachedInputTokens) =>
+        PrefillRatio(observedTtftMs, uncachedInputTokens) is { } ratio ? Clamp(ratio) : 1;
 
-        return Math.Clamp(observedTtftMs / model.PrefillMs(uncachedInputTokens), 1 / maxCorrection, maxCorrection);
-    }
+    /// <summary>Observed ITL p50 over the profiled step time at the batch each decoding worker runs now (1 when nothing was observed).</summary>
+    public double DecodeCorrection(double observedItlMs, int inflight, int replicas, double contextTokens) =>
+        DecodeRatio(observedItlMs, inflight, replicas, contextTokens) is { } ratio ? Clamp(ratio) : 1;
 
-    /// <summary>Observed ITL p50 over the profiled step time at the batch each decoding worker runs now.</summary>
-    public double DecodeCorrection(double observedItlMs, int inflight, int replicas, double contextTokens)
+    /// <summary>Observed ÷ profiled TTFT, unclamped; null when there is nothing to compare.</summary>
+    public double? PrefillRatio(double observedTtftMs, double uncachedInputTokens) =>
+        observedTtftMs <= 0 || uncachedInputTokens <= 0 ? null : observedTtftMs / model.PrefillMs(uncachedInputTokens);
+
+    /// <summary>Observed ÷ profiled ITL at the current per-worker batch, unclamped; null when there is nothing to compare.</summary>
+    public double? DecodeRatio(double observedItlMs, int inflight, int replicas, double contextTokens)
     {
         if (observedItlMs <= 0 || inflight <= 0 || replicas <= 0)
         {
-            return 1;
+            return null;
         }
 
-        var batch = Math.Max(1.0, (double)inflight / replicas);
-        return Math.Clamp(observedItlMs / model.DecodeStepMs(batch, Math.Max(1, contextTokens)), 1 / maxCorrection, maxCorrection);
+        // Sequences beyond what fits in the KV cache wait, they do not make the step slower.
+        var context = Math.Max(1, contextTokens);
+        var batch = Math.Clamp((double)inflight / replicas, 1, Math.Max(1, model.MaxBatchFor(context)));
+        return observedItlMs / model.DecodeStepMs(batch, context);
     }
+
+    /// <summary>Keeps a factor within [1/max, max] so one outlier cannot size the fleet.</summary>
+    public double Clamp(double ratio) => Math.Clamp(ratio, 1 / maxCorrection, maxCorrection);
 
     /// <summary>Fractional prefill workers the predicted load needs, with a sentence saying why.</summary>
     public (double Workers, string Reason) PrefillWorkers(PlannerPrediction load, double kvHitRate, double correction, SlaConfig sla)

@@ -39,11 +39,15 @@ internal sealed class EngineStack : IDisposable
 
     public IReadOnlyList<int> DecodeBatches { get; private init; } = [];
 
-    /// <summary>The mocker with Dynamo's defaults: 16,384 blocks of 64 tokens, 256 sequences, 8,192 tokens per step.</summary>
-    public static EngineStack Mocker(double speedUp)
+    /// <summary>
+    /// The mocker with <paramref name="blocks"/> KV blocks of <paramref name="blockSize"/> tokens (Dynamo's defaults:
+    /// 16,384 × 64), 256 sequences, 8,192 tokens per step. Its decode step time depends on the share of the KV cache in
+    /// use, so a profile only describes workers with the same KV capacity.
+    /// </summary>
+    public static EngineStack Mocker(double speedUp, int blocks = 16_384, int blockSize = 64)
     {
-        const int blocks = 16_384;
-        const int blockSize = 64;
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(blocks);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(blockSize);
         var options = new MockerOptions { SpeedUp = speedUp };
         return new EngineStack(
             $"mocker engine (DESIGN §6 timing model), {blocks} × {blockSize}-token KV blocks, run at speed-up {speedUp}",
@@ -60,7 +64,7 @@ internal sealed class EngineStack : IDisposable
             TimeScale = speedUp,
             PrefillLengths = [128, 256, 512, 1024, 2048, 4096, 8192],
             DecodeContexts = [256, 1024, 4096],
-            DecodeBatches = [1, 8, 32, 64, 128, 256],
+            DecodeBatches = [1, 2, 4, 8, 12, 16, 24, 32, 48, 64, 128, 256],
         };
     }
 

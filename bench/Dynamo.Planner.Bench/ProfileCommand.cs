@@ -12,7 +12,7 @@ using Dynamo.Worker.Scheduling;
 namespace Dynamo.Planner.Bench;
 
 /// <summary>
-/// <c>profile --engine mocker|native [--out PATH] [--speed-up X]</c>: drives a worker's scheduler and engine in process
+/// <c>profile --engine mocker|native [--out PATH] [--speed-up X] [--kv-blocks N --block-size T]</c>: drives a worker's scheduler and engine in process
 /// and measures (1) time to the first token of one request on an idle engine against prompt length and (2) decode step
 /// time against batch size and context, read as the gap between a request's tokens once every sequence of the batch is
 /// decoding. The mocker runs <c>speed-up</c> times faster than its model and measured times are multiplied back.
@@ -27,18 +27,40 @@ internal static class ProfileCommand
         var engine = Option(args, "--engine") ?? "mocker";
         var output = Option(args, "--out") ?? $"{engine}-profile.json";
         var speedUp = double.Parse(Option(args, "--speed-up") ?? (engine == "mocker" ? "5" : "1"), CultureInfo.InvariantCulture);
+        var blocks = int.Parse(Option(args, "--kv-blocks") ?? "16384", CultureInfo.InvariantCulture);
+        var blockSize = int.Parse(Option(args, "--block-size") ?? "64", CultureInfo.InvariantCulture);
         using var stack = engine switch
         {
-            "mocker" => EngineStack.Mocker(speedUp),
+            "mocker" => EngineStack.Mocker(speedUp, blocks, blockSize),
             "native" => EngineStack.Native(),
             _ => throw new ArgumentException($"Unknown engine '{engine}'; profile --engine mocker|native."),
         };
 
-        Console.WriteLine($"Profiling {stack.Description}");
+        EngineProfile profile;
+        try
+        {
+            profile = await MeasureAsync(stack, engine, Console.WriteLine);
+        }
+        catch (InvalidDataException ex)
+        {
+            Console.Error.WriteLine(ex.Message);
+            return 1;
+        }
+
+        profile.Save(output);
+        Console.WriteLine($"Wrote {Path.GetFullPath(output)}");
+        return 0;
+    }
+
+    /// <summary>Measures prefill against prompt length and decode step time against batch and context, in engine milliseconds.</summary>
+    /// <exception cref="InvalidDataException">The measurements do not make a usable profile.</exception>
+    public static async Task<EngineProfile> MeasureAsync(EngineStack stack, string engine, Action<string> log)
+    {
+        log($"Profiling {stack.Description}");
         var prefill = new List<PrefillPoint>();
         var seed = 0;
         await MeasureTtftAsync(stack, 16, seed++);
-        foreach (var isl in stack.PrefillLengths)
+        foreach (var isl in stack.PrefillLengths.Where(l => l <= stack.KvCapacityTokens * 9 / 10))
         {
             var samples = new List<double>();
             for (var i = 0; i < 3; i++)
@@ -47,7 +69,7 @@ internal static class ProfileCommand
             }
 
             prefill.Add(new PrefillPoint(isl, Median(samples)));
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"prefill ISL {isl,6}: {prefill[^1].Milliseconds,8:0.00} ms"));
+            log(string.Create(CultureInfo.InvariantCulture, $"prefill ISL {isl,6}: {prefill[^1].Milliseconds,8:0.00} ms"));
         }
 
         var decode = new List<DecodePoint>();
@@ -58,28 +80,20 @@ internal static class ProfileCommand
                 var tokensPerSeq = context + DecodeGaps + PrefillSteps(batch, context) + 4;
                 if ((long)batch * tokensPerSeq > stack.KvCapacityTokens * 9 / 10)
                 {
-                    Console.WriteLine($"decode batch {batch,4} × context {context,5}: skipped (exceeds 90% of {stack.KvCapacityTokens} KV tokens)");
+                    log($"decode batch {batch,4} × context {context,5}: skipped (exceeds 90% of {stack.KvCapacityTokens} KV tokens)");
                     continue;
                 }
 
                 var ms = await MeasureStepAsync(stack, batch, context, seed) * stack.TimeScale;
                 seed += batch;
                 decode.Add(new DecodePoint(batch, context, ms));
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"decode batch {batch,4} × context {context,5}: {ms,8:0.00} ms/step"));
+                log(string.Create(CultureInfo.InvariantCulture, $"decode batch {batch,4} × context {context,5}: {ms,8:0.00} ms/step"));
             }
         }
 
         var profile = new EngineProfile(engine, stack.Description, DateTimeOffset.UtcNow, MaxBatchedTokens, stack.KvCapacityTokens, prefill, decode);
         var errors = profile.Validate();
-        if (errors.Count > 0)
-        {
-            Console.Error.WriteLine("The measurements do not make a usable profile: " + string.Join(" ", errors));
-            return 1;
-        }
-
-        profile.Save(output);
-        Console.WriteLine($"Wrote {Path.GetFullPath(output)}");
-        return 0;
+        return errors.Count == 0 ? profile : throw new InvalidDataException("The measurements do not make a usable profile: " + string.Join(" ", errors));
     }
 
     private static int PrefillSteps(int batch, int context) => (int)Math.Ceiling((double)batch * context / MaxBatchedTokens) + 1;

@@ -18,9 +18,17 @@ internal sealed record ReplaySettings
     public int TokenScale { get; init; } = 32;
     public int OutputScale { get; init; } = 4;
     public long KvCapacityBlocks { get; init; } = 4096;
-    public string Configuration { get; init; } = "Debug";
+    public string Configuration { get; init; } = "Release";
+
+    /// <summary>Profile for the planner; null: measure the mocker in process with the workers' KV cache.</summary>
+    public string? ProfilePath { get; init; }
+
+    public int QueuedPerReplica { get; init; } = 4;
     public string Mode { get; init; } = "throughput";
     public IReadOnlyList<string> Runs { get; init; } = ["planner", "fixed-same", "fixed-max"];
+
+    /// <summary>KV block size of the workers: one 512-token trace block becomes 512 / token-scale prompt tokens, one KV block.</summary>
+    public int BlockSize => Math.Max(1, 512 / TokenScale);
 
     public double TtftWallMs => TtftMs / SpeedUp;
 
@@ -49,6 +57,8 @@ internal sealed record ReplaySettings
                 "--output-scale" => s with { OutputScale = I() },
                 "--kv-blocks" => s with { KvCapacityBlocks = I() },
                 "--configuration" => s with { Configuration = value },
+                "--profile" => s with { ProfilePath = value },
+                "--queued-per-replica" => s with { QueuedPerReplica = I() },
                 "--mode" => s with { Mode = value },
                 "--runs" => s with { Runs = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) },
                 _ => throw new ArgumentException($"Unknown option '{args[i]}'."),

@@ -101,6 +101,56 @@ public sealed class PlannerServiceTests
     }
 
     [Fact]
+    public async Task Planner_RateStepsUpBetweenIntervals_FastCheckScalesUpBeforeAnyQueue()
+    {
+        await using var nats = await NatsServer.StartNewAsync();
+        await using var redis = await RedisServer.StartNewAsync();
+        var time = new ManualTimeProvider();
+        var connector = new RecordingConnector(initialReplicas: 1);
+        var builder = RuntimeHost.CreateBuilder(nats.Url, redis.ConnectionString, new Dictionary<string, string?>
+        {
+            ["Planner:IntervalSeconds"] = Interval.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Planner:LoadCheckSeconds"] = LoadCheck.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Planner:Predictor"] = "constant",
+            ["Planner:Connector"] = "virtual",
+            ["Planner:StaleAfterSeconds"] = "120",
+            ["Planner:ProfilePath"] = "Profiling/mocker-profile.json",
+        });
+        builder.Services.AddSingleton<TimeProvider>(time);
+        builder.Services.AddSingleton<IScalingConnector>(connector);
+        builder.AddPlannerServices();
+        using var host = builder.Build();
+        var ns = host.Services.GetRequiredService<IOptions<DynamoRuntimeOptions>>().Value.Namespace;
+        var events = host.Services.GetRequiredService<IEventPlane>();
+        var store = host.Services.GetRequiredService<IStateStore>();
+        var collector = host.Services.GetRequiredService<MetricsCollector>();
+        await store.SetAsync(SlaConfig.Collection, SlaConfig.DefaultId,
+            new SlaConfig(400, 40, new Dictionary<string, PoolBounds> { ["aggregated"] = new(1, 32) }), DynamoJsonContext.Default.SlaConfig);
+        await host.StartAsync();
+        await events.WaitUntilConnectedAsync();
+        var decisions = Channel.CreateUnbounded<PlannerDecision>();
+        await using var subscription = await events.SubscribeAsync<PlannerDecision>(
+            Subjects.PlannerDecisions(ns), async (d, token) => await decisions.Writer.WriteAsync(d, token));
+        await Eventually.TrueAsync(() => time.ActiveTimers >= 2, "both planner loops armed");
+
+        await PublishAsync(events, collector, ns, Snapshot(time, rps: 2, queued: 0));
+        time.Advance(Interval);
+        var steady = await NextAsync(decisions);
+        Assert.Equal("throughput", steady.Mode);
+
+        // Ten times the traffic, nothing queued yet: the next load check (not the next interval) sizes for it.
+        await PublishAsync(events, collector, ns, Snapshot(time, rps: 200, queued: 0));
+        time.Advance(LoadCheck);
+        var fast = await NextAsync(decisions);
+
+        Assert.Equal("burst", fast.Mode);
+        Assert.StartsWith("fast check: 200 req/s so far > 1.25 × the 2 req/s", fast.Pools[0].Reason, StringComparison.Ordinal);
+        Assert.True(fast.Pools[0].TargetReplicas > Math.Max(1, steady.Pools[0].TargetReplicas), fast.Reason);
+        Assert.Contains(connector.Calls, c => c.DecisionId == fast.Id && c.Replicas == fast.Pools[0].TargetReplicas);
+        await host.StopAsync();
+    }
+
+    [Fact]
     public async Task SlaSource_InvalidStoredConfig_KeepsLastValid()
     {
         await using var redis = await RedisServer.StartNewAsync();

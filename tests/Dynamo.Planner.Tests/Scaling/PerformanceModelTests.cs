@@ -32,6 +32,17 @@ public sealed class PerformanceModelTests
     }
 
     [Fact]
+    public void LargestBatchWithin_SmallKvCache_CappedByWhatFits()
+    {
+        // 40,000 KV tokens hold 19 sequences of 2,050 tokens, although the step budget would allow 54.
+        var small = new PerformanceModel(TestProfiles.Linear with { KvCapacityTokens = 40_000 });
+
+        Assert.Equal(19, small.MaxBatchFor(2050));
+        Assert.Equal(19, small.LargestBatchWithin(40, 2050));
+        Assert.Equal(100, _model.MaxBatchFor(2050));
+    }
+
+    [Fact]
     public void Constructor_OnePrefillPoint_ThrowsSayingWhy()
     {
         var bad = TestProfiles.Linear with { Prefill = [new PrefillPoint(100, 5)] };

@@ -46,10 +46,20 @@ public sealed class PoolSizerTests
     [Fact]
     public void Throughput_LoadFellButItlOverTarget_HoldsInsteadOfScalingDown()
     {
-        var plan = _sizer.Throughput(Demand("aggregated", current: 5, itlP99: 70), Load10, Quiet, Sla);
+        var plan = _sizer.Throughput(Demand("aggregated", current: 5, itl: 70), Load10, Quiet, Sla);
 
         Assert.Equal(5, plan.Target);
         Assert.Contains("scale-down to 2 held: latency over target", plan.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Throughput_LoadFellButKvCacheFull_ScalesDownOnlyAsFarAsRunningSequencesFit()
+    {
+        // 5 workers at 60 % KV usage hold 3 workers' worth at 100 %, 3.53 at the 85 % high-water mark → 4.
+        var plan = _sizer.Throughput(Demand("aggregated", current: 5, kvUsage: 0.6), Load10, Quiet, Sla);
+
+        Assert.Equal(4, plan.Target);
+        Assert.Contains("scale-down to 2 limited to 4", plan.Reason, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -61,6 +71,43 @@ public sealed class PoolSizerTests
 
         Assert.Equal(2, plan.Computed);
         Assert.Equal(2, plan.Correction, 6);
+    }
+
+    [Fact]
+    public void Throughput_ObservedRateAbovePrediction_SizesForObservedRate()
+    {
+        var rising = Quiet with { RequestsPerSecond = 30 };
+
+        var plan = _sizer.Throughput(Demand("prefill", current: 1), Load10, rising, Sla);
+
+        // 30 × 2000 / 20,000 = 3 (the lagging prediction of 10 req/s would give 1).
+        Assert.Equal(3, plan.Computed);
+        Assert.Contains("observed 30 req/s > predicted 10, sized for the observed rate", plan.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Throughput_CorrectionAcrossDecisions_SmoothedAndKeptWhenNothingObserved()
+    {
+        var demand = Demand("prefill", current: 1);
+
+        var first = _sizer.Throughput(demand, Load10, Quiet with { TtftP50Ms = 200 }, Sla);
+        var second = _sizer.Throughput(demand, Load10, Quiet with { TtftP50Ms = 400 }, Sla);
+        var quiet = _sizer.Throughput(demand, Load10, Quiet, Sla);
+        var fastCheck = _sizer.Throughput(demand, Load10, Quiet with { TtftP50Ms = 100 }, Sla, learn: false);
+
+        // Observed ÷ profiled 100 ms: 2, then 4 → 2 + 0.5 · (4 − 2) = 3; no TTFT observed keeps 3; the fast check reads without learning.
+        Assert.Equal(2, first.Correction, 6);
+        Assert.Equal(3, second.Correction, 6);
+        Assert.Equal(3, quiet.Correction, 6);
+        Assert.Equal(3, fastCheck.Correction, 6);
+    }
+
+    [Fact]
+    public void Throughput_HugeObservedRatio_ClampedAtMaxCorrection()
+    {
+        var plan = _sizer.Throughput(Demand("prefill", current: 1), Load10, Quiet with { TtftP50Ms = 5000 }, Sla);
+
+        Assert.Equal(4, plan.Correction, 6);
     }
 
     [Fact]
@@ -122,16 +169,16 @@ public sealed class PoolSizerTests
     [Fact]
     public void Load_TtftOverTarget_AddsOne()
     {
-        var plan = _sizer.Load(Demand("aggregated", current: 3, ttftP99: 700), Sla);
+        var plan = _sizer.Load(Demand("aggregated", current: 3, ttft: 700), Sla);
 
         Assert.Equal(4, plan.Computed);
-        Assert.Contains("TTFT p99 700 ms > 500 ms target", plan.Reason, StringComparison.Ordinal);
+        Assert.Contains("TTFT p90 700 ms > 500 ms target", plan.Reason, StringComparison.Ordinal);
     }
 
     [Fact]
     public void Load_ComfortablyUnderEverything_RemovesOne()
     {
-        var plan = _sizer.Load(Demand("aggregated", current: 3, kvUsage: 0.2, ttftP99: 100, itlP99: 10), Sla);
+        var plan = _sizer.Load(Demand("aggregated", current: 3, kvUsage: 0.2, ttft: 100, itl: 10), Sla);
 
         Assert.Equal(2, plan.Computed);
     }
@@ -139,9 +186,22 @@ public sealed class PoolSizerTests
     [Fact]
     public void Load_BetweenThresholds_Keeps()
     {
-        var plan = _sizer.Load(Demand("aggregated", current: 3, kvUsage: 0.7, ttftP99: 100, itlP99: 10), Sla);
+        var plan = _sizer.Load(Demand("aggregated", current: 3, kvUsage: 0.7, ttft: 100, itl: 10), Sla);
 
         Assert.Equal(3, plan.Computed);
+    }
+
+    [Fact]
+    public void LimitScaleDown_LargeDrop_RemovesOneStepAndSaysSo()
+    {
+        var limited = PoolSizer.LimitScaleDown(new PoolPlan("aggregated", 4, 1, 1, 1, "model"), step: 1, maxReplicas: 8);
+        var up = PoolSizer.LimitScaleDown(new PoolPlan("aggregated", 2, 4, 4, 1, "model"), step: 1, maxReplicas: 8);
+        var capped = PoolSizer.LimitScaleDown(new PoolPlan("aggregated", 6, 2, 2, 1, "operator lowered the maximum"), step: 1, maxReplicas: 2);
+
+        Assert.Equal(3, limited.Target);
+        Assert.Contains("scale-down to 1 limited to 1 replica(s) per interval → 3", limited.Reason, StringComparison.Ordinal);
+        Assert.Equal(4, up.Target);
+        Assert.Equal(2, capped.Target);
     }
 
     [Fact]
@@ -165,6 +225,6 @@ public sealed class PoolSizerTests
     }
 
     private static PoolDemand Demand(
-        string pool, int current, int queued = 0, double kvUsage = 0, double ttftP99 = 0, double itlP99 = 0, bool idle = false) =>
-        new(pool, current, queued, Inflight: 0, kvUsage, ttftP99, itlP99, idle);
+        string pool, int current, int queued = 0, double kvUsage = 0, double ttft = 0, double itl = 0, bool idle = false) =>
+        new(pool, current, queued, Inflight: 0, kvUsage, ttft, itl, idle);
 }
