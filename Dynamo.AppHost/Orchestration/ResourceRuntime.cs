@@ -202,6 +202,11 @@ internal sealed class ResourceRuntime
 
     private async Task StopLeavingAsync(IReadOnlyList<ReplicaRuntime> leaving)
     {
+        if (leaving.Count == 0)
+        {
+            return;
+        }
+
         await Task.WhenAll(leaving.Select(r => r.StopAsync())).ConfigureAwait(false);
         lock (_gate)
         {

@@ -46,7 +46,7 @@ public sealed partial class OverviewUiTests(AdminCluster cluster)
 
         // A 1 ms TTFT target: any real first token breaches it, so the card must turn red once traffic flows.
         var original = await cluster.Store.GetAsync(SlaConfig.Collection, SlaConfig.DefaultId, DynamoJsonContext.Default.SlaConfig);
-        await SetSlaAsync((original ?? SlaConfig.Default) with { TtftMs = 1 });
+        await SetSlaAsync((original ?? SlaConfig.Default) with { TtftMs = 1, UpdatedAt = DateTimeOffset.UtcNow, UpdatedBy = "overview UI test" });
         try
         {
             await using var load = GatewayLoad.Start(cluster.CreateGatewayClient());
@@ -79,7 +79,12 @@ public sealed partial class OverviewUiTests(AdminCluster cluster)
         }
         finally
         {
-            await SetSlaAsync(original ?? SlaConfig.Default);
+            if (original is null)
+            {
+                await cluster.Store.DeleteAsync(SlaConfig.Collection, SlaConfig.DefaultId);
+            }
+
+            await SetSlaAsync(original ?? SlaConfig.Default, store: original is not null);
         }
     }
 
@@ -125,10 +130,14 @@ public sealed partial class OverviewUiTests(AdminCluster cluster)
         }
     }
 
-    /// <summary>Stores and announces an SLA as the Admin's editor does, so the running Admin applies it at once.</summary>
-    private async Task SetSlaAsync(SlaConfig sla)
+    /// <summary>Stores (unless told not to) and announces an SLA as the Admin's editor does, so the running Admin applies it at once.</summary>
+    private async Task SetSlaAsync(SlaConfig sla, bool store = true)
     {
-        await cluster.Store.SetAsync(SlaConfig.Collection, SlaConfig.DefaultId, sla, DynamoJsonContext.Default.SlaConfig);
+        if (store)
+        {
+            await cluster.Store.SetAsync(SlaConfig.Collection, SlaConfig.DefaultId, sla, DynamoJsonContext.Default.SlaConfig);
+        }
+
         await cluster.Events.PublishAsync(Subjects.SlaChanged(cluster.Namespace), ContractSerializer.Serialize(sla));
     }
 
