@@ -5,8 +5,8 @@ using System.Text.Json;
 namespace Dynamo.Admin.Control;
 
 /// <summary>
-/// The AppHost's loopback control API (<c>services:apphost:http:0</c>): restart a replica, or drain one by scaling its
-/// resource down, which stops the highest-numbered replica with SIGTERM so the worker unregisters and finishes in-flight work.
+/// The AppHost's loopback control API (<c>services:apphost:http:0</c>): restart a replica, or drain one (SIGTERM, so
+/// the worker unregisters and finishes in-flight work, and the resource keeps one replica fewer).
 /// </summary>
 public sealed class AppHostControlClient(HttpClient http)
 {
@@ -30,13 +30,6 @@ public sealed class AppHostControlClient(HttpClient http)
         return (string.Join('-', parts[..^2]), replica);
     }
 
-    public async Task<ControlResource> GetAsync(string resource, CancellationToken cancellationToken = default)
-    {
-        using var response = await SendAsync(new HttpRequestMessage(HttpMethod.Get, $"api/resources/{Uri.EscapeDataString(resource)}"), cancellationToken);
-        return await response.Content.ReadFromJsonAsync(ControlJsonContext.Default.ControlResource, cancellationToken)
-            ?? throw new ControlException($"The AppHost returned no description of '{resource}'.");
-    }
-
     public async Task RestartAsync(string resource, int replica, CancellationToken cancellationToken = default)
     {
         using var response = await SendAsync(
@@ -44,24 +37,13 @@ public sealed class AppHostControlClient(HttpClient http)
     }
 
     /// <summary>
-    /// Stops <paramref name="replica"/> gracefully. The control API scales from the top, so only the highest-numbered
-    /// running replica can be drained without disturbing the others; any other replica is refused with the reason.
+    /// Stops <paramref name="replica"/> (any index) gracefully and lowers the resource's desired replica count, so the
+    /// AppHost does not start it again; the other replicas keep their indexes and keep serving.
     /// </summary>
     public async Task DrainAsync(string resource, int replica, CancellationToken cancellationToken = default)
     {
-        var current = await GetAsync(resource, cancellationToken);
-        var count = current.Replicas.Count;
-        if (replica != count - 1)
-        {
-            throw new ControlException(
-                $"Only the highest replica of '{resource}' ({count - 1}) can be drained: the AppHost scales from the top. Restart replica {replica} instead, or drain {count - 1}.");
-        }
-
-        var message = new HttpRequestMessage(HttpMethod.Post, $"api/resources/{Uri.EscapeDataString(resource)}/scale")
-        {
-            Content = JsonContent.Create(new ControlScale(count - 1), ControlJsonContext.Default.ControlScale),
-        };
-        using var response = await SendAsync(message, cancellationToken);
+        using var response = await SendAsync(
+            new HttpRequestMessage(HttpMethod.Post, $"api/resources/{Uri.EscapeDataString(resource)}/replicas/{replica}/drain"), cancellationToken);
     }
 
     private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)

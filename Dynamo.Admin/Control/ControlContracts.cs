@@ -32,18 +32,10 @@ public sealed record GatewayErrorDetail(string? Message, string? Type, string? C
 [JsonSerializable(typeof(GatewayError))]
 internal sealed partial class GatewayJsonContext : JsonSerializerContext;
 
-/// <summary>A resource as the AppHost control API shows it.</summary>
-public sealed record ControlResource(string Name, string Type, string State, IReadOnlyList<ControlReplica> Replicas);
-
-public sealed record ControlReplica(int Index, string Name, string State, string Url, int? Pid, int Restarts, string? InstanceId);
-
-public sealed record ControlScale(int Replicas);
-
+/// <summary>The AppHost control API's error body.</summary>
 public sealed record ControlErrorBody(string? Error);
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
-[JsonSerializable(typeof(ControlResource))]
-[JsonSerializable(typeof(ControlScale))]
 [JsonSerializable(typeof(ControlErrorBody))]
 internal sealed partial class ControlJsonContext : JsonSerializerContext;
 

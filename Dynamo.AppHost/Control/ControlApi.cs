@@ -37,6 +37,7 @@ public static class ControlApi
         api.MapGet("/{name}", GetResource);
         api.MapPost("/{name}/scale", Scale);
         api.MapPost("/{name}/replicas/{index:int}/restart", Restart);
+        api.MapPost("/{name}/replicas/{index:int}/drain", Drain);
         endpoints.MapGet("/health", () => TypedResults.Ok("Healthy"));
         return endpoints;
     }
@@ -63,13 +64,16 @@ public static class ControlApi
     private static IResult Restart(string name, int index, Orchestrator orchestrator)
         => ToResult(orchestrator.RestartReplica(name, index), name, orchestrator, "", $"No replica {index} of '{name}'.");
 
+    private static IResult Drain(string name, int index, Orchestrator orchestrator)
+        => ToResult(orchestrator.DrainReplica(name, index), name, orchestrator, "", $"No replica {index} of '{name}'.");
+
     private static IResult ToResult(ControlResult result, string name, Orchestrator orchestrator, string invalid, string? notFound = null)
         => result switch
         {
             ControlResult.Accepted => TypedResults.Accepted($"/api/resources/{name}", orchestrator.GetSnapshot(name)),
             ControlResult.NotFound => TypedResults.NotFound(new ControlError(
                 orchestrator.GetSnapshot(name) is null ? $"No resource named '{name}'." : notFound ?? $"No resource named '{name}'.")),
-            ControlResult.NotScalable => TypedResults.BadRequest(new ControlError($"'{name}' is not a project; only projects scale.")),
+            ControlResult.NotScalable => TypedResults.BadRequest(new ControlError($"'{name}' is not a project; only projects scale or drain.")),
             ControlResult.InvalidReplicas => TypedResults.BadRequest(new ControlError(invalid)),
             ControlResult.NotRunning => TypedResults.Conflict(new ControlError($"'{name}' is not running yet (or the AppHost is stopping).")),
             _ => throw new ArgumentOutOfRangeException(nameof(result), result, "Unknown control result."),

@@ -65,6 +65,31 @@ internal sealed partial class Orchestrator(
         return runtime.RequestRestart(index) ? ControlResult.Accepted : ControlResult.NotFound;
     }
 
+    /// <summary>
+    /// Stops one replica of a project gracefully (SIGTERM, then SIGKILL after the grace period) and lowers the desired
+    /// count by one, so it is not restarted; the other replicas keep their indexes and keep serving.
+    /// </summary>
+    public ControlResult DrainReplica(string name, int index)
+    {
+        if (Find(name, out var runtime) is { } problem)
+        {
+            return problem;
+        }
+
+        if (runtime.Resource is not ProjectResource)
+        {
+            return ControlResult.NotScalable;
+        }
+
+        if (runtime.Drain(index) is null)
+        {
+            return ControlResult.NotFound;
+        }
+
+        LogDraining(services.Logger, name, index, runtime.Replicas.Count);
+        return ControlResult.Accepted;
+    }
+
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         _stopping = true;
@@ -151,7 +176,7 @@ internal sealed partial class Orchestrator(
                             .WithDevelopmentAdminCredentials(project, run.AdminPassword, run.AdminKey),
                         workingDirectory),
                     services,
-                    OnStateChanged))
+                    OnStateChanged), OnStateChanged)
                 {
                     Proxy = proxy,
                 };
@@ -170,7 +195,7 @@ internal sealed partial class Orchestrator(
                         return new LaunchSpec($"{executable.Name}-{index}", path, executable.LocalArguments(p, data), new Dictionary<string, string>(), data);
                     },
                     services,
-                    OnStateChanged));
+                    OnStateChanged), OnStateChanged);
             }
             else
             {
@@ -287,6 +312,9 @@ internal sealed partial class Orchestrator(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Scaling {Resource} to {Replicas} replicas")]
     private static partial void LogScaling(ILogger logger, string resource, int replicas);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Draining {Resource} replica {Index}; {Replicas} replicas remain")]
+    private static partial void LogDraining(ILogger logger, string resource, int index, int replicas);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Stopping {Count} resources (grace period {GraceSeconds} s)")]
     private static partial void LogStopping(ILogger logger, int count, int graceSeconds);

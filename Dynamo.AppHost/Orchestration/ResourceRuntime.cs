@@ -6,14 +6,22 @@ namespace Dynamo.AppHost.Orchestration;
 internal sealed class ResourceRuntime
 {
     private readonly Lock _gate = new();
+    // Desired replicas, ordered by index; a replica's index is its identity (DYNAMO_REPLICA_INDEX, the instance id
+    // the Admin maps back to it), so draining one never renumbers the others.
     private readonly List<ReplicaRuntime> _replicas = [];
-    private readonly Func<int, ReplicaRuntime> _createReplica;
 
-    public ResourceRuntime(IResource resource, int servicePort, Func<int, ReplicaRuntime> createReplica)
+    // Replicas taken out (scale-down, drain) that have not exited yet: shown as Stopping, never restarted.
+    private readonly List<ReplicaRuntime> _leaving = [];
+    private readonly Func<int, ReplicaRuntime> _createReplica;
+    private readonly Action _onLeft;
+
+    /// <param name="onLeft">Called when replicas taken out have exited and left the snapshot.</param>
+    public ResourceRuntime(IResource resource, int servicePort, Func<int, ReplicaRuntime> createReplica, Action? onLeft = null)
     {
         Resource = resource;
         ServicePort = servicePort;
         _createReplica = createReplica;
+        _onLeft = onLeft ?? (() => { });
     }
 
     public IResource Resource { get; }
@@ -32,6 +40,7 @@ internal sealed class ResourceRuntime
         ? withConnectionString.GetLocalConnectionString(ServicePort)
         : $"http://127.0.0.1:{ServicePort}";
 
+    /// <summary>The desired replicas, by index.</summary>
     public IReadOnlyList<ReplicaRuntime> Replicas
     {
         get
@@ -39,6 +48,18 @@ internal sealed class ResourceRuntime
             lock (_gate)
             {
                 return [.. _replicas];
+            }
+        }
+    }
+
+    /// <summary>The desired replicas and those still stopping, by index.</summary>
+    private IReadOnlyList<ReplicaRuntime> AllReplicas
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _replicas.Concat(_leaving).OrderBy(r => r.Index)];
             }
         }
     }
@@ -51,7 +72,10 @@ internal sealed class ResourceRuntime
         }
     }
 
-    /// <summary>Adds replicas up to <paramref name="count"/> or stops the highest-numbered ones; returns when stopped ones have exited.</summary>
+    /// <summary>
+    /// Adds replicas up to <paramref name="count"/> (each takes the lowest free index) or stops the highest-numbered
+    /// ones; returns when stopped ones have exited.
+    /// </summary>
     public async Task ScaleAsync(int count)
     {
         List<ReplicaRuntime> removed;
@@ -59,28 +83,53 @@ internal sealed class ResourceRuntime
         {
             while (_replicas.Count < count)
             {
-                var replica = _createReplica(_replicas.Count);
-                _replicas.Add(replica);
+                var replica = _createReplica(LowestFreeIndex());
+                InsertByIndex(replica);
                 replica.Start();
             }
 
             removed = _replicas.Count > count ? _replicas[count..] : [];
             _replicas.RemoveRange(count, _replicas.Count - count);
+            _leaving.AddRange(removed);
         }
 
-        await Task.WhenAll(removed.Select(r => r.StopAsync())).ConfigureAwait(false);
+        await StopLeavingAsync(removed).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Takes replica <paramref name="index"/> out of the desired set (the proxy stops sending it connections, it is
+    /// never restarted) and stops it gracefully; the other replicas keep their indexes. Null when there is no such
+    /// replica, else a task that completes once it has exited.
+    /// </summary>
+    public Task? Drain(int index)
+    {
+        ReplicaRuntime replica;
+        lock (_gate)
+        {
+            var position = _replicas.FindIndex(r => r.Index == index);
+            if (position < 0)
+            {
+                return null;
+            }
+
+            replica = _replicas[position];
+            _replicas.RemoveAt(position);
+            _leaving.Add(replica);
+        }
+
+        return StopLeavingAsync([replica]);
     }
 
     public bool RequestRestart(int index)
     {
         lock (_gate)
         {
-            if (index < 0 || index >= _replicas.Count)
+            if (_replicas.Find(r => r.Index == index) is not { } replica)
             {
                 return false;
             }
 
-            _replicas[index].RequestRestart();
+            replica.RequestRestart();
             return true;
         }
     }
@@ -88,6 +137,14 @@ internal sealed class ResourceRuntime
     public async Task StopAsync()
     {
         await ScaleAsync(0).ConfigureAwait(false);
+        List<ReplicaRuntime> leaving;
+        lock (_gate)
+        {
+            leaving = [.. _leaving];
+        }
+
+        // Replicas drained earlier may still be finishing their requests; the AppHost does not exit before they do.
+        await Task.WhenAll(leaving.Select(r => r.StopAsync())).ConfigureAwait(false);
         if (Proxy is not null)
         {
             await Proxy.DisposeAsync().ConfigureAwait(false);
@@ -96,7 +153,8 @@ internal sealed class ResourceRuntime
 
     public ResourceSnapshot Snapshot()
     {
-        var replicas = Replicas;
+        var desired = Replicas.Count;
+        var replicas = AllReplicas;
         var isProject = Resource is ProjectResource;
         var replicaSnapshots = replicas.Select(r => r.Snapshot(ReplicaUrl(r.Port))).ToList();
         var urls = new List<string> { ReplicaUrl(ServicePort) };
@@ -118,7 +176,44 @@ internal sealed class ResourceRuntime
             urls,
             (Resource as IResourceWithConnectionString)?.GetLocalConnectionString(ServicePort),
             [.. replicaSnapshots.Where(r => r.Pid is not null).Select(r => r.Pid!.Value)],
-            replicaSnapshots);
+            replicaSnapshots)
+        {
+            DesiredReplicas = desired,
+        };
+    }
+
+    /// <summary>Indexes stay unique among running and stopping replicas, so a new one never shares a name or data directory.</summary>
+    private int LowestFreeIndex()
+    {
+        var index = 0;
+        while (_replicas.Exists(r => r.Index == index) || _leaving.Exists(r => r.Index == index))
+        {
+            index++;
+        }
+
+        return index;
+    }
+
+    private void InsertByIndex(ReplicaRuntime replica)
+    {
+        var position = _replicas.FindIndex(r => r.Index > replica.Index);
+        _replicas.Insert(position < 0 ? _replicas.Count : position, replica);
+    }
+
+    private async Task StopLeavingAsync(IReadOnlyList<ReplicaRuntime> leaving)
+    {
+        if (leaving.Count == 0)
+        {
+            return;
+        }
+
+        await Task.WhenAll(leaving.Select(r => r.StopAsync())).ConfigureAwait(false);
+        lock (_gate)
+        {
+            _leaving.RemoveAll(leaving.Contains);
+        }
+
+        _onLeft();
     }
 
     private string ReplicaUrl(int port) => Resource switch

@@ -11,7 +11,10 @@ public enum ReplicaState
     Stopped,
 }
 
-/// <summary>A resource as the control API and endpoints.json show it.</summary>
+/// <summary>
+/// A resource as the control API and endpoints.json show it. <see cref="Replicas"/> also lists replicas taken out
+/// (scale-down, drain) until they exit, in state Stopping; <see cref="DesiredReplicas"/> counts only those kept.
+/// </summary>
 public sealed record ResourceSnapshot(
     string Name,
     string Type,
@@ -19,7 +22,10 @@ public sealed record ResourceSnapshot(
     IReadOnlyList<string> Urls,
     string? ConnectionString,
     IReadOnlyList<int> Pids,
-    IReadOnlyList<ReplicaSnapshot> Replicas);
+    IReadOnlyList<ReplicaSnapshot> Replicas)
+{
+    public int DesiredReplicas { get; init; }
+}
 
 public sealed record ReplicaSnapshot(
     int Index,

@@ -32,10 +32,11 @@ public static class PlannerCharts
         var ordered = decisions.Take(MaxDecisions).Reverse().ToList();
         var pools = ordered.SelectMany(d => d.Pools.Select(p => p.Pool)).Distinct(StringComparer.Ordinal).ToList();
         return Draw(ordered, [.. pools.Select(pool => (pool + " replicas",
-            ordered.Select(d => (double)(d.Pools.FirstOrDefault(p => p.Pool == pool)?.TargetReplicas ?? 0)).ToList()))]);
+            ordered.Select(d => (double)(d.Pools.FirstOrDefault(p => p.Pool == pool)?.TargetReplicas ?? 0)).ToList()))], wholeNumbers: true);
     }
 
-    private static string Draw(List<PlannerDecision> ordered, List<(string Label, List<double> Values)> series)
+    /// <param name="wholeNumbers">Replica counts: the axis tops out at a multiple of 4 above the largest value, so every gridline is a whole replica count.</param>
+    private static string Draw(List<PlannerDecision> ordered, List<(string Label, List<double> Values)> series, bool wholeNumbers = false)
     {
         if (ordered.Count == 0)
         {
@@ -43,7 +44,7 @@ public static class PlannerCharts
         }
 
         var max = series.SelectMany(s => s.Values).DefaultIfEmpty(0).Max();
-        max = max > 0 ? max * 1.1 : 1;
+        max = wholeNumbers ? 4 * Math.Ceiling((max + 1) / 4) : max > 0 ? max * 1.1 : 1;
         var n = ordered.Count;
         double X(int i) => Left + (n <= 1 ? 0 : (double)i / (n - 1) * (Width - Left - 4));
         double Y(double v) => 4 + (Height - Bottom - 4) * (1 - v / max);
@@ -52,7 +53,7 @@ public static class PlannerCharts
         {
             var v = max * g / 4;
             svg.Append(CultureInfo.InvariantCulture, $"<line x1=\"{Left}\" x2=\"{Width}\" y1=\"{Y(v):0.0}\" y2=\"{Y(v):0.0}\" stroke=\"#eef0f3\"/>");
-            svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{Left - 4}\" y=\"{Y(v) + 4:0.0}\" text-anchor=\"end\" font-size=\"10\" fill=\"#6b7280\">{v:0.#}</text>");
+            svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{Left - 4}\" y=\"{Y(v) + 4:0.0}\" text-anchor=\"end\" font-size=\"10\" fill=\"#6b7280\">{v:0.##}</text>");
         }
 
         svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{Left}\" y=\"{Height - 4}\" font-size=\"10\" fill=\"#6b7280\">{Fmt.Time(ordered[0].Timestamp)}</text>");

@@ -13,7 +13,8 @@ namespace Dynamo.Admin.Tests.Infrastructure;
 
 /// <summary>
 /// Real nats-server and redis-server, a real Gateway process and the Admin app as a real process (as the AppHost runs
-/// them), plus a runtime host of the test's own to publish on NATS and read Redis through the public planes.
+/// them), plus a runtime host of the test's own to publish on NATS and read Redis through the public planes. A worker
+/// and a router join on demand (<see cref="StartServingAsync"/>).
 /// </summary>
 public sealed partial class AdminCluster : IAsyncLifetime
 {
@@ -69,6 +70,7 @@ public sealed partial class AdminCluster : IAsyncLifetime
         _children.Start(ServiceDll("Dynamo.Gateway"), Environment(gatewayPort, new()
         {
             ["Gateway__AdminKey"] = GatewayAdminKey,
+            ["Gateway__DevelopmentKey"] = GatewayApiKey,
         }), "gateway.log");
 
         var adminPort = ChildServices.FreePort();

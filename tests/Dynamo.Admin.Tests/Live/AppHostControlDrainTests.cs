@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Dynamo.Admin.Control;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -23,18 +22,16 @@ public sealed class AppHostControlDrainTests : IAsyncLifetime
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
         _app = builder.Build();
-        _app.MapGet("/api/resources/worker", () => Results.Text(
-            """{"name":"worker","type":"project","state":"Running","replicas":[{"index":0,"name":"worker-0","state":"Running","url":"http://127.0.0.1:1","pid":1,"restarts":0,"instanceId":"worker-0-0123abcd"},{"index":1,"name":"worker-1","state":"Running","url":"http://127.0.0.1:2","pid":2,"restarts":0,"instanceId":"worker-1-0123abcd"}]}""",
-            "application/json"));
-        _app.MapPost("/api/resources/{name}/scale", async (string name, HttpRequest request) =>
+        _app.MapPost("/api/resources/{name}/replicas/{index:int}/drain", (string name, int index) =>
         {
-            using var body = await JsonDocument.ParseAsync(request.Body);
             lock (_calls)
             {
-                _calls.Add($"scale {name} {body.RootElement.GetProperty("replicas").GetInt32()}");
+                _calls.Add($"drain {name} {index}");
             }
 
-            return Results.Accepted();
+            return index < 3
+                ? Results.Accepted($"/api/resources/{name}")
+                : Results.NotFound(new { error = $"No replica {index} of '{name}'." });
         });
         _app.MapPost("/api/resources/{name}/replicas/{index:int}/restart", (string name, int index) =>
         {
@@ -59,21 +56,24 @@ public sealed class AppHostControlDrainTests : IAsyncLifetime
         }
     }
 
-    [Fact]
-    public async Task Drain_HighestReplica_ScalesDownByOne()
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(2)]
+    public async Task Drain_AnyReplica_AsksTheAppHostToDrainExactlyThatOne(int replica)
     {
-        await new AppHostControlClient(_http!).DrainAsync("worker", 1);
+        await new AppHostControlClient(_http!).DrainAsync("worker", replica);
 
-        Assert.Equal(["scale worker 1"], _calls);
+        Assert.Equal([$"drain worker {replica}"], _calls);
     }
 
     [Fact]
-    public async Task Drain_LowerReplica_RefusesWithoutTouchingTheAppHost()
+    public async Task Drain_UnknownReplica_ReportsTheAppHostsReason()
     {
-        var ex = await Assert.ThrowsAsync<ControlException>(() => new AppHostControlClient(_http!).DrainAsync("worker", 0));
+        var ex = await Assert.ThrowsAsync<ControlException>(() => new AppHostControlClient(_http!).DrainAsync("worker", 5));
 
-        Assert.Contains("highest replica", ex.Message, StringComparison.Ordinal);
-        Assert.Empty(_calls);
+        Assert.Contains("No replica 5", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(["drain worker 5"], _calls);
     }
 
     [Fact]
