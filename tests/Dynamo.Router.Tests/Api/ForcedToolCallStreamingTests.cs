@@ -84,7 +84,7 @@ public sealed class ForcedToolCallStreamingTests(RouterCluster cluster)
     public async Task StreamChat_NamedToolChoiceTwoChoices_FirstDeltaCarriesIdAndNameAndLastChunkFinishesWithToolCalls()
     {
         using var http = cluster.CreateClient();
-        var body = $$"""{"model":"{{RouterCluster.Model}}","messages":[{"role":"user","content":"Time?"}],"tools":{{Tools}},"tool_choice":{"type":"function","function":{"name":"get_time"}},"n":2,"max_tokens":200,"stream":true,"temperature":1,"seed":3}""";
+        var body = $$$"""{"model":"{{{RouterCluster.Model}}}","messages":[{"role":"user","content":"Time?"}],"tools":{{{Tools}}},"tool_choice":{"type":"function","function":{"name":"get_time"}},"n":2,"max_tokens":200,"stream":true,"temperature":1,"seed":3}""";
         using var response = await http.PostAsync("/v1/chat/completions", new StringContent(body, Encoding.UTF8, "application/json"));
         var text = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.OK, text);
