@@ -169,6 +169,15 @@ dyn_status dyn_context_set_threads(dyn_context* ctx, int32_t n_threads) {
 
 int32_t dyn_context_threads(const dyn_context* ctx) { return ctx == nullptr ? 0 : ctx->impl.threads(); }
 
+dyn_status dyn_context_set_spin(dyn_context* ctx, int32_t spin_us) {
+    return guard([&] {
+        require(ctx, "context");
+        ctx->impl.set_spin_us(spin_us);
+    });
+}
+
+int32_t dyn_context_spin(const dyn_context* ctx) { return ctx == nullptr ? -1 : ctx->impl.spin_us(); }
+
 dyn_status dyn_step(dyn_context* ctx, const dyn_batch* batch) {
     return guard([&] {
         require(ctx, "context");

@@ -269,19 +269,29 @@ void attn_block(const float* q, const T* k, const T* v, size_t stride, int n, fl
         scores[s] = sc;
         bmax = bmax < sc ? sc : bmax;
     }
-    __m256 acc[2 * C];
-    for (int i = 0; i < 2 * C; i++) acc[i] = _mm256_loadu_ps(acc_mem + 8 * i);
-    if (bmax > *m) {
-        const float corr = std::exp(*m - bmax);
-        const __m256 vc = _mm256_set1_ps(corr);
-        for (int i = 0; i < 2 * C; i++) acc[i] = _mm256_mul_ps(vc, acc[i]);
+    float corr = 1.0f;
+    const bool rescale = bmax > *m;
+    if (rescale) {
+        corr = std::exp(*m - bmax);
         *sum *= corr;
         *m = bmax;
     }
+    // The exponentials first, with no vector register live: std::exp is a call, and every ymm
+    // register is caller-saved, so calling it inside the value loop spilled and reloaded the
+    // accumulators once per slot. Same values, same order of additions as before.
+    const float mx = *m;
+    for (int s = 0; s < n; s++) scores[s] = std::exp(scores[s] - mx);
+    float total = *sum;
+    for (int s = 0; s < n; s++) total += scores[s];
+    *sum = total;
+    __m256 acc[2 * C];
+    for (int i = 0; i < 2 * C; i++) acc[i] = _mm256_loadu_ps(acc_mem + 8 * i);
+    if (rescale) {
+        const __m256 vc = _mm256_set1_ps(corr);
+        for (int i = 0; i < 2 * C; i++) acc[i] = _mm256_mul_ps(vc, acc[i]);
+    }
     for (int s = 0; s < n; s++) {
-        const float p = std::exp(scores[s] - *m);
-        *sum += p;
-        const __m256 vp = _mm256_set1_ps(p);
+        const __m256 vp = _mm256_set1_ps(scores[s]);
         const T* vs = v + static_cast<size_t>(s) * stride;
         for (int i = 0; i < 2 * C; i++) acc[i] = _mm256_fmadd_ps(vp, load(vs + 8 * i), acc[i]);
     }
