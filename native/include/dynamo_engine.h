@@ -133,6 +133,12 @@ DYN_API int32_t dyn_context_threads(const dyn_context* ctx);
 DYN_API dyn_status dyn_context_set_spin(dyn_context* ctx, int32_t spin_us);
 /* The current spin budget in microseconds; -1 for a null context. */
 DYN_API int32_t dyn_context_spin(const dyn_context* ctx);
+/* Pool threads (not counting the caller) asleep right now, neither spinning nor working: all
+ * of them shortly after a step returns. Diagnostics and tests; -1 for a null context. */
+DYN_API int32_t dyn_context_parked_threads(const dyn_context* ctx);
+/* Kernel self-test: the attention softmax's exp over x[0..n) into y, scalar (simd = 0) or with
+ * the AVX2 kernel (simd = 1). Returns 1, or 0 when that kernel is unavailable here. */
+DYN_API int32_t dyn_test_exp(const float* x, float* y, int32_t n, int32_t simd);
 DYN_API dyn_status dyn_step(dyn_context* ctx, const dyn_batch* batch);
 
 #ifdef __cplusplus

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 
+#include "fast_exp.h"
 #include "kernels.h"
 #include "quants.h"
 
@@ -344,13 +345,13 @@ void Context::attention_layer(int layer, int64_t T, const dyn_batch& b) {
                     bmax = std::max(bmax, sc);
                 }
                 if (bmax > m) {
-                    const float corr = std::exp(m - bmax);
+                    const float corr = exp_attn(m - bmax);
                     k.scale(acc, corr, hd);
                     sum *= corr;
                     m = bmax;
                 }
                 for (int s = 0; s < n_here; s++) {
-                    const float p = std::exp(scores[s] - m);
+                    const float p = exp_attn(scores[s] - m);
                     sum += p;
                     const size_t off = static_cast<size_t>(s) * kd + static_cast<size_t>(g) * hd;
                     if (f16) {

@@ -20,6 +20,7 @@ public:
     int threads() const { return pool_->size(); }
     void set_spin_us(int spin_us);
     int spin_us() const { return pool_->spin_us(); }
+    int parked_threads() const { return pool_->parked(); }
     void step(const dyn_batch& batch);
 
 private:

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "common.h"
+#include "fast_exp.h"
 #include "kernels.h"
 
 namespace dyn {
@@ -247,6 +248,30 @@ void scale(float* y, float a, int n) {
     for (; i < n; i++) y[i] *= a;
 }
 
+// exp_attn (fast_exp.h) on eight lanes, operation for operation, so both give the same bits.
+inline __m256 exp8_attn(__m256 x) {
+    using namespace expc;
+    const __m256 nan = _mm256_cmp_ps(x, x, _CMP_UNORD_Q);
+    const __m256 low = _mm256_cmp_ps(x, _mm256_set1_ps(kMin), _CMP_LT_OQ);
+    const __m256 xc = _mm256_min_ps(x, _mm256_set1_ps(kMax));
+    const __m256 n = _mm256_round_ps(_mm256_mul_ps(xc, _mm256_set1_ps(kLog2e)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m256 r = _mm256_fmadd_ps(n, _mm256_set1_ps(-kLn2Hi), xc);
+    r = _mm256_fmadd_ps(n, _mm256_set1_ps(-kLn2Lo), r);
+    __m256 p = _mm256_set1_ps(kP0);
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(kP1));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(kP2));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(kP3));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(kP4));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(kP5));
+    __m256 y = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), r);
+    y = _mm256_add_ps(y, _mm256_set1_ps(1.0f));
+    // Lanes below kMin may have n < -126; their scale is garbage but they are replaced by 0.
+    const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+    y = _mm256_mul_ps(y, _mm256_castsi256_ps(e));
+    y = _mm256_andnot_ps(low, y);
+    return _mm256_blendv_ps(y, x, nan);
+}
+
 // One K/V block of attention for one query head, with q and the accumulator in registers
 // (2·C vectors each, hd = 16·C). The arithmetic is the generic loop's, operation for operation:
 // each score is dot_rows<1> (two accumulators over 16-element steps, the same hsum) times the
@@ -272,15 +297,18 @@ void attn_block(const float* q, const T* k, const T* v, size_t stride, int n, fl
     float corr = 1.0f;
     const bool rescale = bmax > *m;
     if (rescale) {
-        corr = std::exp(*m - bmax);
+        corr = exp_attn(*m - bmax);
         *sum *= corr;
         *m = bmax;
     }
-    // The exponentials first, with no vector register live: std::exp is a call, and every ymm
-    // register is caller-saved, so calling it inside the value loop spilled and reloaded the
-    // accumulators once per slot. Same values, same order of additions as before.
+    // The exponentials first, eight at a time, with the accumulators not yet live.
     const float mx = *m;
-    for (int s = 0; s < n; s++) scores[s] = std::exp(scores[s] - mx);
+    int s8 = 0;
+    for (; s8 + 8 <= n; s8 += 8) {
+        const __m256 x = _mm256_sub_ps(_mm256_loadu_ps(scores + s8), _mm256_set1_ps(mx));
+        _mm256_storeu_ps(scores + s8, exp8_attn(x));
+    }
+    for (; s8 < n; s8++) scores[s8] = exp_attn(scores[s8] - mx);
     float total = *sum;
     for (int s = 0; s < n; s++) total += scores[s];
     *sum = total;
@@ -322,6 +350,14 @@ bool attn_block_f16(const float* q, const uint16_t* k, const uint16_t* v, size_t
 }
 
 }  // namespace
+
+#if !defined(DYN_AVXVNNI)
+void exp_attn_avx2(const float* x, float* y, int n) {
+    int i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, exp8_attn(_mm256_loadu_ps(x + i)));
+    for (; i < n; i++) y[i] = exp_attn(x[i]);
+}
+#endif
 
 #if defined(DYN_AVXVNNI)
 const KernelTable& avxvnni_kernels() {

@@ -32,6 +32,8 @@ public:
     int size() const { return n_threads_; }
     int spin_us() const { return spin_us_.load(std::memory_order_relaxed); }
     void set_spin_us(int spin_us) { spin_us_.store(spin_us, std::memory_order_relaxed); }
+    // Workers asleep on the condition variable right now (neither spinning nor working).
+    int parked() const { return parked_workers_.load(std::memory_order_relaxed); }
 
     // Runs f(ith, nth) on every thread and returns when all have finished.
     template <typename F>

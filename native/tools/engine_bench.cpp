@@ -1,5 +1,5 @@
 // A C-only driver of the engine for kernel work: the same scenarios as bench/engine (decode at
-// batch 1/8/32 after a 128-token prompt, a 512-token prefill) without the .NET host, reporting
+// batch 1/8/32 after a 32-token prompt, a 512-token prefill) without the .NET host, reporting
 // wall-clock and process-CPU tokens per second, plus a logits dump so two builds can be compared
 // bit for bit (`--dump FILE`, then `cmp`). Built only with -DDYN_BUILD_TOOLS=ON.
 //
@@ -78,7 +78,7 @@ int main(int argc, char** argv) {
     check(dyn_model_load(path, &mp, &model), "model load");
     dyn_model_info info{};
     check(dyn_model_get_info(model, &info), "model info");
-    const int prompt_len = 128, prefill_len = 512, warmup = 4, max_b = 32;
+    const int prompt_len = 32, prefill_len = 512, warmup = 4, max_b = 32;
     const int per_seq = (prompt_len + warmup + steps + 15) / 16 + 1;
     const int n_blocks = per_seq * max_b + prefill_len / 16 + 2;
     dyn_kv_pool* kv = nullptr;

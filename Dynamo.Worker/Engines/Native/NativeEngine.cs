@@ -86,6 +86,9 @@ public sealed class NativeEngine : IDisposable
     /// <summary>Microseconds a waiting thread spins inside a step before it parks.</summary>
     public int SpinMicroseconds => NativeMethods.dyn_context_spin(_handle);
 
+    /// <summary>Pool threads (not counting the caller) asleep right now: all of them shortly after a step, however long the spin.</summary>
+    public int ParkedThreads => NativeMethods.dyn_context_parked_threads(_handle);
+
     /// <summary>Sets <see cref="SpinMicroseconds"/> (0..100000; 0 parks at once).</summary>
     public void SetSpinMicroseconds(int microseconds) => NativeMethods.dyn_context_set_spin(_handle, microseconds).ThrowIfFailed();
 
