@@ -248,28 +248,38 @@ void scale(float* y, float a, int n) {
     for (; i < n; i++) y[i] *= a;
 }
 
-// exp_attn (fast_exp.h) on eight lanes, operation for operation, so both give the same bits.
-inline __m256 exp8_attn(__m256 x) {
+// exp_attn (fast_exp.h) on four lanes in double, operation for operation, so both give the same
+// bits. Only for lanes inside [kMin, kMax]; exp8_attn sends the others to exp_attn.
+inline __m128 exp4_attn(__m128 x) {
     using namespace expc;
-    const __m256 nan = _mm256_cmp_ps(x, x, _CMP_UNORD_Q);
-    const __m256 low = _mm256_cmp_ps(x, _mm256_set1_ps(kMin), _CMP_LT_OQ);
-    const __m256 xc = _mm256_min_ps(x, _mm256_set1_ps(kMax));
-    const __m256 n = _mm256_round_ps(_mm256_mul_ps(xc, _mm256_set1_ps(kLog2e)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m256 r = _mm256_fmadd_ps(n, _mm256_set1_ps(-kLn2Hi), xc);
-    r = _mm256_fmadd_ps(n, _mm256_set1_ps(-kLn2Lo), r);
-    __m256 p = _mm256_set1_ps(kP0);
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(kP1));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(kP2));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(kP3));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(kP4));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(kP5));
-    __m256 y = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), r);
-    y = _mm256_add_ps(y, _mm256_set1_ps(1.0f));
-    // Lanes below kMin may have n < -126; their scale is garbage but they are replaced by 0.
-    const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
-    y = _mm256_mul_ps(y, _mm256_castsi256_ps(e));
-    y = _mm256_andnot_ps(low, y);
-    return _mm256_blendv_ps(y, x, nan);
+    const __m256d xd = _mm256_cvtps_pd(x);
+    const __m256d n = _mm256_round_pd(_mm256_mul_pd(xd, _mm256_set1_pd(kInvLn2)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m256d r = _mm256_fnmadd_pd(n, _mm256_set1_pd(kLn2Hi), xd);
+    r = _mm256_fnmadd_pd(n, _mm256_set1_pd(kLn2Lo), r);
+    __m256d p = _mm256_set1_pd(kCoef[0]);
+    for (int k = 1; k <= kDegree; k++) p = _mm256_fmadd_pd(p, r, _mm256_set1_pd(kCoef[k]));
+    // 2^n: n + 1.5·2^52 holds n in its low mantissa bits; rebias and move them to the exponent.
+    const __m256i magic = _mm256_castpd_si256(_mm256_set1_pd(6755399441055744.0));
+    const __m256i t = _mm256_castpd_si256(_mm256_add_pd(n, _mm256_set1_pd(6755399441055744.0)));
+    const __m256i e = _mm256_slli_epi64(_mm256_add_epi64(_mm256_sub_epi64(t, magic), _mm256_set1_epi64x(1023)), 52);
+    return _mm256_cvtpd_ps(_mm256_mul_pd(p, _mm256_castsi256_pd(e)));
+}
+
+inline void exp8_attn(const float* x, float sub, float* y) {
+    using namespace expc;
+    const __m256 v = _mm256_sub_ps(_mm256_loadu_ps(x), _mm256_set1_ps(sub));
+    const __m256 in = _mm256_and_ps(_mm256_cmp_ps(v, _mm256_set1_ps(kMin), _CMP_GE_OQ),
+                                    _mm256_cmp_ps(v, _mm256_set1_ps(kMax), _CMP_LE_OQ));
+    const __m128 lo = exp4_attn(_mm256_castps256_ps128(v));
+    const __m128 hi = exp4_attn(_mm256_extractf128_ps(v, 1));
+    _mm256_storeu_ps(y, _mm256_set_m128(hi, lo));
+    if (_mm256_movemask_ps(in) != 0xff) {
+        alignas(32) float vs[8];
+        _mm256_store_ps(vs, v);
+        for (int i = 0; i < 8; i++) {
+            if (!(vs[i] >= kMin && vs[i] <= kMax)) y[i] = exp_attn(vs[i]);
+        }
+    }
 }
 
 // One K/V block of attention for one query head, with q and the accumulator in registers
@@ -304,10 +314,7 @@ void attn_block(const float* q, const T* k, const T* v, size_t stride, int n, fl
     // The exponentials first, eight at a time, with the accumulators not yet live.
     const float mx = *m;
     int s8 = 0;
-    for (; s8 + 8 <= n; s8 += 8) {
-        const __m256 x = _mm256_sub_ps(_mm256_loadu_ps(scores + s8), _mm256_set1_ps(mx));
-        _mm256_storeu_ps(scores + s8, exp8_attn(x));
-    }
+    for (; s8 + 8 <= n; s8 += 8) exp8_attn(scores + s8, mx, scores + s8);
     for (; s8 < n; s8++) scores[s8] = exp_attn(scores[s8] - mx);
     float total = *sum;
     for (int s = 0; s < n; s++) total += scores[s];
@@ -354,7 +361,7 @@ bool attn_block_f16(const float* q, const uint16_t* k, const uint16_t* v, size_t
 #if !defined(DYN_AVXVNNI)
 void exp_attn_avx2(const float* x, float* y, int n) {
     int i = 0;
-    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, exp8_attn(_mm256_loadu_ps(x + i)));
+    for (; i + 8 <= n; i += 8) exp8_attn(x + i, 0.0f, y + i);
     for (; i < n; i++) y[i] = exp_attn(x[i]);
 }
 #endif

@@ -3,7 +3,7 @@
 // wall-clock and process-CPU tokens per second, plus a logits dump so two builds can be compared
 // bit for bit (`--dump FILE`, then `cmp`). Built only with -DDYN_BUILD_TOOLS=ON.
 //
-//   engine_bench MODEL [--threads N] [--steps N] [--dump FILE] [--only prefill|decode] [--spin US]
+//   engine_bench MODEL [--threads N] [--steps N] [--dump FILE] [--only prefill|decode] [--spin US] [--greedy N]
 #include <time.h>
 
 #include <algorithm>
@@ -54,11 +54,11 @@ struct Timing {
 
 int main(int argc, char** argv) {
     if (argc < 2) {
-        std::fprintf(stderr, "usage: engine_bench MODEL [--threads N] [--steps N] [--dump FILE] [--only prefill|decode] [--spin US]\n");
+        std::fprintf(stderr, "usage: engine_bench MODEL [--threads N] [--steps N] [--dump FILE] [--only prefill|decode] [--spin US] [--greedy N]\n");
         return 2;
     }
     const char* path = argv[1];
-    int threads = 1, steps = 16, spin = -1;
+    int threads = 1, steps = 16, spin = -1, greedy = 0;
     const char* dump = nullptr;
     std::string only;
     for (int i = 2; i + 1 < argc; i += 2) {
@@ -68,6 +68,7 @@ int main(int argc, char** argv) {
         else if (a == "--dump") dump = argv[i + 1];
         else if (a == "--only") only = argv[i + 1];
         else if (a == "--spin") spin = std::atoi(argv[i + 1]);
+        else if (a == "--greedy") greedy = std::atoi(argv[i + 1]);
         else {
             std::fprintf(stderr, "unknown option %s\n", a.c_str());
             return 2;
@@ -79,7 +80,7 @@ int main(int argc, char** argv) {
     dyn_model_info info{};
     check(dyn_model_get_info(model, &info), "model info");
     const int prompt_len = 32, prefill_len = 512, warmup = 4, max_b = 32;
-    const int per_seq = (prompt_len + warmup + steps + 15) / 16 + 1;
+    const int per_seq = (prompt_len + std::max(warmup + steps, greedy) + 15) / 16 + 1;
     const int n_blocks = per_seq * max_b + prefill_len / 16 + 2;
     dyn_kv_pool* kv = nullptr;
     check(dyn_kv_pool_create(model, n_blocks, 16, DYN_KV_F32, &kv), "pool");
@@ -108,7 +109,23 @@ int main(int argc, char** argv) {
     };
     std::vector<int32_t> tables(static_cast<size_t>(n_blocks));
     for (int i = 0; i < n_blocks; i++) tables[static_cast<size_t>(i)] = i;
-    if (only != "prefill") {
+    // --greedy N: N greedy tokens after each of four prompts (printed), to compare two builds.
+    for (int g = 0; g < (greedy > 0 ? 4 : 0); g++) {
+        std::vector<int32_t> seq = prompt(prompt_len, 1000 + g, info.n_vocab);
+        std::printf("greedy %d:", g);
+        for (int i = 0; i < greedy; i++) {
+            const int start = i == 0 ? 0 : static_cast<int>(seq.size()) - 1;
+            std::vector<dyn_seq> one{{seq.data() + start, tables.data(), static_cast<int32_t>(seq.size()) - start, start, per_seq, 1}};
+            run(one);
+            const float* row = logits.data();
+            const int32_t best = static_cast<int32_t>(std::max_element(row, row + info.n_vocab) - row);
+            std::printf(" %d", best);
+            seq.push_back(best);
+        }
+        std::printf("\n");
+    }
+    if (greedy > 0) only = "none";
+    if (only != "prefill" && only != "none") {
         for (int b : {1, 8, 32}) {
             std::vector<std::vector<int32_t>> prompts;
             for (int s = 0; s < b; s++) {
@@ -131,7 +148,7 @@ int main(int argc, char** argv) {
             std::printf("decode%-4d %9.1f tok/s %9.1f tok/CPU-s\n", b, b / median(t.wall), b / median(t.cpu));
         }
     }
-    if (only != "decode") {
+    if (only != "decode" && only != "none") {
         const std::vector<int32_t> p = prompt(prefill_len, 99, info.n_vocab);
         Timing t;
         for (int r = 0; r < 4; r++) {

@@ -3,10 +3,11 @@ using Dynamo.Worker.Engines.Native;
 namespace Dynamo.Worker.Tests.Engine;
 
 /// <summary>
-/// The attention softmax's exponential (native/src/fast_exp.h) replaced std::exp so that it can run eight
-/// lanes at a time. Its scalar and AVX2 versions must agree bit for bit (attention stays independent of the
-/// kernel set), and both must stay within 2 ulp of exp over the range the softmax uses (x ≤ 0), with 0 for
-/// anything below -87 (including -inf) and NaN kept.
+/// The attention softmax's exponential (native/src/fast_exp.h) replaced std::exp so that it can run in
+/// vector registers. Its scalar and AVX2 versions must agree bit for bit (attention stays independent of
+/// the kernel set), and it must be correctly rounded (within 0.5 ulp, with a hair of slack for the double
+/// reference) on [-87, 88], so that it agrees with the libm expf it replaced on all but rare midpoint cases;
+/// outside that range it defers to libm.
 /// </summary>
 public sealed class EngineSoftmaxExpTests
 {
@@ -33,7 +34,7 @@ public sealed class EngineSoftmaxExpTests
     }
 
     [Fact]
-    public void SoftmaxExp_Scalar_IsWithinTwoUlpOfExp()
+    public void SoftmaxExp_Scalar_IsCorrectlyRounded()
     {
         var x = Inputs().Where(v => v is >= -87f and <= 88f).ToArray();
         var y = new float[x.Length];
@@ -44,20 +45,24 @@ public sealed class EngineSoftmaxExpTests
         {
             var exact = Math.Exp(x[i]);
             var ulp = (double)MathF.BitIncrement((float)exact) - (float)exact;
-            Assert.True(Math.Abs(y[i] - exact) <= 2 * ulp, $"exp({x[i]:R}) = {y[i]:R}, expected {exact:R}");
+            Assert.True(Math.Abs(y[i] - exact) <= 0.5001 * ulp, $"exp({x[i]:R}) = {y[i]:R}, expected {exact:R}");
         }
     }
 
     [Fact]
-    public void SoftmaxExp_SpecialValues_FollowTheDocumentedRules()
+    public void SoftmaxExp_OutsideTheFastRange_FollowsLibm()
     {
-        float[] x = [float.NegativeInfinity, -100f, -87.5f, 0f, float.NaN];
+        float[] x = [float.NegativeInfinity, -100f, -87.5f, 0f, 100f, float.NaN];
         var y = new float[x.Length];
 
         NativeModel.SoftmaxExp(x, y, simd: false);
 
-        Assert.Equal([0f, 0f, 0f, 1f], y[..4]);
-        Assert.True(float.IsNaN(y[4]));
+        Assert.Equal(0f, y[0]);
+        Assert.Equal(Math.Exp(-100), y[1], Math.Exp(-100) * 0.01);
+        Assert.Equal(Math.Exp(-87.5), y[2], Math.Exp(-87.5) * 1e-6);
+        Assert.Equal(1f, y[3]);
+        Assert.Equal(float.PositiveInfinity, y[4]);
+        Assert.True(float.IsNaN(y[5]));
     }
 
     // A dense sweep of the softmax range, plus points around the reduction's rounding boundaries
