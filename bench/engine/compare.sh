@@ -1,21 +1,33 @@
 #!/usr/bin/env bash
 # Speed of the Dynamo engine against llama.cpp on the same GGUF files, same machine, same run.
 #
-#   bench/engine/compare.sh            (ROUNDS=3, STEPS=16 timed decode steps, THREADS="1 nproc")
+#   bench/engine/compare.sh            (ROUNDS=3, STEPS=16 timed decode steps, THREADS="1 nproc",
+#                                       MODELS="q8_0 f16", SPIN_US=engine default,
+#                                       QUIET_LOAD=1.5 QUIET_WAIT_S=0)
+#
+# With QUIET_WAIT_S > 0 every pair of runs first waits (up to that many seconds) for the 1-minute
+# load average to drop below QUIET_LOAD, so on a shared machine the wall-clock figures come from
+# its quiet moments; the load seen at the start of each pair is printed with the tables.
 #
 # Builds the C# bench in Release and the llama.cpp harness (llamacpp/run.sh --build-only),
 # generates the default model as Q8_0 and F16 into models/generated/ when missing, then runs
 # the two engines alternately (ours, llama.cpp, ours, llama.cpp, ...) so load from other
 # processes on a shared machine falls on both alike, and prints one markdown table of the
 # medians over the rounds. Each run itself warms up and reports median step times. Every
-# thread count in THREADS gets its own table; single-threaded runs also get one in tokens per
-# CPU-second, the engines' own work, which the load from other processes barely moves.
+# thread count in THREADS gets its own table, and one in tokens per CPU-second: at 1 thread the
+# engines' own work, which the load from other processes barely moves; at more threads the work
+# plus whatever each engine burns waiting at its barriers.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 rounds="${ROUNDS:-3}"
 steps="${STEPS:-16}"
 threads="${THREADS:-1 $(nproc)}"
+models="${MODELS:-q8_0 f16}"
+quiet_load="${QUIET_LOAD:-1.5}"
+quiet_wait="${QUIET_WAIT_S:-0}"
+spin_args=()
+[ -n "${SPIN_US:-}" ] && spin_args=(--spin-us "$SPIN_US")
 models_dir="$root/models/generated"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
@@ -25,19 +37,25 @@ dotnet build -c Release "$here/Dynamo.Engine.Bench.csproj" -v q -nologo >"$work/
 "$here/llamacpp/run.sh" --build-only >&2
 bench_dll="$(ls "$here"/bin/Release/*/Dynamo.Engine.Bench.dll | head -1)"
 mkdir -p "$models_dir"
-for type in q8_0 f16; do
+for type in $models; do
   [ -f "$models_dir/default-$type.gguf" ] ||
     dotnet run -c Release --project "$root/Dynamo.Worker" --no-launch-profile -- \
       generate-model --preset default --type "$type" --out "$models_dir/default-$type.gguf" >&2
 done
 
 echo "before: $(uptime)"
-for type in q8_0 f16; do
+for type in $models; do
   model="$models_dir/default-$type.gguf"
   for round in $(seq "$rounds"); do
     for n in $threads; do
-      echo "  $type round $round/$rounds, $n threads" >&2
-      dotnet "$bench_dll" --model "$model" --threads "$n" --steps "$steps" | grep '^RESULT' |
+      waited=0
+      while [ "$waited" -lt "$quiet_wait" ] &&
+        ! awk -v l="$(cut -d' ' -f1 /proc/loadavg)" -v q="$quiet_load" 'BEGIN { exit !(l < q) }'; do
+        sleep 5
+        waited=$((waited + 5))
+      done
+      echo "  $type round $round/$rounds, $n threads, load $(cut -d' ' -f1 /proc/loadavg) after ${waited}s" | tee -a "$work/loads" >&2
+      dotnet "$bench_dll" --model "$model" --threads "$n" --steps "$steps" "${spin_args[@]}" | grep '^RESULT' |
         sed "s/^/$type $n ours /" >>"$work/results"
       (cd "$here/llamacpp" && ./harness bench "$model" "$n" "$steps" 2>"$work/llama.log") | grep '^RESULT' |
         sed "s/^/$type $n llama /" >>"$work/results"
@@ -45,8 +63,10 @@ for type in q8_0 f16; do
   done
 done
 echo "after:  $(uptime)"
+echo "1-minute load at the start of each pair of runs:"
+sed 's/^  /    /' "$work/loads"
 echo
-python3 - "$work/results" "$rounds" <<'PY'
+python3 - "$work/results" "$rounds" "$models" <<'PY'
 import statistics, sys
 from collections import defaultdict
 values = defaultdict(list)
@@ -56,7 +76,7 @@ for line in open(sys.argv[1]):
 med = lambda m, n, e, k: statistics.median(values[(m, n, e, k)])
 names = [("decode1", "decode, batch 1"), ("decode8", "decode, batch 8 (aggregate)"),
          ("decode32", "decode, batch 32 (aggregate)"), ("prefill512", "prefill, 512-token prompt")]
-models = ("q8_0", "f16")
+models = tuple(sys.argv[3].split())
 for n in sorted({k[1] for k in values}):
     print(f"{n} thread(s), wall clock, median of {sys.argv[2]} interleaved rounds; llama.cpp: flash attention off, F32 KV cache (as ours)")
     print()
@@ -74,9 +94,9 @@ for n in sorted({k[1] for k in values}):
         print(f"| {model.upper()} | batch-1 decode, share of bandwidth bound ({weight / 1048576:.1f} MiB/token ÷ {bandwidth / 1e9:.1f} GB/s memcpy) "
               f"| {frac('ours'):.1%} | {frac('llama'):.1%} | |")
     print()
-    if n != 1:
-        continue
-    print(f"1 thread, tokens per CPU-second (median step's process CPU time), median of {sys.argv[2]} rounds")
+    # Per CPU-second: at 1 thread the engines' own work, which load from other processes barely
+    # moves; at more threads it also charges each engine for its waiting (spinning counts).
+    print(f"{n} thread(s), tokens per CPU-second (median step's process CPU time), median of {sys.argv[2]} rounds")
     print()
     print("| model | scenario | ours tok/CPU-s | llama.cpp tok/CPU-s | ratio |")
     print("|---|---|---:|---:|---:|")

@@ -127,6 +127,18 @@ DYN_API dyn_status dyn_context_create(const dyn_model* model, dyn_kv_pool* pool,
 DYN_API void dyn_context_free(dyn_context* ctx);
 DYN_API dyn_status dyn_context_set_threads(dyn_context* ctx, int32_t n_threads);
 DYN_API int32_t dyn_context_threads(const dyn_context* ctx);
+/* How long (microseconds, 0..100000) a thread waiting inside a step spins with pause
+ * instructions before it parks; default 50. Between steps the pool's threads are parked and use
+ * no CPU whatever this is. 0 parks at once (least CPU on a crowded machine, slowest hand-offs). */
+DYN_API dyn_status dyn_context_set_spin(dyn_context* ctx, int32_t spin_us);
+/* The current spin budget in microseconds; -1 for a null context. */
+DYN_API int32_t dyn_context_spin(const dyn_context* ctx);
+/* Pool threads (not counting the caller) asleep right now, neither spinning nor working: all
+ * of them shortly after a step returns. Diagnostics and tests; -1 for a null context. */
+DYN_API int32_t dyn_context_parked_threads(const dyn_context* ctx);
+/* Kernel self-test: the attention softmax's exp over x[0..n) into y, scalar (simd = 0) or with
+ * the AVX2 kernel (simd = 1). Returns 1, or 0 when that kernel is unavailable here. */
+DYN_API int32_t dyn_test_exp(const float* x, float* y, int32_t n, int32_t simd);
 DYN_API dyn_status dyn_step(dyn_context* ctx, const dyn_batch* batch);
 
 #ifdef __cplusplus

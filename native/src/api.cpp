@@ -3,6 +3,7 @@
 #include <new>
 #include <string>
 
+#include "fast_exp.h"
 #include "forward.h"
 #include "kernels.h"
 #include "kv_pool.h"
@@ -168,6 +169,35 @@ dyn_status dyn_context_set_threads(dyn_context* ctx, int32_t n_threads) {
 }
 
 int32_t dyn_context_threads(const dyn_context* ctx) { return ctx == nullptr ? 0 : ctx->impl.threads(); }
+
+dyn_status dyn_context_set_spin(dyn_context* ctx, int32_t spin_us) {
+    return guard([&] {
+        require(ctx, "context");
+        ctx->impl.set_spin_us(spin_us);
+    });
+}
+
+int32_t dyn_context_spin(const dyn_context* ctx) { return ctx == nullptr ? -1 : ctx->impl.spin_us(); }
+
+int32_t dyn_test_exp(const float* x, float* y, int32_t n, int32_t simd) {
+    if (x == nullptr || y == nullptr || n < 0) {
+        return 0;
+    }
+    if (simd == 0) {
+        for (int32_t i = 0; i < n; i++) y[i] = dyn::exp_attn(x[i]);
+        return 1;
+    }
+#if defined(DYN_HAVE_AVX2)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+        dyn::exp_attn_avx2(x, y, n);
+        return 1;
+    }
+#endif
+    return 0;
+}
+
+int32_t dyn_context_parked_threads(const dyn_context* ctx) { return ctx == nullptr ? -1 : ctx->impl.parked_threads(); }
 
 dyn_status dyn_step(dyn_context* ctx, const dyn_batch* batch) {
     return guard([&] {

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 
+#include "fast_exp.h"
 #include "kernels.h"
 #include "quants.h"
 
@@ -81,11 +82,20 @@ void Context::set_threads(int n_threads) {
         fail(DYN_ERR_INVALID_ARGUMENT, "n_threads must be in 0..1024");
     }
     const int n = n_threads == 0 ? hardware_threads() : n_threads;
+    const int spin = pool_ != nullptr ? pool_->spin_us() : ThreadPool::kDefaultSpinMicros;
     pool_.reset();
-    pool_ = std::make_unique<ThreadPool>(n);
+    pool_ = std::make_unique<ThreadPool>(n, spin);
     const HParams& hp = model_.hp();
     thread_stride_ = (model_.max_in_dim() + hp.head_dim + kv_.block_size() + 15) / 16 * 16;
     thread_scratch_.assign(static_cast<size_t>(thread_stride_) * static_cast<size_t>(n), 0.0f);
+}
+
+void Context::set_spin_us(int spin_us) {
+    if (spin_us < 0 || spin_us > ThreadPool::kMaxSpinMicros) {
+        fail(DYN_ERR_INVALID_ARGUMENT,
+             "spin must be in 0.." + std::to_string(ThreadPool::kMaxSpinMicros) + " microseconds, got " + std::to_string(spin_us));
+    }
+    pool_->set_spin_us(spin_us);
 }
 
 int Context::validate(const dyn_batch& b) {
@@ -293,11 +303,12 @@ void Context::attention_layer(int layer, int64_t T, const dyn_batch& b) {
     const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
     const bool f16 = kv_.type() == DYN_KV_F16;
     const int64_t tasks = T * hp.n_head;
-    pool_->run([&](int ith, int nth) {
+    // (token, head) tasks claimed one at a time: rows of late positions cost more than early
+    // ones, and a thread that lost its core leaves its tasks to the others.
+    pool_->run_chunks(tasks, 1, [&](int64_t task0, int64_t task1, int ith) {
         float* acc = thread_scratch_.data() + static_cast<int64_t>(ith) * thread_stride_ + model_.max_in_dim();
         float* scores = acc + hd;
-        // Strided assignment spreads long (late-position) and short rows evenly.
-        for (int64_t task = ith; task < tasks; task += nth) {
+        for (int64_t task = task0; task < task1; task++) {
             const int64_t t = task / hp.n_head;
             const int h = static_cast<int>(task % hp.n_head);
             const int g = h / group;
@@ -334,13 +345,13 @@ void Context::attention_layer(int layer, int64_t T, const dyn_batch& b) {
                     bmax = std::max(bmax, sc);
                 }
                 if (bmax > m) {
-                    const float corr = std::exp(m - bmax);
+                    const float corr = exp_attn(m - bmax);
                     k.scale(acc, corr, hd);
                     sum *= corr;
                     m = bmax;
                 }
                 for (int s = 0; s < n_here; s++) {
-                    const float p = std::exp(scores[s] - m);
+                    const float p = exp_attn(scores[s] - m);
                     sum += p;
                     const size_t off = static_cast<size_t>(s) * kd + static_cast<size_t>(g) * hd;
                     if (f16) {

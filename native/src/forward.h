@@ -18,6 +18,9 @@ public:
 
     void set_threads(int n_threads);
     int threads() const { return pool_->size(); }
+    void set_spin_us(int spin_us);
+    int spin_us() const { return pool_->spin_us(); }
+    int parked_threads() const { return pool_->parked(); }
     void step(const dyn_batch& batch);
 
 private:

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "common.h"
+#include "fast_exp.h"
 #include "kernels.h"
 
 namespace dyn {
@@ -247,6 +248,40 @@ void scale(float* y, float a, int n) {
     for (; i < n; i++) y[i] *= a;
 }
 
+// exp_attn (fast_exp.h) on four lanes in double, operation for operation, so both give the same
+// bits. Only for lanes inside [kMin, kMax]; exp8_attn sends the others to exp_attn.
+inline __m128 exp4_attn(__m128 x) {
+    using namespace expc;
+    const __m256d xd = _mm256_cvtps_pd(x);
+    const __m256d n = _mm256_round_pd(_mm256_mul_pd(xd, _mm256_set1_pd(kInvLn2)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m256d r = _mm256_fnmadd_pd(n, _mm256_set1_pd(kLn2Hi), xd);
+    r = _mm256_fnmadd_pd(n, _mm256_set1_pd(kLn2Lo), r);
+    __m256d p = _mm256_set1_pd(kCoef[0]);
+    for (int k = 1; k <= kDegree; k++) p = _mm256_fmadd_pd(p, r, _mm256_set1_pd(kCoef[k]));
+    // 2^n: n + 1.5·2^52 holds n in its low mantissa bits; rebias and move them to the exponent.
+    const __m256i magic = _mm256_castpd_si256(_mm256_set1_pd(6755399441055744.0));
+    const __m256i t = _mm256_castpd_si256(_mm256_add_pd(n, _mm256_set1_pd(6755399441055744.0)));
+    const __m256i e = _mm256_slli_epi64(_mm256_add_epi64(_mm256_sub_epi64(t, magic), _mm256_set1_epi64x(1023)), 52);
+    return _mm256_cvtpd_ps(_mm256_mul_pd(p, _mm256_castsi256_pd(e)));
+}
+
+inline void exp8_attn(const float* x, float sub, float* y) {
+    using namespace expc;
+    const __m256 v = _mm256_sub_ps(_mm256_loadu_ps(x), _mm256_set1_ps(sub));
+    const __m256 in = _mm256_and_ps(_mm256_cmp_ps(v, _mm256_set1_ps(kMin), _CMP_GE_OQ),
+                                    _mm256_cmp_ps(v, _mm256_set1_ps(kMax), _CMP_LE_OQ));
+    const __m128 lo = exp4_attn(_mm256_castps256_ps128(v));
+    const __m128 hi = exp4_attn(_mm256_extractf128_ps(v, 1));
+    _mm256_storeu_ps(y, _mm256_set_m128(hi, lo));
+    if (_mm256_movemask_ps(in) != 0xff) {
+        alignas(32) float vs[8];
+        _mm256_store_ps(vs, v);
+        for (int i = 0; i < 8; i++) {
+            if (!(vs[i] >= kMin && vs[i] <= kMax)) y[i] = exp_attn(vs[i]);
+        }
+    }
+}
+
 // One K/V block of attention for one query head, with q and the accumulator in registers
 // (2·C vectors each, hd = 16·C). The arithmetic is the generic loop's, operation for operation:
 // each score is dot_rows<1> (two accumulators over 16-element steps, the same hsum) times the
@@ -269,19 +304,29 @@ void attn_block(const float* q, const T* k, const T* v, size_t stride, int n, fl
         scores[s] = sc;
         bmax = bmax < sc ? sc : bmax;
     }
-    __m256 acc[2 * C];
-    for (int i = 0; i < 2 * C; i++) acc[i] = _mm256_loadu_ps(acc_mem + 8 * i);
-    if (bmax > *m) {
-        const float corr = std::exp(*m - bmax);
-        const __m256 vc = _mm256_set1_ps(corr);
-        for (int i = 0; i < 2 * C; i++) acc[i] = _mm256_mul_ps(vc, acc[i]);
+    float corr = 1.0f;
+    const bool rescale = bmax > *m;
+    if (rescale) {
+        corr = exp_attn(*m - bmax);
         *sum *= corr;
         *m = bmax;
     }
+    // The exponentials first, eight at a time, with the accumulators not yet live.
+    const float mx = *m;
+    int s8 = 0;
+    for (; s8 + 8 <= n; s8 += 8) exp8_attn(scores + s8, mx, scores + s8);
+    for (; s8 < n; s8++) scores[s8] = exp_attn(scores[s8] - mx);
+    float total = *sum;
+    for (int s = 0; s < n; s++) total += scores[s];
+    *sum = total;
+    __m256 acc[2 * C];
+    for (int i = 0; i < 2 * C; i++) acc[i] = _mm256_loadu_ps(acc_mem + 8 * i);
+    if (rescale) {
+        const __m256 vc = _mm256_set1_ps(corr);
+        for (int i = 0; i < 2 * C; i++) acc[i] = _mm256_mul_ps(vc, acc[i]);
+    }
     for (int s = 0; s < n; s++) {
-        const float p = std::exp(scores[s] - *m);
-        *sum += p;
-        const __m256 vp = _mm256_set1_ps(p);
+        const __m256 vp = _mm256_set1_ps(scores[s]);
         const T* vs = v + static_cast<size_t>(s) * stride;
         for (int i = 0; i < 2 * C; i++) acc[i] = _mm256_fmadd_ps(vp, load(vs + 8 * i), acc[i]);
     }
@@ -312,6 +357,14 @@ bool attn_block_f16(const float* q, const uint16_t* k, const uint16_t* v, size_t
 }
 
 }  // namespace
+
+#if !defined(DYN_AVXVNNI)
+void exp_attn_avx2(const float* x, float* y, int n) {
+    int i = 0;
+    for (; i + 8 <= n; i += 8) exp8_attn(x + i, 0.0f, y + i);
+    for (; i < n; i++) y[i] = exp_attn(x[i]);
+}
+#endif
 
 #if defined(DYN_AVXVNNI)
 const KernelTable& avxvnni_kernels() {

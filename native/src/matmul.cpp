@@ -225,9 +225,12 @@ void matmul_fused(ThreadPool& pool, const MatmulJob* jobs, int n_jobs, Activatio
         }
         total += jobs[j].w->rows;
     }
-    pool.run([&](int ith, int nth) {
-        int64_t b, e;
-        split_range(total, ith, nth, b, e);
+    // Rows go out in chunks that threads claim as they finish (ThreadPool::run_chunks): about
+    // eight per thread, whole 16-row tiles, so a thread that lost its core to another process
+    // costs a chunk, not half the product.
+    const int64_t nth = pool.size();
+    const int64_t chunk = (std::max(total / (nth * 8), kRowTile) + kRowTile - 1) / kRowTile * kRowTile;
+    pool.run_chunks(total, chunk, [&](int64_t b, int64_t e, int ith) {
         float* row = deq_scratch + static_cast<int64_t>(ith) * deq_stride;
         int64_t base = 0;
         for (int j = 0; j < n_jobs && base < e; j++) {

@@ -1,5 +1,11 @@
 // A persistent pool: threads are created once and woken per parallel region,
 // so a step never creates threads or allocates.
+//
+// Waiting, on both sides of a region (workers for work, the caller for the last worker), spins
+// for at most spin_us microseconds with pause instructions and then parks on a condition
+// variable. A forward step runs dozens of regions a few microseconds apart, so the spin keeps
+// those hand-offs off the scheduler; between steps (an idle engine) every worker is parked
+// and costs nothing, which matters on a machine shared with other processes.
 #pragma once
 
 #include <atomic>
@@ -13,13 +19,21 @@ namespace dyn {
 
 class ThreadPool {
 public:
+    // The default spin before parking: a little more than the gap between two regions of a step.
+    static constexpr int kDefaultSpinMicros = 50;
+    static constexpr int kMaxSpinMicros = 100000;
+
     // n_threads counts the calling thread, which always runs part 0.
-    explicit ThreadPool(int n_threads);
+    explicit ThreadPool(int n_threads, int spin_us = kDefaultSpinMicros);
     ~ThreadPool();
     ThreadPool(const ThreadPool&) = delete;
     ThreadPool& operator=(const ThreadPool&) = delete;
 
     int size() const { return n_threads_; }
+    int spin_us() const { return spin_us_.load(std::memory_order_relaxed); }
+    void set_spin_us(int spin_us) { spin_us_.store(spin_us, std::memory_order_relaxed); }
+    // Workers asleep on the condition variable right now (neither spinning nor working).
+    int parked() const { return parked_workers_.load(std::memory_order_relaxed); }
 
     // Runs f(ith, nth) on every thread and returns when all have finished.
     template <typename F>
@@ -28,18 +42,55 @@ public:
         run_raw([](void* arg, int ith, int nth) { (*static_cast<Fn*>(arg))(ith, nth); }, &f);
     }
 
+    // Runs f(begin, end, ith) over [0, n) in chunks of `chunk` items that the threads claim one
+    // at a time, so a thread that the OS descheduled (or that woke late) leaves its share to the
+    // others instead of holding the whole region back. Which thread computes an item never
+    // changes the item's result.
+    template <typename F>
+    void run_chunks(int64_t n, int64_t chunk, F&& f) {
+        if (n <= 0) {
+            return;
+        }
+        if (chunk < 1) {
+            chunk = 1;
+        }
+        if (n_threads_ == 1 || n <= chunk) {
+            f(int64_t{0}, n, 0);
+            return;
+        }
+        next_.store(0, std::memory_order_relaxed);
+        run([&](int ith, int) {
+            for (;;) {
+                const int64_t b = next_.fetch_add(chunk, std::memory_order_relaxed);
+                if (b >= n) {
+                    return;
+                }
+                f(b, b + chunk < n ? b + chunk : n, ith);
+            }
+        });
+    }
+
 private:
     using RawFn = void (*)(void*, int, int);
     void run_raw(RawFn fn, void* arg);
     void worker(int ith);
+    // Spins up to spin_us for ready() to hold; false when it did not in that time.
+    template <typename Ready>
+    bool spin_until(Ready ready) const;
 
     int n_threads_;
+    std::atomic<int> spin_us_;
     std::vector<std::thread> threads_;
     std::mutex mutex_;
     std::condition_variable wake_;
     std::condition_variable done_;
+    // Parked threads register here before their last check, so the side that publishes new
+    // state (seq_cst on both) either sees them and notifies under the mutex or is seen by them.
+    std::atomic<int> parked_workers_{0};
+    std::atomic<bool> caller_parked_{false};
     std::atomic<uint64_t> generation_{0};
     std::atomic<int> pending_{0};
+    std::atomic<int64_t> next_{0};
     bool stop_ = false;
     RawFn fn_ = nullptr;
     void* arg_ = nullptr;

@@ -11,6 +11,12 @@ public sealed record NativeEngineOptions
 
     /// <summary>Worker threads including the caller; 0 = all hardware threads.</summary>
     public int Threads { get; init; }
+
+    /// <summary>
+    /// Microseconds (0..100000) a thread waiting inside a step spins before it parks; null = the
+    /// engine's default (50). Between steps the threads are parked whatever this is.
+    /// </summary>
+    public int? SpinMicroseconds { get; init; }
 }
 
 /// <summary>
@@ -53,12 +59,38 @@ public sealed class NativeEngine : IDisposable
         };
         NativeMethods.dyn_context_create(model.Handle, pool.Handle, &parameters, out var handle).ThrowIfFailed();
         handle.KeepAlive(model.Handle, pool.Handle);
+        if (options.SpinMicroseconds is { } spin)
+        {
+            var status = NativeMethods.dyn_context_set_spin(handle, spin);
+            if (status != NativeStatus.Ok)
+            {
+                // The message is read (thread-local) before the context is freed.
+                try
+                {
+                    status.ThrowIfFailed();
+                }
+                finally
+                {
+                    handle.Dispose();
+                }
+            }
+        }
+
         var maxBatch = options.MaxBatchTokens == 0 ? 512 : options.MaxBatchTokens;
         var maxContext = options.MaxContext == 0 ? model.Info.TrainedContextLength : options.MaxContext;
         return new NativeEngine(handle, model, pool, maxBatch, maxContext);
     }
 
     public void SetThreads(int threads) => NativeMethods.dyn_context_set_threads(_handle, threads).ThrowIfFailed();
+
+    /// <summary>Microseconds a waiting thread spins inside a step before it parks.</summary>
+    public int SpinMicroseconds => NativeMethods.dyn_context_spin(_handle);
+
+    /// <summary>Pool threads (not counting the caller) asleep right now: all of them shortly after a step, however long the spin.</summary>
+    public int ParkedThreads => NativeMethods.dyn_context_parked_threads(_handle);
+
+    /// <summary>Sets <see cref="SpinMicroseconds"/> (0..100000; 0 parks at once).</summary>
+    public void SetSpinMicroseconds(int microseconds) => NativeMethods.dyn_context_set_spin(_handle, microseconds).ThrowIfFailed();
 
     /// <summary>
     /// Runs one step. K/V of every token is written into its sequence's blocks; <paramref name="logits"/>

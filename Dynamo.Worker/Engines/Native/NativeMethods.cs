@@ -60,6 +60,18 @@ internal static unsafe partial class NativeMethods
     public static partial int dyn_context_threads(SafeContextHandle context);
 
     [LibraryImport(Library)]
+    public static partial NativeStatus dyn_context_set_spin(SafeContextHandle context, int spinMicroseconds);
+
+    [LibraryImport(Library)]
+    public static partial int dyn_context_spin(SafeContextHandle context);
+
+    [LibraryImport(Library)]
+    public static partial int dyn_context_parked_threads(SafeContextHandle context);
+
+    [LibraryImport(Library)]
+    public static partial int dyn_test_exp(float* x, float* y, int n, int simd);
+
+    [LibraryImport(Library)]
     public static partial NativeStatus dyn_step(SafeContextHandle context, DynBatch* batch);
 }
 

@@ -79,6 +79,24 @@ public sealed class NativeModel : IDisposable
     /// <summary>Forces the portable scalar kernels process-wide (for comparing against the SIMD path).</summary>
     public static void ForceScalarKernels(bool force) => NativeMethods.dyn_set_force_scalar(force ? 1 : 0);
 
+    /// <summary>
+    /// Kernel self-test: the attention softmax's exponential over <paramref name="x"/>, scalar or with the
+    /// AVX2 kernel. False when the SIMD kernel is unavailable on this CPU.
+    /// </summary>
+    public static unsafe bool SoftmaxExp(ReadOnlySpan<float> x, Span<float> y, bool simd)
+    {
+        if (y.Length < x.Length)
+        {
+            throw new ArgumentException("The output is shorter than the input.", nameof(y));
+        }
+
+        fixed (float* px = x)
+        fixed (float* py = y)
+        {
+            return NativeMethods.dyn_test_exp(px, py, x.Length, simd ? 1 : 0) == 1;
+        }
+    }
+
     public void Dispose() => Handle.Dispose();
 
     private static void CheckAbi()
