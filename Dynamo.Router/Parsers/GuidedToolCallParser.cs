@@ -66,14 +66,7 @@ public sealed class GuidedToolCallParser : IOutputParser
 
                     return 0;
                 case State.Object:
-                    var taken = FeedObject(rest, argumentsRequired: true, out var result);
-                    _state = result switch
-                    {
-                        CallObjectReader.Result.Done => State.AfterObject,
-                        CallObjectReader.Result.Failed => State.PassThrough,
-                        _ => State.Object,
-                    };
-                    return taken;
+                    return FeedObject(rest, argumentsRequired: true, ref _state, State.AfterObject, State.PassThrough);
                 case State.AfterObject:
                     space = SkipWhitespace(rest);
                     if (space > 0)

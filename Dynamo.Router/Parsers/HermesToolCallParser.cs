@@ -41,14 +41,7 @@ internal sealed class HermesToolCallParser(Random random) : StreamingToolCallPar
 
                 return 0;
             case State.Object:
-                var taken = FeedObject(rest, argumentsRequired: false, out var result);
-                _state = result switch
-                {
-                    CallObjectReader.Result.Done => State.AfterObject,
-                    CallObjectReader.Result.Failed => State.Content,
-                    _ => State.Object,
-                };
-                return taken;
+                return FeedObject(rest, argumentsRequired: false, ref _state, State.AfterObject, State.Content);
             default:
                 space = SkipWhitespace(rest);
                 if (space > 0)

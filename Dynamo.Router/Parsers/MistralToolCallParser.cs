@@ -49,14 +49,7 @@ internal sealed class MistralToolCallParser(Random random) : StreamingToolCallPa
 
                 return rest[0] == '{' ? Go(State.Object) : Fail();
             case State.Object:
-                var taken = FeedObject(rest, argumentsRequired: false, out var result);
-                _state = result switch
-                {
-                    CallObjectReader.Result.Done => State.AfterElement,
-                    CallObjectReader.Result.Failed => State.Content,
-                    _ => State.Object,
-                };
-                return taken;
+                return FeedObject(rest, argumentsRequired: false, ref _state, State.AfterElement, State.Content);
             case State.AfterElement:
                 if ((space = SkipWhitespace(rest)) > 0)
                 {
@@ -111,7 +104,7 @@ internal sealed class MistralToolCallParser(Random random) : StreamingToolCallPa
                 _arguments = new JsonScanner();
                 return Go(State.Arguments);
             default:
-                taken = FeedArguments(_arguments, rest, out result);
+                var taken = FeedArguments(_arguments, rest, out var result);
                 if (result != CallObjectReader.Result.Continue)
                 {
                     EndCall();

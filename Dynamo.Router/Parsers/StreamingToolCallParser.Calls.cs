@@ -10,6 +10,20 @@ internal abstract partial class StreamingToolCallParser
     /// characters taken. <c>Done</c>: the call is open and complete (the format now expects its end marker);
     /// <c>Failed</c>: no call, or a truncated one that has been closed (the text continues as content).
     /// </summary>
+    protected int FeedObject<TState>(ReadOnlySpan<char> rest, bool argumentsRequired, ref TState state, TState done, TState failed)
+        where TState : struct, Enum
+    {
+        var taken = FeedObject(rest, argumentsRequired, out var result);
+        state = result switch
+        {
+            CallObjectReader.Result.Done => done,
+            CallObjectReader.Result.Failed => failed,
+            _ => state,
+        };
+        return taken;
+    }
+
+    /// <summary>The step above without the state: returns the characters taken and the reader's outcome.</summary>
     protected int FeedObject(ReadOnlySpan<char> rest, bool argumentsRequired, out CallObjectReader.Result result)
     {
         var reader = Reader ??= new CallObjectReader();
