@@ -39,42 +39,32 @@ public sealed class GuidedToolCallParser : IOutputParser
             switch (_state)
             {
                 case State.Start:
-                case State.BeforeObject:
                     var space = SkipWhitespace(rest);
                     if (space > 0)
                     {
                         return space;
                     }
 
-                    if (_state == State.Start && rest[0] == '[')
+                    _state = State.BeforeObject;
+                    if (rest[0] != '[')
                     {
-                        _array = true;
-                        Raw.Append('[');
-                        _state = State.BeforeObject;
-                        return 1;
+                        return 0;
                     }
 
-                    if (rest[0] == '{')
-                    {
-                        _state = State.Object;
-                    }
-                    else
-                    {
-                        Abandon();
-                        _state = State.PassThrough;
-                    }
-
-                    return 0;
+                    _array = true;
+                    Raw.Append('[');
+                    return 1;
+                case State.BeforeObject:
+                    return OpenObject(rest, ref _state, State.Object, State.PassThrough);
                 case State.Object:
                     return FeedObject(rest, argumentsRequired: true, ref _state, State.AfterObject, State.PassThrough);
                 case State.AfterObject:
-                    space = SkipWhitespace(rest);
-                    if (space > 0)
+                    var closed = CloseObject(rest);
+                    if (closed > 0)
                     {
-                        return space;
+                        return closed;
                     }
 
-                    EndCall();
                     if (_array && rest[0] == ',')
                     {
                         Raw.Append(',');

@@ -41,33 +41,16 @@ internal sealed class Llama3JsonToolCallParser(Random random) : StreamingToolCal
                 _state = State.BeforeObject;
                 return 0;
             case State.BeforeObject:
-                space = SkipWhitespace(rest);
-                if (space > 0)
-                {
-                    return space;
-                }
-
-                if (rest[0] == '{')
-                {
-                    _state = State.Object;
-                }
-                else
-                {
-                    Abandon();
-                    _state = State.PassThrough;
-                }
-
-                return 0;
+                return OpenObject(rest, ref _state, State.Object, State.PassThrough);
             case State.Object:
                 return FeedObject(rest, argumentsRequired: true, ref _state, State.AfterObject, State.PassThrough);
             case State.AfterObject:
-                space = SkipWhitespace(rest);
-                if (space > 0)
+                var closed = CloseObject(rest);
+                if (closed > 0)
                 {
-                    return space;
+                    return closed;
                 }
 
-                EndCall();
                 if (rest[0] == ';')
                 {
                     Raw.Append(';');

@@ -42,21 +42,15 @@ internal sealed class MistralToolCallParser(Random random) : StreamingToolCallPa
                 _name.Clear();
                 return IsNameChar(rest[0]) ? Go(State.Name) : Fail();
             case State.BeforeElement:
-                if ((space = SkipWhitespace(rest)) > 0)
-                {
-                    return space;
-                }
-
-                return rest[0] == '{' ? Go(State.Object) : Fail();
+                return OpenObject(rest, ref _state, State.Object, State.Content);
             case State.Object:
                 return FeedObject(rest, argumentsRequired: false, ref _state, State.AfterElement, State.Content);
             case State.AfterElement:
-                if ((space = SkipWhitespace(rest)) > 0)
+                if ((space = CloseObject(rest)) > 0)
                 {
                     return space;
                 }
 
-                EndCall();
                 if (rest[0] == ',')
                 {
                     Raw.Append(',');

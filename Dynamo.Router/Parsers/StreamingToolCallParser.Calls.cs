@@ -6,6 +6,49 @@ namespace Dynamo.Router.Parsers;
 internal abstract partial class StreamingToolCallParser
 {
     /// <summary>
+    /// The step before a call object: whitespace is skipped; a <c>{</c> starts the object (state becomes
+    /// <paramref name="objectState"/> and nothing is taken, so the object's reader sees the brace), anything else
+    /// means there are no (more) calls (state becomes <paramref name="failed"/> and the text stays content).
+    /// </summary>
+    protected int OpenObject<TState>(ReadOnlySpan<char> rest, ref TState state, TState objectState, TState failed)
+        where TState : struct, Enum
+    {
+        var space = SkipWhitespace(rest);
+        if (space > 0)
+        {
+            return space;
+        }
+
+        if (rest[0] == '{')
+        {
+            state = objectState;
+        }
+        else
+        {
+            Abandon();
+            state = failed;
+        }
+
+        return 0;
+    }
+
+    /// <summary>
+    /// The step after a call object: whitespace is skipped (its length is returned); at the first other character
+    /// the call ends and 0 is returned, leaving that character (a separator, or whatever follows the calls) to the
+    /// format.
+    /// </summary>
+    protected int CloseObject(ReadOnlySpan<char> rest)
+    {
+        var space = SkipWhitespace(rest);
+        if (space == 0)
+        {
+            EndCall();
+        }
+
+        return space;
+    }
+
+    /// <summary>
     /// Feeds characters to <see cref="Reader"/>, streaming the arguments once the call's name is known. Returns the
     /// characters taken. <c>Done</c>: the call is open and complete (the format now expects its end marker);
     /// <c>Failed</c>: no call, or a truncated one that has been closed (the text continues as content).
