@@ -21,25 +21,14 @@ public sealed class RateLimitTests(ServersFixture servers)
         await gateway.RegisterModelAsync("m", router.Address);
         using var client = gateway.CreateClient(await CreateKeyAsync(gateway, """{"name":"rpm","requests_per_minute":2,"tokens_per_minute":0}"""));
 
-        using (var first = await client.PostAsync("/v1/chat/completions", GatewayApp.Chat("m")))
-        using (var second = await client.PostAsync("/v1/chat/completions", GatewayApp.Chat("m")))
-        {
-            Assert.Equal(HttpStatusCode.OK, first.StatusCode);
-            Assert.Equal(HttpStatusCode.OK, second.StatusCode);
-        }
+        await AssertStatusAsync(HttpStatusCode.OK, client);
+        await AssertStatusAsync(HttpStatusCode.OK, client);
 
-        using var refused = await client.PostAsync("/v1/chat/completions", GatewayApp.Chat("m"));
-
-        Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
-        Assert.Equal(TimeSpan.FromSeconds(45), refused.Headers.RetryAfter?.Delta);
-        var error = (await refused.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error");
-        Assert.Equal("requests", error.GetProperty("type").GetString());
-        Assert.Equal("rate_limit_exceeded", error.GetProperty("code").GetString());
+        await AssertRefusedAsync(client, "requests", TimeSpan.FromSeconds(45));
         Assert.Equal(2, router.Requests.Count);
 
         time.Advance(TimeSpan.FromSeconds(46));
-        using var nextWindow = await client.PostAsync("/v1/chat/completions", GatewayApp.Chat("m"));
-        Assert.Equal(HttpStatusCode.OK, nextWindow.StatusCode);
+        await AssertStatusAsync(HttpStatusCode.OK, client);
     }
 
     [Fact]
@@ -52,20 +41,10 @@ public sealed class RateLimitTests(ServersFixture servers)
         await gateway.RegisterModelAsync("m", router.Address);
         using var client = gateway.CreateClient(await CreateKeyAsync(gateway, """{"name":"tpm","requests_per_minute":0,"tokens_per_minute":50}"""));
 
-        using (var first = await client.PostAsync("/v1/chat/completions", GatewayApp.Chat("m")))
-        using (var second = await client.PostAsync("/v1/chat/completions", GatewayApp.Chat("m")))
-        {
-            Assert.Equal(HttpStatusCode.OK, first.StatusCode);
-            Assert.Equal(HttpStatusCode.OK, second.StatusCode);
-        }
+        await AssertStatusAsync(HttpStatusCode.OK, client);
+        await AssertStatusAsync(HttpStatusCode.OK, client);
 
-        using var refused = await client.PostAsync("/v1/chat/completions", GatewayApp.Chat("m"));
-
-        Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
-        Assert.Equal(TimeSpan.FromSeconds(60), refused.Headers.RetryAfter?.Delta);
-        var error = (await refused.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error");
-        Assert.Equal("tokens", error.GetProperty("type").GetString());
-        Assert.Equal("rate_limit_exceeded", error.GetProperty("code").GetString());
+        await AssertRefusedAsync(client, "tokens", TimeSpan.FromSeconds(60));
     }
 
     [Fact]
@@ -121,6 +100,17 @@ public sealed class RateLimitTests(ServersFixture servers)
     {
         using var response = await client.PostAsync("/v1/chat/completions", GatewayApp.Chat("m"));
         Assert.Equal(expected, response.StatusCode);
+    }
+
+    /// <summary>The next request is refused with 429, the OpenAI rate-limit error of that type and its Retry-After.</summary>
+    private static async Task AssertRefusedAsync(HttpClient client, string type, TimeSpan retryAfter)
+    {
+        using var refused = await client.PostAsync("/v1/chat/completions", GatewayApp.Chat("m"));
+        Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+        Assert.Equal(retryAfter, refused.Headers.RetryAfter?.Delta);
+        var error = (await refused.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error");
+        Assert.Equal(type, error.GetProperty("type").GetString());
+        Assert.Equal("rate_limit_exceeded", error.GetProperty("code").GetString());
     }
 
     private static async Task<string> CreateKeyAsync(GatewayApp gateway, string request)
