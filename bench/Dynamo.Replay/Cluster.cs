@@ -56,9 +56,10 @@ public sealed class Cluster : IAsyncDisposable
         };
 
         var workerUrls = new List<Uri>();
+        var ports = new HashSet<int>();
         for (var i = 0; i < s.Workers; i++)
         {
-            var port = ChildServices.FreePort();
+            var port = DistinctFreePort(ports);
             var env = new Dictionary<string, string>(common)
             {
                 ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}",
@@ -75,7 +76,7 @@ public sealed class Cluster : IAsyncDisposable
             workerUrls.Add(new Uri($"http://127.0.0.1:{port}"));
         }
 
-        var routerPort = ChildServices.FreePort();
+        var routerPort = DistinctFreePort(ports);
         var routerEnv = new Dictionary<string, string>(common)
         {
             ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{routerPort}",
@@ -105,6 +106,22 @@ public sealed class Cluster : IAsyncDisposable
         // so the first requests see the whole pool, not the first worker alone.
         await _children.WaitHealthyAsync(http, new Uri(RouterUrl, "/v1/models"), deadline.Token);
         await Task.Delay(TimeSpan.FromSeconds(3), cancellationToken);
+    }
+
+    /// <summary>
+    /// A free port not handed to another child of this cluster: a port probed free is released at once, and the kernel
+    /// may offer it again to the next probe before the first child binds it (seen with 8 workers + router).
+    /// </summary>
+    private static int DistinctFreePort(HashSet<int> taken)
+    {
+        while (true)
+        {
+            var port = ChildServices.FreePort();
+            if (taken.Add(port))
+            {
+                return port;
+            }
+        }
     }
 
     public async ValueTask DisposeAsync()

@@ -1,8 +1,7 @@
+using System.Buffers;
 using System.Diagnostics;
 using System.Net.Http.Headers;
-using System.Text;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 
 namespace Dynamo.Replay;
 
@@ -25,11 +24,16 @@ public sealed record RequestResult(
 /// <summary>Sends trace requests to the router on the trace's schedule, streaming, with bounded concurrency.</summary>
 public sealed class ReplayClient(HttpClient http, Uri router, string model, string policy, int concurrency)
 {
+    /// <param name="drain">
+    /// How long requests may still stream after the last send; then they are cancelled and reported as failed, so a
+    /// saturated run (queues growing faster than they drain) ends in bounded time. Null waits for every request.
+    /// </param>
     public async Task<List<RequestResult>> ReplayAsync(
         IReadOnlyList<(TraceRequest Trace, ReplayPrompt Prompt)> requests, double timeScale, TimeSpan maxDuration,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, TimeSpan? drain = null)
     {
         using var gate = new SemaphoreSlim(concurrency);
+        using var drained = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var start = Stopwatch.GetTimestamp();
         var t0 = requests[0].Trace.TimestampMs;
         var tasks = new List<Task<RequestResult>>();
@@ -55,7 +59,12 @@ public sealed class ReplayClient(HttpClient http, Uri router, string model, stri
             }
 
             var late = (Stopwatch.GetElapsedTime(start) - due).TotalMilliseconds;
-            tasks.Add(SendReleasingAsync(prompt, Math.Max(0, late), gate, cancellationToken));
+            tasks.Add(SendReleasingAsync(prompt, Math.Max(0, late), gate, drained.Token));
+        }
+
+        if (drain is { } limit)
+        {
+            drained.CancelAfter(limit);
         }
 
         return [.. await Task.WhenAll(tasks)];
@@ -66,6 +75,10 @@ public sealed class ReplayClient(HttpClient http, Uri router, string model, stri
         try
         {
             return await SendAsync(prompt, cancellationToken) with { WaitMs = waitMs };
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return new RequestResult(0, [], 0, 0, 0, 0, null, "unfinished at the drain deadline (or the run was cancelled)", waitMs);
         }
         catch (Exception e) when (e is HttpRequestException or IOException or JsonException or TaskCanceledException)
         {
@@ -79,20 +92,9 @@ public sealed class ReplayClient(HttpClient http, Uri router, string model, stri
 
     private async Task<RequestResult> SendAsync(ReplayPrompt prompt, CancellationToken cancellationToken)
     {
-        var body = new JsonObject
-        {
-            ["model"] = model,
-            ["prompt"] = new JsonArray([.. prompt.Tokens.Select(static t => (JsonNode)t)]),
-            ["max_tokens"] = prompt.MaxTokens,
-            ["ignore_eos"] = true,
-            ["temperature"] = 0,
-            ["stream"] = true,
-            ["stream_options"] = new JsonObject { ["include_usage"] = true },
-            ["nvext"] = new JsonObject { ["routing_policy"] = policy },
-        };
         using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(router, "/v1/completions"))
         {
-            Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"),
+            Content = new ByteArrayContent(Body(prompt)) { Headers = { ContentType = new MediaTypeHeaderValue("application/json") } },
         };
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
 
@@ -154,5 +156,39 @@ public sealed class ReplayClient(HttpClient http, Uri router, string model, stri
         return ttft < 0
             ? new RequestResult(0, [], 0, 0, 0, 0, routing, "the stream ended without a token")
             : new RequestResult(ttft, itl, e2e, promptTokens, cached, output, routing, null);
+    }
+
+    /// <summary>
+    /// The request body, written directly: a real-length prompt is tens of thousands of token ids, and a JsonNode per
+    /// id would make this process (which shares the cores with the cluster it measures) a noticeable CPU load.
+    /// </summary>
+    private byte[] Body(ReplayPrompt prompt)
+    {
+        var buffer = new ArrayBufferWriter<byte>(prompt.Tokens.Length * 6 + 256);
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteString("model", model);
+            json.WriteStartArray("prompt");
+            foreach (var token in prompt.Tokens)
+            {
+                json.WriteNumberValue(token);
+            }
+
+            json.WriteEndArray();
+            json.WriteNumber("max_tokens", prompt.MaxTokens);
+            json.WriteBoolean("ignore_eos", true);
+            json.WriteNumber("temperature", 0);
+            json.WriteBoolean("stream", true);
+            json.WriteStartObject("stream_options");
+            json.WriteBoolean("include_usage", true);
+            json.WriteEndObject();
+            json.WriteStartObject("nvext");
+            json.WriteString("routing_policy", policy);
+            json.WriteEndObject();
+            json.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan.ToArray();
     }
 }
