@@ -63,6 +63,8 @@ foreach (var (timeScale, prefillWorkers, policy) in
             modelPath, workerDll, routerDll, policy, logs, prefillWorkers, options.MaxLocalPrefillTokens),
         cancel.Token);
     var client = new ReplayClient(http, cluster.RouterUrl, options.Model, policy, options.Concurrency);
+    // Pinned to aggregated or decode workers (a prefill worker serves no client request); remote prefills warm the rest.
+    await client.WarmUpAsync([.. cluster.WorkerIds.Skip(prefillWorkers)], rounds: 5, builder.BlockTokens, cancel.Token);
     var started = Stopwatch.GetTimestamp();
     var results = await client.ReplayAsync(
         requests, timeScale, TimeSpan.FromSeconds(options.MaxSeconds), cancel.Token, TimeSpan.FromSeconds(options.DrainSeconds));
@@ -87,6 +89,7 @@ foreach (var (timeScale, prefillWorkers, policy) in
     }
 
     Console.WriteLine($"{label}: {Report.Balance(results)}");
+    Report.WriteCsv(Path.Combine(logs, "requests.csv"), results, requests.Select(r => (double)(r.t.TimestampMs - requests[0].t.TimestampMs)).ToList(), timeScale);
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
         $"{label}: {row.Completed} ok, {row.Failed} failed in {seconds:F1} s, KV hit {row.HitRate:P1}, SLA met {row.SlaMet:P0} (goodput {row.GoodputPerSecond:F2} req/s), remote prefill {row.RemotePrefills}/{row.Completed}, client-side wait max {results.Max(static r => r.WaitMs):F0} ms (logs: {logs})"));
 }

@@ -70,6 +70,34 @@ public sealed class ReplayClient(HttpClient http, Uri router, string model, stri
         return [.. await Task.WhenAll(tasks)];
     }
 
+    /// <summary>
+    /// Sends <paramref name="rounds"/> short requests pinned to each worker (<c>nvext.backend_instance_id</c>) before the
+    /// measured replay, so JIT compilation, connection set-up and first-request costs of every process are not charged to
+    /// the first trace requests (they took ~3 s each in a cold cluster). The prompts are shorter than one KV block, so
+    /// they leave nothing in the caches that a trace request could hit.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">A warm-up request failed: the cluster is not serving.</exception>
+    public async Task WarmUpAsync(IReadOnlyList<string> workerIds, int rounds, int blockTokens, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(workerIds);
+        for (var round = 0; round < rounds; round++)
+        {
+            var sends = workerIds.Select((id, w) => SendAsync(WarmUpPrompt(round, w, blockTokens), cancellationToken, id));
+            if ((await Task.WhenAll(sends)).FirstOrDefault(static r => r.Error is not null) is { } failed)
+            {
+                throw new InvalidOperationException($"A warm-up request failed: {failed.Error}");
+            }
+        }
+    }
+
+    // Fewer tokens than one KV block, so nothing is registered for reuse.
+    private static ReplayPrompt WarmUpPrompt(int round, int worker, int blockTokens)
+    {
+        var length = Math.Max(1, Math.Min(64, blockTokens - 1));
+        var tokens = Enumerable.Range(0, length).Select(k => 1_000 + ((round * 7_919) + (worker * 104_729) + (k * 31)) % 20_000).ToArray();
+        return new ReplayPrompt(tokens, 4, [], 0);
+    }
+
     private async Task<RequestResult> SendReleasingAsync(ReplayPrompt prompt, double waitMs, SemaphoreSlim gate, CancellationToken cancellationToken)
     {
         try
@@ -90,11 +118,11 @@ public sealed class ReplayClient(HttpClient http, Uri router, string model, stri
         }
     }
 
-    private async Task<RequestResult> SendAsync(ReplayPrompt prompt, CancellationToken cancellationToken)
+    private async Task<RequestResult> SendAsync(ReplayPrompt prompt, CancellationToken cancellationToken, string? pinnedWorker = null)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(router, "/v1/completions"))
         {
-            Content = new ByteArrayContent(Body(prompt)) { Headers = { ContentType = new MediaTypeHeaderValue("application/json") } },
+            Content = new ByteArrayContent(Body(prompt, pinnedWorker)) { Headers = { ContentType = new MediaTypeHeaderValue("application/json") } },
         };
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
 
@@ -162,7 +190,7 @@ public sealed class ReplayClient(HttpClient http, Uri router, string model, stri
     /// The request body, written directly: a real-length prompt is tens of thousands of token ids, and a JsonNode per
     /// id would make this process (which shares the cores with the cluster it measures) a noticeable CPU load.
     /// </summary>
-    private byte[] Body(ReplayPrompt prompt)
+    private byte[] Body(ReplayPrompt prompt, string? pinnedWorker)
     {
         var buffer = new ArrayBufferWriter<byte>(prompt.Tokens.Length * 6 + 256);
         using (var json = new Utf8JsonWriter(buffer))
@@ -185,6 +213,11 @@ public sealed class ReplayClient(HttpClient http, Uri router, string model, stri
             json.WriteEndObject();
             json.WriteStartObject("nvext");
             json.WriteString("routing_policy", policy);
+            if (pinnedWorker is not null)
+            {
+                json.WriteString("backend_instance_id", pinnedWorker);
+            }
+
             json.WriteEndObject();
             json.WriteEndObject();
         }

@@ -119,6 +119,19 @@ public static class Report
             $"{perWorker.Count} workers: requests {perWorker.Min(static w => w.Requests)}–{perWorker.Max(static w => w.Requests)}, uncached prompt tokens {perWorker.Min(static w => w.Prefill)}–{perWorker.Max(static w => w.Prefill)} (max/mean {(meanPrefill > 0 ? perWorker.Max(static w => w.Prefill) / meanPrefill : 0):F2})");
     }
 
+    /// <summary>One line per sent request (trace order), for looking into a row: which worker, how much was cached, how long it waited.</summary>
+    public static void WriteCsv(string path, IReadOnlyList<RequestResult> results, IReadOnlyList<double> traceOffsetsMs, double timeScale)
+    {
+        using var csv = new StreamWriter(path);
+        csv.WriteLine("index,due_ms,wait_ms,ttft_ms,e2e_ms,prompt_tokens,cached_tokens,output_tokens,worker,overlap,error");
+        for (var i = 0; i < results.Count; i++)
+        {
+            var r = results[i];
+            csv.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{i},{traceOffsetsMs[i] / timeScale:F0},{r.WaitMs:F1},{r.TtftMs:F1},{r.E2eMs:F1},{r.PromptTokens},{r.CachedTokens},{r.OutputTokens},{PolicyRow.Field(r.RoutingHeader, "worker=")?["worker=".Length..]},{PolicyRow.Field(r.RoutingHeader, "overlap=")?["overlap=".Length..]},\"{r.Error?.Replace("\"", "'", StringComparison.Ordinal)}\""));
+        }
+    }
+
     private static string Ratio(double a, double b) =>
         b > 0 && double.IsFinite(a) ? string.Create(CultureInfo.InvariantCulture, $"{a / b:0.0#}×") : "n/a";
 }
