@@ -52,12 +52,12 @@ public sealed class MockerSchedulerTests
         await using var harness = new SchedulerHarness(32, 4);
         var prompt = Prompt(100);
         await CompleteAsync(harness.Scheduler.Submit(Request("first", prompt, maxTokens: 1)));
-        await CompleteAsync(harness.Scheduler.Submit(Request("other", Prompt(124, first: 5000), maxTokens: 1)));
+        await CompleteAsync(harness.Scheduler.Submit(Request("other", Prompt(120, first: 5000), maxTokens: 8)));
         var before = harness.Mocker.SimulatedTime;
 
         var again = await CompleteAsync(harness.Scheduler.Submit(Request("again", prompt, maxTokens: 1)));
 
-        // The other prompt (124 tokens + 1 output) needs all 32 blocks, so every block of the first was evicted.
+        // The other request (120 prompt + 8 output tokens) comes to need all 32 blocks, so every block of the first is evicted.
         Assert.Equal(0, again[^1].CachedTokens);
         Assert.Equal(MockerTimingModel.PrefillMs(100) / 10, (harness.Mocker.SimulatedTime - before).TotalMilliseconds, 3);
     }
