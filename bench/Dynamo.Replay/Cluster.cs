@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
 using Dynamo.TestSupport;
 
 namespace Dynamo.Replay;
@@ -26,6 +28,9 @@ public sealed class Cluster : IAsyncDisposable
     }
 
     public Uri RouterUrl { get; private set; } = null!;
+
+    /// <summary>The workers' instance ids (what the router's <c>worker=</c> header and <c>backend_instance_id</c> name).</summary>
+    public IReadOnlyList<string> WorkerIds { get; private set; } = [];
 
     public static async Task<Cluster> StartAsync(ClusterSettings settings, CancellationToken cancellationToken)
     {
@@ -56,13 +61,14 @@ public sealed class Cluster : IAsyncDisposable
         };
 
         var workerUrls = new List<Uri>();
+        var ports = new HashSet<int>();
         for (var i = 0; i < s.Workers; i++)
         {
-            var port = ChildServices.FreePort();
+            var port = DistinctFreePort(ports);
             var env = new Dictionary<string, string>(common)
             {
                 ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}",
-                ["DYNAMO_INSTANCE_ID"] = $"replay-worker-{i}",
+                ["DYNAMO_INSTANCE_ID"] = WorkerId(i),
                 ["Worker__Model"] = s.Model,
                 ["Worker__ModelPath"] = s.ModelPath,
                 ["Worker__Engine"] = "mocker",
@@ -75,7 +81,8 @@ public sealed class Cluster : IAsyncDisposable
             workerUrls.Add(new Uri($"http://127.0.0.1:{port}"));
         }
 
-        var routerPort = ChildServices.FreePort();
+        WorkerIds = [.. Enumerable.Range(0, s.Workers).Select(WorkerId)];
+        var routerPort = DistinctFreePort(ports);
         var routerEnv = new Dictionary<string, string>(common)
         {
             ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{routerPort}",
@@ -106,6 +113,48 @@ public sealed class Cluster : IAsyncDisposable
         await _children.WaitHealthyAsync(http, new Uri(RouterUrl, "/v1/models"), deadline.Token);
         await Task.Delay(TimeSpan.FromSeconds(3), cancellationToken);
     }
+
+    private static string WorkerId(int index) => $"replay-worker-{index}";
+
+    /// <summary>
+    /// A free port below the kernel's ephemeral range, not handed to another child of this cluster. A port probed free
+    /// with port 0 comes from the ephemeral range, and on a loaded box the seconds before a worker binds it are enough
+    /// for an outgoing connection (NATS, Redis, HTTP) or the next probe to take it: both happened with 8 workers + router.
+    /// </summary>
+    private static int DistinctFreePort(HashSet<int> taken)
+    {
+        for (var attempt = 0; attempt < 1000; attempt++)
+        {
+            var port = Random.Shared.Next(EphemeralFloor - 12_000, EphemeralFloor);
+            if (taken.Contains(port))
+            {
+                continue;
+            }
+
+            try
+            {
+                var probe = new TcpListener(IPAddress.Loopback, port);
+                probe.Start();
+                probe.Stop();
+                taken.Add(port);
+                return port;
+            }
+            catch (SocketException)
+            {
+                // In use: draw another.
+            }
+        }
+
+        throw new InvalidOperationException($"No free loopback port found in [{EphemeralFloor - 12_000}, {EphemeralFloor}).");
+    }
+
+    /// <summary>The lowest ephemeral port (Linux: first field of ip_local_port_range; 32768 elsewhere or if unreadable).</summary>
+    private static int EphemeralFloor { get; } =
+        File.Exists("/proc/sys/net/ipv4/ip_local_port_range")
+        && int.TryParse(File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range").Split((char[])['\t', ' '], StringSplitOptions.RemoveEmptyEntries)[0], out var floor)
+        && floor > 13_000
+            ? floor
+            : 32_768;
 
     public async ValueTask DisposeAsync()
     {

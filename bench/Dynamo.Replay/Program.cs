@@ -9,7 +9,7 @@ string workerDll, routerDll;
 try
 {
     options = ReplayOptions.Parse(args);
-    trace = TraceReader.Read(options.Trace, options.Requests);
+    trace = TraceReader.Read(options.Trace, options.Requests, options.Skip);
     workerDll = options.WorkerDll ?? BuiltDll("Dynamo.Worker", options.Configuration);
     routerDll = options.RouterDll ?? BuiltDll("Dynamo.Router", options.Configuration);
     if (new[] { workerDll, routerDll }.FirstOrDefault(static d => !File.Exists(d)) is { } missing)
@@ -25,9 +25,19 @@ catch (Exception e) when (e is ArgumentException or FormatException or IOExcepti
 
 var builder = new PromptBuilder(options.TokenScale, options.OutputScale, options.MaxContext, options.VocabSize);
 var requests = trace.Select(t => (t, builder.Build(t))).ToList();
-var oracle = OracleHitRate.Compute(requests.Select(static r => r.Item2), builder.BlockTokens);
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-    $"{requests.Count} requests from {options.Trace}; {options.Workers} mocker workers, block {options.BlockSize} tokens, speed-up {options.SpeedUp}, time scale {string.Join(",", options.TimeScales)}; avg prompt {requests.Average(static r => r.Item2.Tokens.Length):F0} tokens, avg max_tokens {requests.Average(static r => r.Item2.MaxTokens):F0}"));
+    $"{requests.Count} requests from {options.Trace} (lines after the first {options.Skip}); {options.Workers} mocker workers, block {options.BlockSize} tokens, {options.KvCapacityBlocks} KV blocks each, speed-up {options.SpeedUp}, time scale {string.Join(",", options.TimeScales)}; avg prompt {requests.Average(static r => r.Item2.Tokens.Length):F0} tokens (max {requests.Max(static r => r.Item2.Tokens.Length)}), avg max_tokens {requests.Average(static r => r.Item2.MaxTokens):F0}"));
+Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+    $"Oracle hit rate at trace granularity: this window from empty caches {OracleHitRate.Compute(trace):P1}; whole trace {OracleHitRate.Compute(TraceReader.Read(options.Trace, int.MaxValue)):P1}"));
+
+// The router reads tokenizer and context length from its GGUF; past the model's own context it gets a weightless
+// copy with a longer one (the mocker workers read no weights), so real prompt lengths reach the workers.
+var modelPath = options.ModelPath;
+if (options.MaxContext > RouterModelCard.ContextLength(modelPath))
+{
+    modelPath = Path.Combine(Path.GetTempPath(), $"dynamo-replay-{Environment.ProcessId}", $"router-card-{options.MaxContext}.gguf");
+    RouterModelCard.Write(options.ModelPath, (uint)options.MaxContext, modelPath);
+}
 
 using var cancel = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) =>
@@ -37,6 +47,7 @@ Console.CancelKeyPress += (_, e) =>
 };
 
 var rows = new List<PolicyRow>();
+var runs = new List<RunKey>();
 using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = options.Concurrency }) { Timeout = TimeSpan.FromMinutes(10) };
 var sla = new Sla(options.SlaTtftMs, options.SlaItlMs);
 var traceSeconds = Math.Max(1e-3, (requests[^1].t.TimestampMs - requests[0].t.TimestampMs) / 1000.0);
@@ -49,14 +60,20 @@ foreach (var (timeScale, prefillWorkers, policy) in
     Directory.CreateDirectory(logs);
     await using var cluster = await Cluster.StartAsync(
         new ClusterSettings(options.Workers, options.SpeedUp, options.BlockSize, options.KvCapacityBlocks, options.Model,
-            options.ModelPath, workerDll, routerDll, policy, logs, prefillWorkers, options.MaxLocalPrefillTokens),
+            modelPath, workerDll, routerDll, policy, logs, prefillWorkers, options.MaxLocalPrefillTokens),
         cancel.Token);
     var client = new ReplayClient(http, cluster.RouterUrl, options.Model, policy, options.Concurrency);
+    // Pinned to aggregated or decode workers (a prefill worker serves no client request); remote prefills warm the rest.
+    await client.WarmUpAsync([.. cluster.WorkerIds.Skip(prefillWorkers)], rounds: 5, builder.BlockTokens, cancel.Token);
     var started = Stopwatch.GetTimestamp();
-    var results = await client.ReplayAsync(requests, timeScale, TimeSpan.FromSeconds(options.MaxSeconds), cancel.Token);
+    var results = await client.ReplayAsync(
+        requests, timeScale, TimeSpan.FromSeconds(options.MaxSeconds), cancel.Token, TimeSpan.FromSeconds(options.DrainSeconds));
     var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
-    var row = PolicyRow.From(label, results, oracle, seconds, sla, requests.Count / traceSeconds * timeScale);
+    // A --max-seconds cut replays a prefix of the window: the oracle of what was sent is the fair bound.
+    var sentOracle = OracleHitRate.Compute(requests.Take(results.Count).Select(static r => r.Item2), builder.BlockTokens);
+    var row = PolicyRow.From(label, results, sentOracle, seconds, sla, requests.Count / traceSeconds * timeScale);
     rows.Add(row);
+    runs.Add(new RunKey(timeScale, prefillWorkers, policy, row));
     foreach (var error in results.Where(static r => r.Error is not null).Select(static r => r.Error).Distinct().Take(3))
     {
         Console.Error.WriteLine($"{label}: request failed: {error}");
@@ -71,12 +88,19 @@ foreach (var (timeScale, prefillWorkers, policy) in
         Console.WriteLine($"{label}: prefill reasons: {string.Join("; ", reasons.Select(static g => $"{g.Count()}× {g.Key}"))}");
     }
 
+    Console.WriteLine($"{label}: {Report.Balance(results)}");
+    Report.WriteCsv(Path.Combine(logs, "requests.csv"), results, requests.Select(r => (double)(r.t.TimestampMs - requests[0].t.TimestampMs)).ToList(), timeScale);
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"{label}: {row.Completed} ok, {row.Failed} failed in {seconds:F1} s, KV hit {row.HitRate:P1}, SLA met {row.SlaMet:P0} (goodput {row.GoodputPerSecond:F2} req/s), remote prefill {row.RemotePrefills}/{row.Completed} (logs: {logs})"));
+        $"{label}: {row.Completed} ok, {row.Failed} failed in {seconds:F1} s, KV hit {row.HitRate:P1}, SLA met {row.SlaMet:P0} (goodput {row.GoodputPerSecond:F2} req/s), remote prefill {row.RemotePrefills}/{row.Completed}, client-side wait max {results.Max(static r => r.WaitMs):F0} ms (logs: {logs})"));
 }
 
 Console.WriteLine();
-Console.WriteLine(Report.Table(rows, oracle, sla));
+Console.WriteLine(Report.Table(rows, sla));
+if (Report.Ratios(runs) is { } ratios)
+{
+    Console.WriteLine(ratios);
+}
+
 return 0;
 
 static string BuiltDll(string project, string configuration)

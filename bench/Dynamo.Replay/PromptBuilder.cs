@@ -72,4 +72,25 @@ public static class OracleHitRate
 
         return total == 0 ? 0 : (double)hits / total;
     }
+
+    /// <summary>The same bound on trace requests as recorded (512-token blocks, no context cap): full blocks seen before.</summary>
+    public static double Compute(IEnumerable<TraceRequest> requests)
+    {
+        var seen = new HashSet<long>();
+        long hits = 0, total = 0;
+        foreach (var request in requests)
+        {
+            total += request.InputLength;
+            var fullBlocks = request.InputLength / TraceReader.TraceBlockTokens;
+            for (var j = 0; j < request.HashIds.Count; j++)
+            {
+                if (!seen.Add(request.HashIds[j]) && j < fullBlocks)
+                {
+                    hits += TraceReader.TraceBlockTokens;
+                }
+            }
+        }
+
+        return total == 0 ? 0 : (double)hits / total;
+    }
 }

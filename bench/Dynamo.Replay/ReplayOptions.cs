@@ -12,7 +12,14 @@ public sealed class ReplayOptions
     public IReadOnlyList<string> Policies { get; private set; } = KnownPolicies;
     public int Workers { get; private set; } = 4;
     public int Requests { get; private set; } = 200;
+
+    /// <summary>Trace requests skipped before the replayed window starts (<c>--skip</c>), so any window can be replayed.</summary>
+    public int Skip { get; private set; }
+
     public double MaxSeconds { get; private set; } = 120;
+
+    /// <summary>How long requests still streaming after the last send may take before they are cancelled and counted as failed.</summary>
+    public double DrainSeconds { get; private set; } = 300;
     /// <summary>Arrival speed-ups to sweep (<c>--time-scale 2,4,8</c>); every entry runs every configuration.</summary>
     public IReadOnlyList<double> TimeScales { get; private set; } = [1];
 
@@ -66,7 +73,9 @@ public sealed class ReplayOptions
                 case "--policies": o.Policies = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries); break;
                 case "--workers": o.Workers = Int(name, value, 1, 256); break;
                 case "--requests": o.Requests = Int(name, value, 1, 10_000_000); break;
+                case "--skip": o.Skip = Int(name, value, 0, 10_000_000); break;
                 case "--max-seconds": o.MaxSeconds = Double(name, value, 1, 86_400); break;
+                case "--drain-seconds": o.DrainSeconds = Double(name, value, 1, 86_400); break;
                 case "--time-scale" or "--rate": o.TimeScales = [.. value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(v => Double(name, v, 1e-3, 1e6))]; break;
                 case "--sla-ttft-ms": o.SlaTtftMs = Double(name, value, 1e-3, 1e9); break;
                 case "--sla-itl-ms": o.SlaItlMs = Double(name, value, 1e-3, 1e9); break;

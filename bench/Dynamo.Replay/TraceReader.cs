@@ -10,9 +10,11 @@ public static class TraceReader
 {
     public const int TraceBlockTokens = 512;
 
+    /// <summary>Reads up to <paramref name="maxRequests"/> requests after skipping the first <paramref name="skip"/> (a window of the trace).</summary>
     /// <exception cref="FormatException">A line is not a valid trace record.</exception>
-    public static List<TraceRequest> Read(string path, int maxRequests)
+    public static List<TraceRequest> Read(string path, int maxRequests, int skip = 0)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(skip);
         if (!File.Exists(path))
         {
             throw new FileNotFoundException($"Trace file not found: {path}", path);
@@ -20,6 +22,7 @@ public static class TraceReader
 
         var requests = new List<TraceRequest>();
         var lineNumber = 0;
+        var skipped = 0;
         foreach (var line in File.ReadLines(path))
         {
             lineNumber++;
@@ -33,12 +36,20 @@ public static class TraceReader
                 break;
             }
 
-            requests.Add(Parse(line, path, lineNumber));
+            // Skipped lines are parsed too: a malformed line is reported wherever it is.
+            var request = Parse(line, path, lineNumber);
+            if (skipped < skip)
+            {
+                skipped++;
+                continue;
+            }
+
+            requests.Add(request);
         }
 
         if (requests.Count == 0)
         {
-            throw new FormatException($"{path}: the trace holds no requests.");
+            throw new FormatException(skip == 0 ? $"{path}: the trace holds no requests." : $"{path}: the trace holds no requests after the first {skip}.");
         }
 
         return requests;

@@ -32,6 +32,37 @@ public sealed class MockerSchedulerTests
     }
 
     [Fact]
+    public async Task ExecuteAsync_CachedPrefix_ChargesPrefillForTheUncachedTokensOnly()
+    {
+        await using var harness = new SchedulerHarness(64, 4);
+        var prompt = Prompt(100);
+        await CompleteAsync(harness.Scheduler.Submit(Request("first", prompt, maxTokens: 1)));
+        var before = harness.Mocker.SimulatedTime;
+
+        var again = await CompleteAsync(harness.Scheduler.Submit(Request("again", prompt, maxTokens: 1)));
+
+        // 24 full blocks of 4 are matchable (the last token is always computed), so 4 tokens are prefilled.
+        Assert.Equal(96, again[^1].CachedTokens);
+        Assert.Equal(MockerTimingModel.PrefillMs(4) / 10, (harness.Mocker.SimulatedTime - before).TotalMilliseconds, 3);
+    }
+
+    [Fact]
+    public async Task ExecuteAsync_PrefixEvictedByLaterPrompts_IsChargedInFullAgain()
+    {
+        await using var harness = new SchedulerHarness(32, 4);
+        var prompt = Prompt(100);
+        await CompleteAsync(harness.Scheduler.Submit(Request("first", prompt, maxTokens: 1)));
+        await CompleteAsync(harness.Scheduler.Submit(Request("other", Prompt(120, first: 5000), maxTokens: 8)));
+        var before = harness.Mocker.SimulatedTime;
+
+        var again = await CompleteAsync(harness.Scheduler.Submit(Request("again", prompt, maxTokens: 1)));
+
+        // The other request (120 prompt + 8 output tokens) comes to need all 32 blocks, so every block of the first is evicted.
+        Assert.Equal(0, again[^1].CachedTokens);
+        Assert.Equal(MockerTimingModel.PrefillMs(100) / 10, (harness.Mocker.SimulatedTime - before).TotalMilliseconds, 3);
+    }
+
+    [Fact]
     public async Task ExecuteAsync_ManySubMillisecondSteps_WaitsTheirSumNotRoundedSteps()
     {
         await using var harness = new SchedulerHarness(64, 16);
