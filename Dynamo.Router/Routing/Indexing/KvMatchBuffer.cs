@@ -48,7 +48,7 @@ public sealed class KvMatchBuffer
 
     internal Span<ulong> Alive => _alive;
 
-    /// <summary>Where <see cref="BlockTable.Touch"/>'s result goes, so its loads are not dead code.</summary>
+    /// <summary>Where <see cref="BlockCells.Touch"/>'s result goes, so its loads are not dead code.</summary>
     internal ulong Sink { get; set; }
 
     /// <param name="words">Bitset words the lookup walks; counts are kept for all 64 · words slots.</param>
