@@ -42,11 +42,22 @@ public sealed partial class RequestRouter
         {
             _active.GetMany(candidates, activities);
             var min = double.PositiveInfinity;
+
+            // Workers of a deployment share one or two engine names; the set is case-insensitive, so hashing each
+            // worker's name costs more than comparing it with the previous one.
+            string? engine = null;
+            var approximateEngine = false;
             for (var i = 0; i < count; i++)
             {
                 var worker = candidates[i];
+                if (!string.Equals(worker.Engine, engine, StringComparison.Ordinal))
+                {
+                    engine = worker.Engine;
+                    approximateEngine = _approximateEngines.Contains(engine);
+                }
+
                 var slot = _index.SlotOf(worker.WorkerId);
-                overlaps[i] = _approximateEngines.Contains(worker.Engine) || slot < 0
+                overlaps[i] = approximateEngine || slot < 0
                     ? new WorkerOverlap(worker.WorkerId, _approximate.Overlap(worker.WorkerId, hashes), 0, 0)
                     : matches.For(worker.WorkerId, slot);
                 costs[i] = KvCost.Compute(

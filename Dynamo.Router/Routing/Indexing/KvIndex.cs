@@ -162,7 +162,13 @@ public sealed partial class KvIndex
         var cells = _table.Current;
         var words = Math.Min(cells.Words, (names.Length + 63) >> 6);
         buffer.Begin(this, names, words);
-        if (hashes.IsEmpty || cells.Find(hashes[0]) is var first && first < 0)
+        if (hashes.IsEmpty)
+        {
+            return;
+        }
+
+        buffer.Sink ^= cells.Touch(hashes[..Math.Min(PrefetchAhead, hashes.Length)]);
+        if (cells.Find(hashes[0]) is var first && first < 0)
         {
             return;
         }
@@ -198,7 +204,7 @@ public sealed partial class KvIndex
         var depth = 1;
         for (; depth < hashes.Length; depth++)
         {
-            if ((depth & (PrefetchAhead - 1)) == 1)
+            if ((depth & (PrefetchAhead - 1)) == 0)
             {
                 buffer.Sink ^= cells.Touch(hashes.Slice(depth, Math.Min(PrefetchAhead, hashes.Length - depth)));
             }
