@@ -47,6 +47,10 @@ public sealed class KvMatchBuffer
         return new WorkerOverlap(workerId, 0, 0, 0);
     }
 
+    /// <summary>True when <paramref name="slot"/> belonged to <paramref name="workerId"/> in this lookup's slot table.</summary>
+    internal bool SlotIs(int slot, string workerId) =>
+        (uint)slot < (uint)_names.Length && string.Equals(_names[slot], workerId, StringComparison.Ordinal);
+
     internal Span<ulong> Alive => _alive;
 
     /// <summary>Where <see cref="BlockCells.Touch"/>'s result goes, so its loads are not dead code.</summary>
