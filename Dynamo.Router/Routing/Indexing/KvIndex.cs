@@ -16,17 +16,17 @@ namespace Dynamo.Router.Routing.Indexing;
 /// <para>
 /// Layout for lookups: every worker gets a dense slot (assigned when its part is created, freed and reused when it
 /// leaves), each block's holders are a bitset over those slots kept inline in the cell of an open-addressing table
-/// probed without locks (<see cref="BlockTable"/>), with the rare host/disk holders in a side table. A lookup keeps an "alive" bitset of the
-/// workers still matching, ANDs each block's holders into it, records a worker's depth once when it drops out, and
-/// stops when none is left; host- and disk-tier holders are counted per worker only where a block has any.
-/// With a caller-owned <see cref="KvMatchBuffer"/> it allocates nothing.
+/// probed without locks (<see cref="BlockTable"/>), with the rare host/disk holders in a side table. A lookup keeps
+/// an "alive" bitset of the workers still matching, ANDs each block's holders into it, records a worker's depth once
+/// when it drops out, and stops when none is left; host- and disk-tier holders are counted per worker only where a
+/// block has any. With a caller-owned <see cref="KvMatchBuffer"/> it allocates nothing.
 /// </para>
 /// <para>
 /// Concurrency: readers never lock. A writer flips one holder bit per change with a single 64-bit store, and a
 /// table cell keeps its key until a rebuild, so a reader sees each worker's bit before or after a change, never
-/// another block's. Writers (event ingestion, dumps, snapshot
-/// load, worker removal) take one writer lock: ingestion is a single loop anyway, and the lock makes "remove the
-/// last holder, then drop the key" atomic against a concurrent add. bench/Dynamo.Router.IndexBench measures it
+/// another block's. Writers (event ingestion, dumps, snapshot load, worker removal) take one writer lock: ingestion
+/// is a single loop anyway, and the lock makes "remove the last holder, then drop the key" atomic against a
+/// concurrent add. bench/Dynamo.Router.IndexBench measures it
 /// (docs/benchmarks.md, "Router: KV index and kv_aware decision").
 /// </para>
 /// </remarks>
