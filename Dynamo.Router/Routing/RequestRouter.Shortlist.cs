@@ -12,6 +12,12 @@ public sealed partial class RequestRouter
     [ThreadStatic]
     private static KvMatchBuffer? t_matches;
 
+    // Per thread, the slot each candidate position had in the previous decision: the dispatcher passes workers in
+    // the same order request after request, so a guess checked against the lookup's slot table replaces a
+    // dictionary lookup per worker.
+    [ThreadStatic]
+    private static int[]? t_slotGuesses;
+
     private KvMatchBuffer Matches(ulong[] hashes)
     {
         var matches = t_matches ??= new KvMatchBuffer();
@@ -42,11 +48,23 @@ public sealed partial class RequestRouter
         {
             _active.GetMany(candidates, activities);
             var min = double.PositiveInfinity;
+
+            // Workers of a deployment share one or two engine names; the set is case-insensitive, so hashing each
+            // worker's name costs more than comparing it with the previous one.
+            var guesses = t_slotGuesses is { } g && g.Length >= count ? g : t_slotGuesses = new int[Math.Max(count, 64)];
+            string? engine = null;
+            var approximateEngine = false;
             for (var i = 0; i < count; i++)
             {
                 var worker = candidates[i];
-                var slot = _index.SlotOf(worker.WorkerId);
-                overlaps[i] = _approximateEngines.Contains(worker.Engine) || slot < 0
+                if (!string.Equals(worker.Engine, engine, StringComparison.Ordinal))
+                {
+                    engine = worker.Engine;
+                    approximateEngine = _approximateEngines.Contains(engine);
+                }
+
+                var slot = matches.SlotIs(guesses[i], worker.WorkerId) ? guesses[i] : guesses[i] = _index.SlotOf(worker.WorkerId);
+                overlaps[i] = approximateEngine || slot < 0
                     ? new WorkerOverlap(worker.WorkerId, _approximate.Overlap(worker.WorkerId, hashes), 0, 0)
                     : matches.For(worker.WorkerId, slot);
                 costs[i] = KvCost.Compute(

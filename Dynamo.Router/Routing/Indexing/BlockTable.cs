@@ -1,178 +1,218 @@
 namespace Dynamo.Router.Routing.Indexing;
 
 /// <summary>
-/// Sequence hash → holder node, an open-addressing table whose reads take no lock and allocate nothing.
+/// Sequence hash → which worker slots hold the block, with the holder bitset inline in the table's cell, so a lookup's
+/// probe of one block reads one cache line; reads take no lock and allocate nothing.
 /// </summary>
 /// <remarks>
 /// <para>
-/// Why not <see cref="System.Collections.Concurrent.ConcurrentDictionary{TKey,TValue}"/>: at a million blocks every
-/// probe of it is three dependent cache misses (bucket, node, value), and a lookup makes one probe per block of the
-/// prompt. Here a probe reads one slot of a flat array, then the node itself, which is a single
-/// <c>ulong[]</c> carrying its own key (<see cref="HolderNode"/>): two misses, and neighbouring slots share lines.
+/// Why inline: the table used to hold a reference to a per-block node, so every block of a lookup cost two dependent
+/// cache misses (the slot, then the node somewhere else on the heap), and at a million blocks both miss. Now a cell is
+/// the key followed by the W holder words (<see cref="BlockCells"/>), aligned so it shares no line with another up to
+/// 448 workers. Holders whose best tier is host or disk are rare and live in a side table (<see cref="TierTable"/>),
+/// probed only for cells flagged as having such holders.
 /// </para>
 /// <para>
 /// Concurrency: one writer at a time (the caller holds <see cref="KvIndex"/>'s writer lock), any number of readers.
-/// A writer only ever swaps whole slot references, so a reader sees the old node or the new one. Removal leaves a
-/// tombstone (a shared sentinel) instead of shifting entries back, because a backward shift could move a live key
-/// behind a reader's probe position and make it miss a block that never left. Growth (and tombstone purge)
-/// rebuilds into a new array and publishes it; a reader still on the old array finishes on a consistent older view.
+/// A cell belongs to one key from the moment the writer claims it until the next rebuild: a key that loses its last
+/// holder stays as a dead cell (all words zero, which a reader treats as "nobody holds it"), and only a rebuild
+/// drops it. So a reader that matched a key never reads another key's words; each holder bit is one aligned 64-bit
+/// store, so it sees a worker's bit before or after a change, never a torn word. A writer adding a holder below the
+/// device publishes its tier first and its holder bit last, and clears in the opposite order, so a reader that sees
+/// the bit also sees the tier. Growth, dead-cell purge and a wider bitset (more worker slots) rebuild into new cells
+/// and publish them; a reader still on the old cells finishes on a consistent older view.
 /// </para>
 /// </remarks>
 internal sealed class BlockTable
 {
     private const int MinCapacity = 1024;
 
-    // Marks a removed entry: probing continues past it, inserts may reuse it.
-    private static readonly ulong[] Tombstone = [0, 0];
-
-    private ulong[]?[] _slots = new ulong[]?[MinCapacity];
+    private readonly TierTable _tiers = new();
+    private BlockCells _cells = new(MinCapacity, 1);
     private int _live;
     private int _used;
 
-    /// <summary>Distinct keys present.</summary>
+    /// <summary>Distinct keys with at least one holder.</summary>
     public int Count => Volatile.Read(ref _live);
 
-    /// <summary>The node for <paramref name="key"/>, or null. Lock-free; safe against a concurrent writer.</summary>
-    public ulong[]? Find(ulong key)
-    {
-        var slots = Volatile.Read(ref _slots);
-        var mask = slots.Length - 1;
-        for (var i = Home(key, mask); ; i = (i + 1) & mask)
-        {
-            var node = slots[i];
-            if (node is null)
-            {
-                return null;
-            }
+    /// <summary>The cells a lookup reads through: take once per lookup.</summary>
+    public BlockCells Current => Volatile.Read(ref _cells);
 
-            if (node[0] == key && !ReferenceEquals(node, Tombstone))
-            {
-                return node;
-            }
+    /// <summary>The lower-tier node of <paramref name="key"/> (<see cref="TierNode"/>), or null. Lock-free.</summary>
+    public ulong[]? TierNodeOf(ulong key) => _tiers.Find(key);
+
+    // Fibonacci hashing: sequence hashes are already well mixed, but the multiply also protects against inputs
+    // whose low bits repeat (test and bench chains), at the cost of one multiplication.
+    internal static int Home(ulong key, int mask) => (int)((key * 0x9E3779B97F4A7C15UL) >> 33) & mask;
+
+    /// <summary>Widens the cells, if needed, so slots below <paramref name="slots"/> have a bit. Writer only.</summary>
+    public void EnsureSlots(int slots)
+    {
+        var words = (slots + 63) >> 6;
+        if (words > _cells.Words)
+        {
+            Rebuild(words);
         }
     }
 
     /// <summary>
-    /// Reads the home slot of each key and the first word of the node there, and returns a value that depends on them.
+    /// Sets <paramref name="slot"/>'s holding of <paramref name="key"/> to <paramref name="tiers"/>
+    /// (<see cref="KvTierMask"/>; 0 removes it). Writer only.
     /// </summary>
-    /// <remarks>
-    /// A software prefetch: these loads do not depend on each other, so the CPU overlaps their cache misses, and the
-    /// walk's own probes, which it must make one after another, then mostly hit. The result only keeps the JIT from
-    /// dropping the loads.
-    /// </remarks>
-    public ulong Touch(ReadOnlySpan<ulong> keys)
+    public void SetHolder(ulong key, int slot, byte tiers)
     {
-        var slots = Volatile.Read(ref _slots);
-        var mask = slots.Length - 1;
-        var sink = 0UL;
-        foreach (var key in keys)
+        var cells = _cells;
+        var word = slot >> 6;
+        if (word >= cells.Words)
         {
-            if (slots[Home(key, mask)] is { } node)
+            if (tiers == 0)
             {
-                sink ^= node[0];
-            }
-        }
-
-        return sink;
-    }
-
-    /// <summary>Inserts or replaces the node for its key (<c>node[0]</c>). Writer only.</summary>
-    public void Set(ulong[] node)
-    {
-        var key = node[0];
-        var slots = _slots;
-        var mask = slots.Length - 1;
-        var reusable = -1;
-        for (var i = Home(key, mask); ; i = (i + 1) & mask)
-        {
-            var current = slots[i];
-            if (current is null)
-            {
-                var at = reusable >= 0 ? reusable : i;
-                if (reusable < 0)
-                {
-                    _used++;
-                }
-
-                Volatile.Write(ref slots[at], node);
-                Volatile.Write(ref _live, _live + 1);
-                if (_used * 2 > slots.Length)
-                {
-                    Rebuild();
-                }
-
                 return;
             }
 
-            if (ReferenceEquals(current, Tombstone))
+            Rebuild(word + 1);
+            cells = _cells;
+        }
+
+        var cell = tiers == 0 ? cells.Find(key) : Claim(cells, key);
+        if (cell < 0)
+        {
+            return;
+        }
+
+        var data = cells.Data;
+        var at = cells.At(cell) + 1;
+        var bit = 1UL << (slot & 63);
+        var before = data[at + word];
+        if (tiers != 0)
+        {
+            UpdateTiers(cells, cell, key, slot, tiers);
+            if ((before & bit) == 0)
             {
-                if (reusable < 0)
+                if (IsEmpty(cells, at))
                 {
-                    reusable = i;
+                    Volatile.Write(ref _live, _live + 1);
+                }
+
+                Volatile.Write(ref data[at + word], before | bit);
+            }
+        }
+        else
+        {
+            if ((before & bit) != 0)
+            {
+                Volatile.Write(ref data[at + word], before & ~bit);
+                if (IsEmpty(cells, at))
+                {
+                    Volatile.Write(ref _live, _live - 1);
                 }
             }
-            else if (current[0] == key)
-            {
-                Volatile.Write(ref slots[i], node);
-                return;
-            }
-        }
-    }
 
-    /// <summary>Removes <paramref name="key"/>; false when absent. Writer only.</summary>
-    public bool Remove(ulong key)
-    {
-        var slots = _slots;
-        var mask = slots.Length - 1;
-        for (var i = Home(key, mask); ; i = (i + 1) & mask)
+            UpdateTiers(cells, cell, key, slot, 0);
+        }
+
+        // Dead cells count as used: a rebuild at 70 % fill both grows the table and purges them.
+        if (_used * 10L > cells.Capacity * 7L)
         {
-            var current = slots[i];
-            if (current is null)
+            Rebuild(cells.Words);
+        }
+    }
+
+    private static bool IsEmpty(BlockCells cells, int at)
+    {
+        var any = 0UL;
+        for (var w = 0; w < cells.Words; w++)
+        {
+            any |= cells.Data[at + w];
+        }
+
+        return any == 0;
+    }
+
+    // The cell of key, claiming an empty one (writing its key) when it has none. The fill limit keeps one free.
+    private int Claim(BlockCells cells, ulong key)
+    {
+        if (key == 0)
+        {
+            return cells.ZeroCell;
+        }
+
+        var data = cells.Data;
+        for (var i = Home(key, cells.Mask); ; i = (i + 1) & cells.Mask)
+        {
+            var at = cells.At(i);
+            var current = data[at];
+            if (current == key)
             {
-                return false;
+                return i;
             }
 
-            if (!ReferenceEquals(current, Tombstone) && current[0] == key)
+            if (current == 0)
             {
-                Volatile.Write(ref slots[i], Tombstone);
-                Volatile.Write(ref _live, _live - 1);
-                return true;
+                Volatile.Write(ref data[at], key);
+                _used++;
+                return i;
             }
         }
     }
 
-    // Fibonacci hashing: sequence hashes are already well mixed, but the multiply also protects against inputs
-    // whose low bits repeat (test and bench chains), at the cost of one multiplication.
-    private static int Home(ulong key, int mask) => (int)((key * 0x9E3779B97F4A7C15UL) >> 33) & mask;
-
-    private void Rebuild()
+    private void UpdateTiers(BlockCells cells, int cell, ulong key, int slot, byte tiers)
     {
-        // Sized so live entries fill at most a quarter: the next rebuild is as many inserts away as there are entries.
+        var flagged = cells.HasLowerTiers(cell);
+        var node = flagged ? _tiers.Find(key) : null;
+        var lower = tiers != 0 && (tiers & KvTierMask.Device) == 0;
+        if (node is null && !lower)
+        {
+            return;
+        }
+
+        if (TierNode.With(key, node, slot, tiers) is { } next)
+        {
+            _tiers.Set(next);
+            cells.SetLowerTiers(cell, true);
+        }
+        else
+        {
+            _tiers.Remove(key);
+            cells.SetLowerTiers(cell, false);
+        }
+    }
+
+    private void Rebuild(int words)
+    {
+        var old = _cells;
+
+        // Sized so live keys fill at most 35 %: the next rebuild is at least as many claims away as there are keys.
         var capacity = MinCapacity;
-        while (capacity < _live * 4)
+        while (capacity * 7L < _live * 20L)
         {
             capacity *= 2;
         }
 
-        var next = new ulong[]?[capacity];
-        var mask = capacity - 1;
-        foreach (var node in _slots)
+        var next = new BlockCells(capacity, words);
+        var used = 0;
+        for (var cell = 0; cell <= old.Capacity; cell++)
         {
-            if (node is null || ReferenceEquals(node, Tombstone))
+            var from = old.At(cell);
+            if (IsEmpty(old, from + 1))
             {
                 continue;
             }
 
-            var i = Home(node[0], mask);
-            while (next[i] is not null)
+            var key = old.Data[from];
+            var to = cell == old.ZeroCell ? next.ZeroCell : Home(key, next.Mask);
+            while (to != next.ZeroCell && next.Data[next.At(to)] != 0)
             {
-                i = (i + 1) & mask;
+                to = (to + 1) & next.Mask;
             }
 
-            next[i] = node;
+            used += to == next.ZeroCell ? 0 : 1;
+            next.Data[next.At(to)] = key;
+            old.Data.AsSpan(from + 1, old.Words).CopyTo(next.Data.AsSpan(next.At(to) + 1));
+            next.SetLowerTiers(to, old.HasLowerTiers(cell));
         }
 
-        _used = _live;
-        Volatile.Write(ref _slots, next);
+        _used = used;
+        Volatile.Write(ref _cells, next);
     }
 }

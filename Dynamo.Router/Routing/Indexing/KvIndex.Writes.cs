@@ -60,6 +60,9 @@ public sealed partial class KvIndex
         }
 
         next[slot] = workerId;
+
+        // Cells first: a reader that sees the new name must find a bit for its slot.
+        _table.EnsureSlots(next.Length);
         _slotNames = next;
         part = new WorkerPart(slot);
         _workers[workerId] = part;
@@ -108,21 +111,5 @@ public sealed partial class KvIndex
         UpdateHolders(hash, part.Slot, tiers);
     }
 
-    private void UpdateHolders(ulong hash, int slot, byte tiers)
-    {
-        var node = _table.Find(hash);
-        if (node is null && tiers == 0)
-        {
-            return;
-        }
-
-        if (HolderNode.With(hash, node, slot, tiers) is { } next)
-        {
-            _table.Set(next);
-        }
-        else
-        {
-            _table.Remove(hash);
-        }
-    }
+    private void UpdateHolders(ulong hash, int slot, byte tiers) => _table.SetHolder(hash, slot, tiers);
 }

@@ -15,17 +15,18 @@ namespace Dynamo.Router.Routing.Indexing;
 /// </para>
 /// <para>
 /// Layout for lookups: every worker gets a dense slot (assigned when its part is created, freed and reused when it
-/// leaves), each block's holders are bitsets over those slots (<see cref="HolderNode"/>), and the hash → node map is
-/// an open-addressing table probed without locks (<see cref="BlockTable"/>). A lookup keeps an "alive" bitset of the
-/// workers still matching, ANDs each block's holders into it, records a worker's depth once when it drops out, and
-/// stops when none is left; host- and disk-tier holders are counted per worker only where a block has any.
-/// With a caller-owned <see cref="KvMatchBuffer"/> it allocates nothing.
+/// leaves), each block's holders are a bitset over those slots kept inline in the cell of an open-addressing table
+/// probed without locks (<see cref="BlockTable"/>), with the rare host/disk holders in a side table. A lookup keeps
+/// an "alive" bitset of the workers still matching, ANDs each block's holders into it, records a worker's depth once
+/// when it drops out, and stops when none is left; host- and disk-tier holders are counted per worker only where a
+/// block has any. With a caller-owned <see cref="KvMatchBuffer"/> it allocates nothing.
 /// </para>
 /// <para>
-/// Concurrency: readers never lock. Nodes are immutable; a writer builds a new node and swaps the slot reference,
-/// so a reader sees the old or the new holder set, never a torn one. Writers (event ingestion, dumps, snapshot
-/// load, worker removal) take one writer lock: ingestion is a single loop anyway, and the lock makes "remove the
-/// last holder, then drop the key" atomic against a concurrent add. bench/Dynamo.Router.IndexBench measures it
+/// Concurrency: readers never lock. A writer flips one holder bit per change with a single 64-bit store, and a
+/// table cell keeps its key until a rebuild, so a reader sees each worker's bit before or after a change, never
+/// another block's. Writers (event ingestion, dumps, snapshot load, worker removal) take one writer lock: ingestion
+/// is a single loop anyway, and the lock makes "remove the last holder, then drop the key" atomic against a
+/// concurrent add. bench/Dynamo.Router.IndexBench measures it
 /// (docs/benchmarks.md, "Router: KV index and kv_aware decision").
 /// </para>
 /// </remarks>
@@ -157,30 +158,45 @@ public sealed partial class KvIndex
 
     private void Walk(ReadOnlySpan<ulong> hashes, KvMatchBuffer buffer, string?[] names)
     {
-        var words = (names.Length + 63) >> 6;
+        // The cells are widened before a new slot's name is published, so they cover every slot in names.
+        var cells = _table.Current;
+        var words = Math.Min(cells.Words, (names.Length + 63) >> 6);
         buffer.Begin(this, names, words);
-        if (hashes.IsEmpty || _table.Find(hashes[0]) is not { } first)
+        if (hashes.IsEmpty)
         {
             return;
         }
 
+        buffer.Sink ^= cells.Touch(hashes[..Math.Min(PrefetchAhead, hashes.Length)]);
+        if (cells.Find(hashes[0]) is var first && first < 0)
+        {
+            return;
+        }
+
+        var data = cells.Data;
         var alive = buffer.Alive;
-        var firstWords = Math.Min(words, HolderNode.Words(first));
-        var firstLower = HolderNode.HasLowerTiers(first);
+        var at = cells.At(first) + 1;
+        var tiers = cells.HasLowerTiers(first) ? _table.TierNodeOf(hashes[0]) : null;
+        var any = 0UL;
         for (var w = 0; w < words; w++)
         {
-            var bits = w < firstWords ? first[HolderNode.Header + w] : 0;
+            var bits = Volatile.Read(ref data[at + w]);
             alive[w] = bits;
+            any |= bits;
             for (var rest = bits; rest != 0; rest &= rest - 1)
             {
                 buffer.AddMatched((w << 6) + System.Numerics.BitOperations.TrailingZeroCount(rest));
             }
 
-            if (firstLower && bits != 0)
+            if (tiers is not null && bits != 0)
             {
-                var nodeWords = HolderNode.Words(first);
-                buffer.CountLower(w, bits & first[HolderNode.Header + nodeWords + w], bits & first[HolderNode.Header + (2 * nodeWords) + w]);
+                buffer.CountLower(w, bits & TierNode.Host(tiers, w), bits & TierNode.Disk(tiers, w));
             }
+        }
+
+        if (any == 0)
+        {
+            return;
         }
 
         // Intersect as we walk: each block ANDs W words into the alive set; a worker that drops out gets its depth
@@ -188,19 +204,20 @@ public sealed partial class KvIndex
         var depth = 1;
         for (; depth < hashes.Length; depth++)
         {
-            if ((depth & (PrefetchAhead - 1)) == 1)
+            if ((depth & (PrefetchAhead - 1)) == 0)
             {
-                buffer.Sink ^= _table.Touch(hashes.Slice(depth, Math.Min(PrefetchAhead, hashes.Length - depth)));
+                buffer.Sink ^= cells.Touch(hashes.Slice(depth, Math.Min(PrefetchAhead, hashes.Length - depth)));
             }
 
-            if (_table.Find(hashes[depth]) is not { } node)
+            var cell = cells.Find(hashes[depth]);
+            if (cell < 0)
             {
                 break;
             }
 
-            var nodeWords = HolderNode.Words(node);
-            var lower = HolderNode.HasLowerTiers(node);
-            var any = 0UL;
+            at = cells.At(cell) + 1;
+            tiers = cells.HasLowerTiers(cell) ? _table.TierNodeOf(hashes[depth]) : null;
+            any = 0;
             for (var w = 0; w < words; w++)
             {
                 var before = alive[w];
@@ -209,16 +226,16 @@ public sealed partial class KvIndex
                     continue;
                 }
 
-                var after = w < nodeWords ? before & node[HolderNode.Header + w] : 0;
+                var after = before & Volatile.Read(ref data[at + w]);
                 if (after != before)
                 {
                     buffer.End(w, before & ~after, depth);
                     alive[w] = after;
                 }
 
-                if (lower && after != 0)
+                if (tiers is not null && after != 0)
                 {
-                    buffer.CountLower(w, after & node[HolderNode.Header + nodeWords + w], after & node[HolderNode.Header + (2 * nodeWords) + w]);
+                    buffer.CountLower(w, after & TierNode.Host(tiers, w), after & TierNode.Disk(tiers, w));
                 }
 
                 any |= after;

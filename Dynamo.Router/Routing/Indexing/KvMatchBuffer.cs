@@ -16,6 +16,7 @@ public sealed class KvMatchBuffer
     private int[] _disk = [];
     private int[] _matched = [];
     private ulong[] _alive = [];
+    private bool _lowerCounted;
 
     /// <summary>Workers that hold at least the first block.</summary>
     public int Count { get; private set; }
@@ -46,21 +47,34 @@ public sealed class KvMatchBuffer
         return new WorkerOverlap(workerId, 0, 0, 0);
     }
 
+    /// <summary>True when <paramref name="slot"/> belonged to <paramref name="workerId"/> in this lookup's slot table.</summary>
+    internal bool SlotIs(int slot, string workerId) =>
+        (uint)slot < (uint)_names.Length && string.Equals(_names[slot], workerId, StringComparison.Ordinal);
+
     internal Span<ulong> Alive => _alive;
 
-    /// <summary>Where <see cref="BlockTable.Touch"/>'s result goes, so its loads are not dead code.</summary>
+    /// <summary>Where <see cref="BlockCells.Touch"/>'s result goes, so its loads are not dead code.</summary>
     internal ulong Sink { get; set; }
 
     /// <param name="words">Bitset words the lookup walks; counts are kept for all 64 · words slots.</param>
     internal void Begin(KvIndex index, string?[] names, int words)
     {
         // Only the previous lookup's matched slots hold non-zero counts: reset those, not the whole array.
+        // Host and disk counts are non-zero only where the lookup met a lower-tier holder, which most never do.
         for (var i = 0; i < Count; i++)
         {
-            var slot = _matched[i];
-            _depth[slot] = 0;
-            _host[slot] = 0;
-            _disk[slot] = 0;
+            _depth[_matched[i]] = 0;
+        }
+
+        if (_lowerCounted)
+        {
+            for (var i = 0; i < Count; i++)
+            {
+                _host[_matched[i]] = 0;
+                _disk[_matched[i]] = 0;
+            }
+
+            _lowerCounted = false;
         }
 
         Count = 0;
@@ -94,6 +108,7 @@ public sealed class KvMatchBuffer
 
     internal void CountLower(int word, ulong hostBits, ulong diskBits)
     {
+        _lowerCounted |= (hostBits | diskBits) != 0;
         while (hostBits != 0)
         {
             _host[(word << 6) + BitOperations.TrailingZeroCount(hostBits)]++;

@@ -68,6 +68,52 @@ public sealed class KvAwareShortlistTests
         Assert.True(ties > 30, $"only {ties} decisions were ties");
     }
 
+    [Fact]
+    public async Task RouteAsync_OneRouterWhileWorkersLeaveRejoinAndReorder_ChoosesWhatTheFullScanChooses()
+    {
+        // The shortlist guesses each position's slot from the previous decision; leaves, rejoins (new slots) and
+        // shuffled candidate lists make those guesses wrong, and a wrong guess must never count.
+        var random = new Random(5);
+        var index = new KvIndex();
+        var approximate = new ApproximateKvIndex(_time, TimeSpan.FromMinutes(2), 10_000);
+        var active = new ActiveSequenceTracker(_time, TimeSpan.FromMinutes(5));
+        var loads = new WorkerLoadTracker(_time, TimeSpan.FromSeconds(30));
+        var chain = Enumerable.Range(1, 12).Select(i => (ulong)i).ToArray();
+        var workers = Enumerable.Range(0, 12).Select(w => Registration($"w{w}", "mocker", blockSize: 16)).ToList();
+        foreach (var worker in workers)
+        {
+            index.Apply(Batch(worker.WorkerId, 1, Stored(null, chain[..random.Next(1, 13)], KvTier.Device)));
+        }
+
+        var swapped = 0;
+        for (var step = 0; step < 200; step++)
+        {
+            // Two workers leave and rejoin in the opposite order, so they trade slots; every other step the list is
+            // also shuffled. Either way the previous decision's guesses point at the wrong slots.
+            var a = workers[random.Next(workers.Count)].WorkerId;
+            var b = workers[random.Next(workers.Count)].WorkerId;
+            var slotBefore = index.SlotOf(a);
+            index.RemoveWorker(a);
+            index.RemoveWorker(b);
+            index.Apply(Batch(b, step + 2, Stored(null, chain[..random.Next(1, 13)], KvTier.Device)));
+            index.Apply(Batch(a, step + 2, Stored(null, chain[..random.Next(1, 13)], KvTier.Device)));
+            swapped += index.SlotOf(a) != slotBefore ? 1 : 0;
+            var order = step % 2 == 0 ? workers.OrderBy(_ => random.Next()).ToList() : workers;
+            var request = new RoutingRequest($"q{step}", chain, chain.Length * 16, new RoutingOverrides { OverlapScoreWeight = 1 });
+
+            var expected = FullScan(index, approximate, active, loads, order, request, seed: step);
+            var router = new RequestRouter(
+                index, approximate, active, loads, new ReseededRandom(step), _time, Options.Create(new KvRoutingOptions()), NullLogger<RequestRouter>.Instance);
+            var actual = await router.RouteAsync(request, order);
+
+            Assert.Equal(expected, actual.Decision);
+            actual.Sequence!.Dispose();
+            workers = order;
+        }
+
+        Assert.True(swapped > 50, $"only {swapped} slot swaps");
+    }
+
     /// <summary>The kv_aware decision as it was before the shortlist: every worker a candidate.</summary>
     private static RoutingDecision FullScan(
         KvIndex index, ApproximateKvIndex approximate, ActiveSequenceTracker active, WorkerLoadTracker loads,

@@ -61,10 +61,10 @@ public sealed class KvIndexLayoutTests
     }
 
     [Fact]
-    public void BlockTable_RandomSetsAndRemovesThroughGrowth_MatchesADictionary()
+    public void TierTable_RandomSetsAndRemovesThroughGrowth_MatchesADictionary()
     {
         var random = new Random(7);
-        var table = new BlockTable();
+        var table = new TierTable();
         var model = new Dictionary<ulong, ulong>();
         for (var step = 0; step < 200_000; step++)
         {
