@@ -83,8 +83,9 @@ void Context::set_threads(int n_threads) {
     }
     const int n = n_threads == 0 ? hardware_threads() : n_threads;
     const int spin = pool_ != nullptr ? pool_->spin_us() : ThreadPool::kDefaultSpinMicros;
+    const int step_spin = pool_ != nullptr ? pool_->step_spin_us() : ThreadPool::kDefaultStepSpinMicros;
     pool_.reset();
-    pool_ = std::make_unique<ThreadPool>(n, spin);
+    pool_ = std::make_unique<ThreadPool>(n, spin, step_spin);
     const HParams& hp = model_.hp();
     thread_stride_ = (model_.max_in_dim() + hp.head_dim + kv_.block_size() + 15) / 16 * 16;
     thread_scratch_.assign(static_cast<size_t>(thread_stride_) * static_cast<size_t>(n), 0.0f);
@@ -96,6 +97,14 @@ void Context::set_spin_us(int spin_us) {
              "spin must be in 0.." + std::to_string(ThreadPool::kMaxSpinMicros) + " microseconds, got " + std::to_string(spin_us));
     }
     pool_->set_spin_us(spin_us);
+}
+
+void Context::set_step_spin_us(int step_spin_us) {
+    if (step_spin_us < 0 || step_spin_us > ThreadPool::kMaxStepSpinMicros) {
+        fail(DYN_ERR_INVALID_ARGUMENT, "step spin must be in 0.." + std::to_string(ThreadPool::kMaxStepSpinMicros) +
+                                           " microseconds, got " + std::to_string(step_spin_us));
+    }
+    pool_->set_step_spin_us(step_spin_us);
 }
 
 int Context::validate(const dyn_batch& b) {
@@ -165,6 +174,9 @@ int Context::validate(const dyn_batch& b) {
 }
 
 void Context::step(const dyn_batch& b) {
+    // First, so that parked workers wake while this thread validates and embeds.
+    StepScope scope(*pool_);
+    profile_.start();
     const int64_t T = validate(b);
     if (T == 0) {
         return;
@@ -190,6 +202,7 @@ void Context::step(const dyn_batch& b) {
             dequantize_row(model_.tok_embd().type, model_.tok_embd().row(token), x + t * E, E);
         }
     });
+    profile_.mark(Phase::Embed);
     auto norm_all = [&](const std::vector<float>& w) {
         run_per_token(pool, T, [&](int ith, int nth) {
             int64_t t0, t1;
@@ -201,25 +214,38 @@ void Context::step(const dyn_batch& b) {
     for (int l = 0; l < hp.n_layer; l++) {
         const Layer& L = model_.layers()[static_cast<size_t>(l)];
         norm_all(L.attn_norm);
+        profile_.mark(Phase::AttnNorm);
         act.reset(xn, T, E);
         const MatmulJob qkv[3] = {{&L.wq, q_.data(), hp.q_dim(), false},
                                   {&L.wk, k_.data(), hp.kv_dim(), false},
                                   {&L.wv, v_.data(), hp.kv_dim(), false}};
+        prepare_activations(pool, L.wq, act);
+        profile_.mark(Phase::QkvQuant);
         matmul_fused(pool, qkv, 3, act, deq, thread_stride_);
+        profile_.mark(Phase::Qkv);
         rope_and_store(l, T, b);
+        profile_.mark(Phase::Rope);
         attention_layer(l, T, b);
+        profile_.mark(Phase::Attention);
         act.reset(att_.data(), T, hp.q_dim());
+        prepare_activations(pool, L.wo, act);
+        profile_.mark(Phase::OutQuant);
         matmul(pool, L.wo, act, x, E, true, deq, thread_stride_);
         if (!L.bo.empty()) {
             for (int64_t t = 0; t < T; t++) {
                 for (int i = 0; i < E; i++) x[t * E + i] += L.bo[static_cast<size_t>(i)];
             }
         }
+        profile_.mark(Phase::Wo);
 
         norm_all(L.ffn_norm);
+        profile_.mark(Phase::FfnNorm);
         act.reset(xn, T, E);
         const MatmulJob gate_up[2] = {{&L.w_gate, gate_.data(), hp.n_ff, false}, {&L.w_up, up_.data(), hp.n_ff, false}};
+        prepare_activations(pool, L.w_gate, act);
+        profile_.mark(Phase::GateUpQuant);
         matmul_fused(pool, gate_up, 2, act, deq, thread_stride_);
+        profile_.mark(Phase::GateUp);
         run_per_token(pool, T, [&](int ith, int nth) {
             int64_t b0, b1;
             split_range(T * hp.n_ff, ith, nth, b0, b1);
@@ -227,8 +253,12 @@ void Context::step(const dyn_batch& b) {
             const float* u = up_.data();
             for (int64_t i = b0; i < b1; i++) g[i] = g[i] / (1.0f + std::exp(-g[i])) * u[i];
         });
+        profile_.mark(Phase::Silu);
         act.reset(gate_.data(), T, hp.n_ff);
+        prepare_activations(pool, L.w_down, act);
+        profile_.mark(Phase::DownQuant);
         matmul(pool, L.w_down, act, x, E, true, deq, thread_stride_);
+        profile_.mark(Phase::Down);
     }
 
     int n_out = 0;
@@ -243,6 +273,7 @@ void Context::step(const dyn_batch& b) {
     }
     act.reset(xn, n_out, E);
     matmul(pool, model_.output(), act, b.logits, hp.n_vocab, false, deq, thread_stride_);
+    profile_.mark(Phase::Head);
 }
 
 void Context::rope_and_store(int layer, int64_t T, const dyn_batch& b) {
