@@ -32,6 +32,8 @@ private:
     struct TokenRef {
         int32_t seq;
         int32_t pos;
+        int32_t seq_first;   // batch index of the sequence's first token
+        int32_t seq_tokens;  // the sequence's token count in this batch
     };
 
     int validate(const dyn_batch& batch);
