@@ -87,7 +87,8 @@ void Context::set_threads(int n_threads) {
     pool_.reset();
     pool_ = std::make_unique<ThreadPool>(n, spin, step_spin);
     const HParams& hp = model_.hp();
-    thread_stride_ = (model_.max_in_dim() + hp.head_dim + kv_.block_size() + 15) / 16 * 16;
+    // Per thread: a dequantized weight row, then two attention accumulators and 2 blocks of scores.
+    thread_stride_ = (model_.max_in_dim() + 2 * hp.head_dim + 2 * kv_.block_size() + 15) / 16 * 16;
     thread_scratch_.assign(static_cast<size_t>(thread_stride_) * static_cast<size_t>(n), 0.0f);
 }
 
@@ -333,76 +334,134 @@ void Context::attention_layer(int layer, int64_t T, const dyn_batch& b) {
     const int bs = kv_.block_size();
     const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
     const bool f16 = kv_.type() == DYN_KV_F16;
-    const int64_t tasks = T * hp.n_head;
-    // (token, head) tasks claimed one at a time: rows of late positions cost more than early
-    // ones, and a thread that lost its core leaves its tasks to the others. Within a sequence
-    // they go out K/V head by K/V head, token by token, then the query heads sharing that K/V
-    // head: a 512-token prefill then reads one K/V head's blocks (256 KiB on the default model)
-    // at a time from cache instead of all of them per token, which two threads sharing the
-    // sweep made 1.5x slower; a decode batch (one token per sequence) keeps token order.
-    pool_->run_chunks(tasks, 1, [&](int64_t task0, int64_t task1, int ith) {
-        float* acc = thread_scratch_.data() + static_cast<int64_t>(ith) * thread_stride_ + model_.max_in_dim();
-        float* scores = acc + hd;
-        for (int64_t task = task0; task < task1; task++) {
-            // Tasks of a sequence fill [first·n_head, (first + n)·n_head) in either order.
-            const TokenRef& seq = tokens_[static_cast<size_t>(task / hp.n_head)];
-            const int64_t local = task - static_cast<int64_t>(seq.seq_first) * hp.n_head;
-            const int64_t per_kv_head = static_cast<int64_t>(seq.seq_tokens) * group;
-            const int g = static_cast<int>(local / per_kv_head);
-            const int64_t t = seq.seq_first + local % per_kv_head / group;
-            const int h = g * group + static_cast<int>(local % group);
-            const TokenRef& r = tokens_[static_cast<size_t>(t)];
-            const int32_t* table = b.seqs[r.seq].block_table;
-            const float* qh = q_.data() + t * qd + h * hd;
-            std::fill(acc, acc + hd, 0.0f);
-            float m = -std::numeric_limits<float>::infinity();
-            float sum = 0;
-            const int n_ctx = r.pos + 1;
-            // Online softmax one block at a time: no scratch proportional to context length.
-            for (int blk = 0; blk * bs < n_ctx; blk++) {
-                const int block = table[blk];
-                const int n_here = std::min(bs, n_ctx - blk * bs);
-                const uint8_t* kb = kv_.k(block, layer);
-                const uint8_t* vb = kv_.v(block, layer);
-                const size_t head_off = static_cast<size_t>(g) * hd;
-                if (f16 ? k.attn_block_f16 != nullptr &&
-                              k.attn_block_f16(qh, reinterpret_cast<const uint16_t*>(kb) + head_off,
-                                               reinterpret_cast<const uint16_t*>(vb) + head_off,
-                                               static_cast<size_t>(kd), n_here, hd, scale, scores, &m, &sum, acc)
-                        : k.attn_block_f32 != nullptr &&
-                              k.attn_block_f32(qh, reinterpret_cast<const float*>(kb) + head_off,
-                                               reinterpret_cast<const float*>(vb) + head_off,
-                                               static_cast<size_t>(kd), n_here, hd, scale, scores, &m, &sum, acc)) {
-                    continue;
-                }
-                float bmax = -std::numeric_limits<float>::infinity();
-                for (int s = 0; s < n_here; s++) {
-                    const size_t off = static_cast<size_t>(s) * kd + static_cast<size_t>(g) * hd;
-                    const float sc = (f16 ? k.dot_f16(reinterpret_cast<const uint16_t*>(kb) + off, qh, hd)
-                                          : k.dot_f32(reinterpret_cast<const float*>(kb) + off, qh, hd)) * scale;
-                    scores[s] = sc;
-                    bmax = std::max(bmax, sc);
-                }
-                if (bmax > m) {
-                    const float corr = exp_attn(m - bmax);
-                    k.scale(acc, corr, hd);
-                    sum *= corr;
-                    m = bmax;
-                }
-                for (int s = 0; s < n_here; s++) {
-                    const float p = exp_attn(scores[s] - m);
-                    sum += p;
-                    const size_t off = static_cast<size_t>(s) * kd + static_cast<size_t>(g) * hd;
-                    if (f16) {
-                        k.axpy_f16(p, reinterpret_cast<const uint16_t*>(vb) + off, acc, hd);
-                    } else {
-                        k.axpy_f32(p, reinterpret_cast<const float*>(vb) + off, acc, hd);
-                    }
+    // A task is one token and one or two query heads that share a K/V head: pairs go through
+    // the two-head kernel, which reads each K/V row once for both.
+    const int pairs = (group + 1) / 2;
+    const int64_t per_token = static_cast<int64_t>(hp.n_head_kv) * pairs;
+    const int64_t tasks = T * per_token;
+
+    // One head of token t over its whole context; the online softmax goes one block at a time,
+    // so there is no scratch proportional to the context length.
+    auto attend_one = [&](int64_t t, int h, float* acc, float* scores) {
+        const TokenRef& r = tokens_[static_cast<size_t>(t)];
+        const int32_t* table = b.seqs[r.seq].block_table;
+        const int g = h / group;
+        const float* qh = q_.data() + t * qd + h * hd;
+        std::fill(acc, acc + hd, 0.0f);
+        float m = -std::numeric_limits<float>::infinity();
+        float sum = 0;
+        const int n_ctx = r.pos + 1;
+        for (int blk = 0; blk * bs < n_ctx; blk++) {
+            const int block = table[blk];
+            const int n_here = std::min(bs, n_ctx - blk * bs);
+            const uint8_t* kb = kv_.k(block, layer);
+            const uint8_t* vb = kv_.v(block, layer);
+            const size_t head_off = static_cast<size_t>(g) * hd;
+            if (f16 ? k.attn_block_f16 != nullptr &&
+                          k.attn_block_f16(qh, reinterpret_cast<const uint16_t*>(kb) + head_off,
+                                           reinterpret_cast<const uint16_t*>(vb) + head_off,
+                                           static_cast<size_t>(kd), n_here, hd, scale, scores, &m, &sum, acc)
+                    : k.attn_block_f32 != nullptr &&
+                          k.attn_block_f32(qh, reinterpret_cast<const float*>(kb) + head_off,
+                                           reinterpret_cast<const float*>(vb) + head_off,
+                                           static_cast<size_t>(kd), n_here, hd, scale, scores, &m, &sum, acc)) {
+                continue;
+            }
+            float bmax = -std::numeric_limits<float>::infinity();
+            for (int s = 0; s < n_here; s++) {
+                const size_t off = static_cast<size_t>(s) * kd + static_cast<size_t>(g) * hd;
+                const float sc = (f16 ? k.dot_f16(reinterpret_cast<const uint16_t*>(kb) + off, qh, hd)
+                                      : k.dot_f32(reinterpret_cast<const float*>(kb) + off, qh, hd)) * scale;
+                scores[s] = sc;
+                bmax = std::max(bmax, sc);
+            }
+            if (bmax > m) {
+                const float corr = exp_attn(m - bmax);
+                k.scale(acc, corr, hd);
+                sum *= corr;
+                m = bmax;
+            }
+            for (int s = 0; s < n_here; s++) {
+                const float p = exp_attn(scores[s] - m);
+                sum += p;
+                const size_t off = static_cast<size_t>(s) * kd + static_cast<size_t>(g) * hd;
+                if (f16) {
+                    k.axpy_f16(p, reinterpret_cast<const uint16_t*>(vb) + off, acc, hd);
+                } else {
+                    k.axpy_f32(p, reinterpret_cast<const float*>(vb) + off, acc, hd);
                 }
             }
-            float* out = att_.data() + t * qd + h * hd;
-            const float inv = 1.0f / sum;
-            for (int i = 0; i < hd; i++) out[i] = acc[i] * inv;
+        }
+        float* out = att_.data() + t * qd + h * hd;
+        const float inv = 1.0f / sum;
+        for (int i = 0; i < hd; i++) out[i] = acc[i] * inv;
+    };
+
+    // Heads h and h + 1 (same K/V head) of token t with the two-head kernel; false when the
+    // kernel does not cover this head size (nothing has been written then).
+    auto attend_two = [&](int64_t t, int h, float* acc0, float* acc1, float* scores) {
+        const bool have = f16 ? k.attn_block2_f16 != nullptr : k.attn_block2_f32 != nullptr;
+        if (!have || (hd != 16 && hd != 32 && hd != 64 && hd != 128)) {
+            return false;
+        }
+        const TokenRef& r = tokens_[static_cast<size_t>(t)];
+        const int32_t* table = b.seqs[r.seq].block_table;
+        const size_t head_off = static_cast<size_t>(h / group) * hd;
+        const float* q0 = q_.data() + t * qd + h * hd;
+        const float* q1 = q0 + hd;
+        std::fill(acc0, acc0 + hd, 0.0f);
+        std::fill(acc1, acc1 + hd, 0.0f);
+        float m[2] = {-std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity()};
+        float sum[2] = {0, 0};
+        const int n_ctx = r.pos + 1;
+        for (int blk = 0; blk * bs < n_ctx; blk++) {
+            const int block = table[blk];
+            const int n_here = std::min(bs, n_ctx - blk * bs);
+            const uint8_t* kb = kv_.k(block, layer);
+            const uint8_t* vb = kv_.v(block, layer);
+            if (f16) {
+                k.attn_block2_f16(q0, q1, reinterpret_cast<const uint16_t*>(kb) + head_off,
+                                  reinterpret_cast<const uint16_t*>(vb) + head_off, static_cast<size_t>(kd), n_here, hd,
+                                  scale, scores, m, sum, acc0, acc1);
+            } else {
+                k.attn_block2_f32(q0, q1, reinterpret_cast<const float*>(kb) + head_off,
+                                  reinterpret_cast<const float*>(vb) + head_off, static_cast<size_t>(kd), n_here, hd,
+                                  scale, scores, m, sum, acc0, acc1);
+            }
+        }
+        float* out0 = att_.data() + t * qd + h * hd;
+        float* out1 = out0 + hd;
+        const float inv0 = 1.0f / sum[0], inv1 = 1.0f / sum[1];
+        for (int i = 0; i < hd; i++) out0[i] = acc0[i] * inv0;
+        for (int i = 0; i < hd; i++) out1[i] = acc1[i] * inv1;
+        return true;
+    };
+
+    // Tasks claimed one at a time: rows of late positions cost more than early ones, and a
+    // thread that lost its core leaves its tasks to the others. Within a sequence they go out
+    // K/V head by K/V head, token by token, then the head pairs sharing that K/V head: a
+    // 512-token prefill then reads one K/V head's blocks (256 KiB on the default model) at a
+    // time from cache instead of all of them per token, which two threads sharing the sweep
+    // made 1.5x slower; a decode batch (one token per sequence) keeps token order.
+    pool_->run_chunks(tasks, 1, [&](int64_t task0, int64_t task1, int ith) {
+        float* acc0 = thread_scratch_.data() + static_cast<int64_t>(ith) * thread_stride_ + model_.max_in_dim();
+        float* acc1 = acc0 + hd;
+        float* scores = acc1 + hd;
+        for (int64_t task = task0; task < task1; task++) {
+            // Tasks of a sequence fill [first·per_token, (first + n)·per_token) in either order.
+            const TokenRef& seq = tokens_[static_cast<size_t>(task / per_token)];
+            const int64_t local = task - static_cast<int64_t>(seq.seq_first) * per_token;
+            const int64_t per_kv_head = static_cast<int64_t>(seq.seq_tokens) * pairs;
+            const int g = static_cast<int>(local / per_kv_head);
+            const int64_t t = seq.seq_first + local % per_kv_head / pairs;
+            const int h = g * group + 2 * static_cast<int>(local % pairs);
+            if (h + 1 < (g + 1) * group && attend_two(t, h, acc0, acc1, scores)) {
+                continue;
+            }
+            attend_one(t, h, acc0, scores);
+            if (h + 1 < (g + 1) * group) {
+                attend_one(t, h + 1, acc0, scores);
+            }
         }
     });
 }
