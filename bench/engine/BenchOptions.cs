@@ -1,10 +1,10 @@
 namespace Dynamo.Engine.Bench;
 
-internal sealed record BenchOptions(string? ModelPath, int Threads, int[] DecodeBatches, int DecodeSteps, int PromptTokens, int PrefillTokens, int? SpinMicroseconds)
+internal sealed record BenchOptions(string? ModelPath, int Threads, int[] DecodeBatches, int DecodeSteps, int PromptTokens, int PrefillTokens, int? SpinMicroseconds, int? StepSpinMicroseconds)
 {
     public static BenchOptions Parse(string[] args)
     {
-        var o = new BenchOptions(null, 0, [1, 8, 32], 32, 32, 512, null);
+        var o = new BenchOptions(null, 0, [1, 8, 32], 32, 32, 512, null, null);
         for (var i = 0; i + 1 < args.Length; i += 2)
         {
             o = args[i] switch
@@ -15,7 +15,8 @@ internal sealed record BenchOptions(string? ModelPath, int Threads, int[] Decode
                 "--steps" => o with { DecodeSteps = int.Parse(args[i + 1], System.Globalization.CultureInfo.InvariantCulture) },
                 "--prefill" => o with { PrefillTokens = int.Parse(args[i + 1], System.Globalization.CultureInfo.InvariantCulture) },
                 "--spin-us" => o with { SpinMicroseconds = int.Parse(args[i + 1], System.Globalization.CultureInfo.InvariantCulture) },
-                _ => throw new ArgumentException($"Unknown option {args[i]} (--model, --threads, --batches 1,8,32, --steps, --prefill, --spin-us)."),
+                "--step-spin-us" => o with { StepSpinMicroseconds = int.Parse(args[i + 1], System.Globalization.CultureInfo.InvariantCulture) },
+                _ => throw new ArgumentException($"Unknown option {args[i]} (--model, --threads, --batches 1,8,32, --steps, --prefill, --spin-us, --step-spin-us)."),
             };
         }
 

@@ -15,11 +15,11 @@ const int WarmupSteps = 4;
 var blocksPerSeq = (options.PromptTokens + WarmupSteps + options.DecodeSteps + 15) / 16 + 1;
 var maxSeqs = Math.Max(options.DecodeBatches.Max(), 1);
 using var pool = NativeKvPool.Create(model, (blocksPerSeq * maxSeqs) + (options.PrefillTokens / 16) + 2, 16, NativeKvType.F32);
-using var engine = NativeEngine.Create(model, pool, new NativeEngineOptions { MaxBatchTokens = maxBatch, MaxContext = Math.Max(4096, options.PrefillTokens + 16), Threads = options.Threads, SpinMicroseconds = options.SpinMicroseconds });
+using var engine = NativeEngine.Create(model, pool, new NativeEngineOptions { MaxBatchTokens = maxBatch, MaxContext = Math.Max(4096, options.PrefillTokens + 16), Threads = options.Threads, SpinMicroseconds = options.SpinMicroseconds, StepSpinMicroseconds = options.StepSpinMicroseconds });
 
 var bandwidth = Memory.MeasureCopyBandwidth();
 Console.WriteLine($"model      {Path.GetFileName(modelPath)}: {info.Architecture}, {info.ParameterCount / 1e6:F1}M params, {info.WeightType}, {info.WeightBytes / 1048576.0:F1} MiB of weights read per step");
-Console.WriteLine($"machine    {Environment.ProcessorCount} cores, {engine.Threads} engine threads (spin {engine.SpinMicroseconds} µs), kernels {NativeModel.KernelsName}, memcpy {bandwidth / 1e9:F1} GB/s (read+write)");
+Console.WriteLine($"machine    {Environment.ProcessorCount} cores, {engine.Threads} engine threads (spin {engine.SpinMicroseconds} µs, in-step {engine.StepSpinMicroseconds} µs), kernels {NativeModel.KernelsName}, memcpy {bandwidth / 1e9:F1} GB/s (read+write)");
 Console.WriteLine();
 Console.WriteLine($"{"scenario",-28} {"tokens/s",12} {"ms/step",10} {"bandwidth",10} {"cores busy",11}");
 Console.WriteLine(new string('-', 75));

@@ -2,7 +2,7 @@
 # Speed of the Dynamo engine against llama.cpp on the same GGUF files, same machine, same run.
 #
 #   bench/engine/compare.sh            (ROUNDS=3, STEPS=16 timed decode steps, THREADS="1 nproc",
-#                                       MODELS="q8_0 f16", SPIN_US=engine default,
+#                                       MODELS="q8_0 f16", SPIN_US and STEP_SPIN_US=engine defaults,
 #                                       QUIET_LOAD=1.5 QUIET_WAIT_S=0)
 #
 # With QUIET_WAIT_S > 0 every pair of runs first waits (up to that many seconds) for the 1-minute
@@ -28,6 +28,7 @@ quiet_load="${QUIET_LOAD:-1.5}"
 quiet_wait="${QUIET_WAIT_S:-0}"
 spin_args=()
 [ -n "${SPIN_US:-}" ] && spin_args=(--spin-us "$SPIN_US")
+[ -n "${STEP_SPIN_US:-}" ] && spin_args+=(--step-spin-us "$STEP_SPIN_US")
 models_dir="$root/models/generated"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT

@@ -127,15 +127,28 @@ DYN_API dyn_status dyn_context_create(const dyn_model* model, dyn_kv_pool* pool,
 DYN_API void dyn_context_free(dyn_context* ctx);
 DYN_API dyn_status dyn_context_set_threads(dyn_context* ctx, int32_t n_threads);
 DYN_API int32_t dyn_context_threads(const dyn_context* ctx);
-/* How long (microseconds, 0..100000) a thread waiting inside a step spins with pause
- * instructions before it parks; default 50. Between steps the pool's threads are parked and use
- * no CPU whatever this is. 0 parks at once (least CPU on a crowded machine, slowest hand-offs). */
+/* How long (microseconds, 0..100000) a waiting pool thread spins with pause instructions; default
+ * 50. Outside a step (after dyn_step returns) that is all: then it parks and uses no CPU, so an
+ * idle engine costs nothing. Inside a step a wait goes on polling up to the step spin below. */
 DYN_API dyn_status dyn_context_set_spin(dyn_context* ctx, int32_t spin_us);
 /* The current spin budget in microseconds; -1 for a null context. */
 DYN_API int32_t dyn_context_spin(const dyn_context* ctx);
+/* How long (microseconds, 0..10000000) a thread waiting between the parallel regions of one step
+ * keeps polling before it parks; default 4000. Past the pause spin it calls sched_yield between
+ * polls, so other runnable threads get the core. Waking a parked thread costs tens to hundreds
+ * of microseconds on a VM, more than most regions take. When dyn_step returns, the waits fall
+ * back to the pause spin at once. 0 (or anything up to the pause spin) parks as soon as the
+ * pause spin is spent, inside steps as well. */
+DYN_API dyn_status dyn_context_set_step_spin(dyn_context* ctx, int32_t step_spin_us);
+/* The current step spin budget in microseconds; -1 for a null context. */
+DYN_API int32_t dyn_context_step_spin(const dyn_context* ctx);
 /* Pool threads (not counting the caller) asleep right now, neither spinning nor working: all
  * of them shortly after a step returns. Diagnostics and tests; -1 for a null context. */
 DYN_API int32_t dyn_context_parked_threads(const dyn_context* ctx);
+/* Wall time per phase of the steps since the last call (text, NUL-terminated, truncated to
+ * len - 1 bytes), and resets it. Returns the text's full length, or -1 when the library was built
+ * without the cmake option DYN_PROFILE (the normal build) or ctx is null. Diagnostics. */
+DYN_API int32_t dyn_context_profile(dyn_context* ctx, char* buf, int32_t len);
 /* Kernel self-test: the attention softmax's exp over x[0..n) into y, scalar (simd = 0) or with
  * the AVX2 kernel (simd = 1). Returns 1, or 0 when that kernel is unavailable here. */
 DYN_API int32_t dyn_test_exp(const float* x, float* y, int32_t n, int32_t simd);

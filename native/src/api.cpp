@@ -1,5 +1,7 @@
 // The C boundary: every entry point validates its pointers, runs the C++ code
 // inside guard(), and turns any exception into a status plus a thread-local message.
+#include <algorithm>
+#include <cstring>
 #include <new>
 #include <string>
 
@@ -179,6 +181,15 @@ dyn_status dyn_context_set_spin(dyn_context* ctx, int32_t spin_us) {
 
 int32_t dyn_context_spin(const dyn_context* ctx) { return ctx == nullptr ? -1 : ctx->impl.spin_us(); }
 
+dyn_status dyn_context_set_step_spin(dyn_context* ctx, int32_t step_spin_us) {
+    return guard([&] {
+        require(ctx, "context");
+        ctx->impl.set_step_spin_us(step_spin_us);
+    });
+}
+
+int32_t dyn_context_step_spin(const dyn_context* ctx) { return ctx == nullptr ? -1 : ctx->impl.step_spin_us(); }
+
 int32_t dyn_test_exp(const float* x, float* y, int32_t n, int32_t simd) {
     if (x == nullptr || y == nullptr || n < 0) {
         return 0;
@@ -195,6 +206,19 @@ int32_t dyn_test_exp(const float* x, float* y, int32_t n, int32_t simd) {
     }
 #endif
     return 0;
+}
+
+int32_t dyn_context_profile(dyn_context* ctx, char* buf, int32_t len) {
+    if (ctx == nullptr || !dyn::StepProfile::kEnabled) {
+        return -1;
+    }
+    const std::string text = ctx->impl.take_profile();
+    if (buf != nullptr && len > 0) {
+        const size_t n = std::min(text.size(), static_cast<size_t>(len - 1));
+        std::memcpy(buf, text.data(), n);
+        buf[n] = '\0';
+    }
+    return static_cast<int32_t>(text.size());
 }
 
 int32_t dyn_context_parked_threads(const dyn_context* ctx) { return ctx == nullptr ? -1 : ctx->impl.parked_threads(); }

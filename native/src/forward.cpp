@@ -83,10 +83,12 @@ void Context::set_threads(int n_threads) {
     }
     const int n = n_threads == 0 ? hardware_threads() : n_threads;
     const int spin = pool_ != nullptr ? pool_->spin_us() : ThreadPool::kDefaultSpinMicros;
+    const int step_spin = pool_ != nullptr ? pool_->step_spin_us() : ThreadPool::kDefaultStepSpinMicros;
     pool_.reset();
-    pool_ = std::make_unique<ThreadPool>(n, spin);
+    pool_ = std::make_unique<ThreadPool>(n, spin, step_spin);
     const HParams& hp = model_.hp();
-    thread_stride_ = (model_.max_in_dim() + hp.head_dim + kv_.block_size() + 15) / 16 * 16;
+    // Per thread: a dequantized weight row, then two attention accumulators and 2 blocks of scores.
+    thread_stride_ = (model_.max_in_dim() + 2 * hp.head_dim + 2 * kv_.block_size() + 15) / 16 * 16;
     thread_scratch_.assign(static_cast<size_t>(thread_stride_) * static_cast<size_t>(n), 0.0f);
 }
 
@@ -96,6 +98,14 @@ void Context::set_spin_us(int spin_us) {
              "spin must be in 0.." + std::to_string(ThreadPool::kMaxSpinMicros) + " microseconds, got " + std::to_string(spin_us));
     }
     pool_->set_spin_us(spin_us);
+}
+
+void Context::set_step_spin_us(int step_spin_us) {
+    if (step_spin_us < 0 || step_spin_us > ThreadPool::kMaxStepSpinMicros) {
+        fail(DYN_ERR_INVALID_ARGUMENT, "step spin must be in 0.." + std::to_string(ThreadPool::kMaxStepSpinMicros) +
+                                           " microseconds, got " + std::to_string(step_spin_us));
+    }
+    pool_->set_step_spin_us(step_spin_us);
 }
 
 int Context::validate(const dyn_batch& b) {
@@ -151,7 +161,7 @@ int Context::validate(const dyn_batch& b) {
         }
         const int64_t first = total - q.n_tokens;
         for (int i = 0; i < q.n_tokens; i++) {
-            tokens_[static_cast<size_t>(first + i)] = {s, q.start_pos + i};
+            tokens_[static_cast<size_t>(first + i)] = {s, q.start_pos + i, static_cast<int32_t>(first), q.n_tokens};
         }
         if (q.want_logits != 0) {
             out_rows_[static_cast<size_t>(n_out++)] = static_cast<int32_t>(total - 1);
@@ -165,6 +175,9 @@ int Context::validate(const dyn_batch& b) {
 }
 
 void Context::step(const dyn_batch& b) {
+    // First, so that parked workers wake while this thread validates and embeds.
+    StepScope scope(*pool_);
+    profile_.start();
     const int64_t T = validate(b);
     if (T == 0) {
         return;
@@ -190,6 +203,7 @@ void Context::step(const dyn_batch& b) {
             dequantize_row(model_.tok_embd().type, model_.tok_embd().row(token), x + t * E, E);
         }
     });
+    profile_.mark(Phase::Embed);
     auto norm_all = [&](const std::vector<float>& w) {
         run_per_token(pool, T, [&](int ith, int nth) {
             int64_t t0, t1;
@@ -201,25 +215,38 @@ void Context::step(const dyn_batch& b) {
     for (int l = 0; l < hp.n_layer; l++) {
         const Layer& L = model_.layers()[static_cast<size_t>(l)];
         norm_all(L.attn_norm);
+        profile_.mark(Phase::AttnNorm);
         act.reset(xn, T, E);
         const MatmulJob qkv[3] = {{&L.wq, q_.data(), hp.q_dim(), false},
                                   {&L.wk, k_.data(), hp.kv_dim(), false},
                                   {&L.wv, v_.data(), hp.kv_dim(), false}};
+        prepare_activations(pool, L.wq, act);
+        profile_.mark(Phase::QkvQuant);
         matmul_fused(pool, qkv, 3, act, deq, thread_stride_);
+        profile_.mark(Phase::Qkv);
         rope_and_store(l, T, b);
+        profile_.mark(Phase::Rope);
         attention_layer(l, T, b);
+        profile_.mark(Phase::Attention);
         act.reset(att_.data(), T, hp.q_dim());
+        prepare_activations(pool, L.wo, act);
+        profile_.mark(Phase::OutQuant);
         matmul(pool, L.wo, act, x, E, true, deq, thread_stride_);
         if (!L.bo.empty()) {
             for (int64_t t = 0; t < T; t++) {
                 for (int i = 0; i < E; i++) x[t * E + i] += L.bo[static_cast<size_t>(i)];
             }
         }
+        profile_.mark(Phase::Wo);
 
         norm_all(L.ffn_norm);
+        profile_.mark(Phase::FfnNorm);
         act.reset(xn, T, E);
         const MatmulJob gate_up[2] = {{&L.w_gate, gate_.data(), hp.n_ff, false}, {&L.w_up, up_.data(), hp.n_ff, false}};
+        prepare_activations(pool, L.w_gate, act);
+        profile_.mark(Phase::GateUpQuant);
         matmul_fused(pool, gate_up, 2, act, deq, thread_stride_);
+        profile_.mark(Phase::GateUp);
         run_per_token(pool, T, [&](int ith, int nth) {
             int64_t b0, b1;
             split_range(T * hp.n_ff, ith, nth, b0, b1);
@@ -227,8 +254,12 @@ void Context::step(const dyn_batch& b) {
             const float* u = up_.data();
             for (int64_t i = b0; i < b1; i++) g[i] = g[i] / (1.0f + std::exp(-g[i])) * u[i];
         });
+        profile_.mark(Phase::Silu);
         act.reset(gate_.data(), T, hp.n_ff);
+        prepare_activations(pool, L.w_down, act);
+        profile_.mark(Phase::DownQuant);
         matmul(pool, L.w_down, act, x, E, true, deq, thread_stride_);
+        profile_.mark(Phase::Down);
     }
 
     int n_out = 0;
@@ -243,6 +274,7 @@ void Context::step(const dyn_batch& b) {
     }
     act.reset(xn, n_out, E);
     matmul(pool, model_.output(), act, b.logits, hp.n_vocab, false, deq, thread_stride_);
+    profile_.mark(Phase::Head);
 }
 
 void Context::rope_and_store(int layer, int64_t T, const dyn_batch& b) {
@@ -302,68 +334,134 @@ void Context::attention_layer(int layer, int64_t T, const dyn_batch& b) {
     const int bs = kv_.block_size();
     const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
     const bool f16 = kv_.type() == DYN_KV_F16;
-    const int64_t tasks = T * hp.n_head;
-    // (token, head) tasks claimed one at a time: rows of late positions cost more than early
-    // ones, and a thread that lost its core leaves its tasks to the others.
-    pool_->run_chunks(tasks, 1, [&](int64_t task0, int64_t task1, int ith) {
-        float* acc = thread_scratch_.data() + static_cast<int64_t>(ith) * thread_stride_ + model_.max_in_dim();
-        float* scores = acc + hd;
-        for (int64_t task = task0; task < task1; task++) {
-            const int64_t t = task / hp.n_head;
-            const int h = static_cast<int>(task % hp.n_head);
-            const int g = h / group;
-            const TokenRef& r = tokens_[static_cast<size_t>(t)];
-            const int32_t* table = b.seqs[r.seq].block_table;
-            const float* qh = q_.data() + t * qd + h * hd;
-            std::fill(acc, acc + hd, 0.0f);
-            float m = -std::numeric_limits<float>::infinity();
-            float sum = 0;
-            const int n_ctx = r.pos + 1;
-            // Online softmax one block at a time: no scratch proportional to context length.
-            for (int blk = 0; blk * bs < n_ctx; blk++) {
-                const int block = table[blk];
-                const int n_here = std::min(bs, n_ctx - blk * bs);
-                const uint8_t* kb = kv_.k(block, layer);
-                const uint8_t* vb = kv_.v(block, layer);
-                const size_t head_off = static_cast<size_t>(g) * hd;
-                if (f16 ? k.attn_block_f16 != nullptr &&
-                              k.attn_block_f16(qh, reinterpret_cast<const uint16_t*>(kb) + head_off,
-                                               reinterpret_cast<const uint16_t*>(vb) + head_off,
-                                               static_cast<size_t>(kd), n_here, hd, scale, scores, &m, &sum, acc)
-                        : k.attn_block_f32 != nullptr &&
-                              k.attn_block_f32(qh, reinterpret_cast<const float*>(kb) + head_off,
-                                               reinterpret_cast<const float*>(vb) + head_off,
-                                               static_cast<size_t>(kd), n_here, hd, scale, scores, &m, &sum, acc)) {
-                    continue;
-                }
-                float bmax = -std::numeric_limits<float>::infinity();
-                for (int s = 0; s < n_here; s++) {
-                    const size_t off = static_cast<size_t>(s) * kd + static_cast<size_t>(g) * hd;
-                    const float sc = (f16 ? k.dot_f16(reinterpret_cast<const uint16_t*>(kb) + off, qh, hd)
-                                          : k.dot_f32(reinterpret_cast<const float*>(kb) + off, qh, hd)) * scale;
-                    scores[s] = sc;
-                    bmax = std::max(bmax, sc);
-                }
-                if (bmax > m) {
-                    const float corr = exp_attn(m - bmax);
-                    k.scale(acc, corr, hd);
-                    sum *= corr;
-                    m = bmax;
-                }
-                for (int s = 0; s < n_here; s++) {
-                    const float p = exp_attn(scores[s] - m);
-                    sum += p;
-                    const size_t off = static_cast<size_t>(s) * kd + static_cast<size_t>(g) * hd;
-                    if (f16) {
-                        k.axpy_f16(p, reinterpret_cast<const uint16_t*>(vb) + off, acc, hd);
-                    } else {
-                        k.axpy_f32(p, reinterpret_cast<const float*>(vb) + off, acc, hd);
-                    }
+    // A task is one token and one or two query heads that share a K/V head: pairs go through
+    // the two-head kernel, which reads each K/V row once for both.
+    const int pairs = (group + 1) / 2;
+    const int64_t per_token = static_cast<int64_t>(hp.n_head_kv) * pairs;
+    const int64_t tasks = T * per_token;
+
+    // One head of token t over its whole context; the online softmax goes one block at a time,
+    // so there is no scratch proportional to the context length.
+    auto attend_one = [&](int64_t t, int h, float* acc, float* scores) {
+        const TokenRef& r = tokens_[static_cast<size_t>(t)];
+        const int32_t* table = b.seqs[r.seq].block_table;
+        const int g = h / group;
+        const float* qh = q_.data() + t * qd + h * hd;
+        std::fill(acc, acc + hd, 0.0f);
+        float m = -std::numeric_limits<float>::infinity();
+        float sum = 0;
+        const int n_ctx = r.pos + 1;
+        for (int blk = 0; blk * bs < n_ctx; blk++) {
+            const int block = table[blk];
+            const int n_here = std::min(bs, n_ctx - blk * bs);
+            const uint8_t* kb = kv_.k(block, layer);
+            const uint8_t* vb = kv_.v(block, layer);
+            const size_t head_off = static_cast<size_t>(g) * hd;
+            if (f16 ? k.attn_block_f16 != nullptr &&
+                          k.attn_block_f16(qh, reinterpret_cast<const uint16_t*>(kb) + head_off,
+                                           reinterpret_cast<const uint16_t*>(vb) + head_off,
+                                           static_cast<size_t>(kd), n_here, hd, scale, scores, &m, &sum, acc)
+                    : k.attn_block_f32 != nullptr &&
+                          k.attn_block_f32(qh, reinterpret_cast<const float*>(kb) + head_off,
+                                           reinterpret_cast<const float*>(vb) + head_off,
+                                           static_cast<size_t>(kd), n_here, hd, scale, scores, &m, &sum, acc)) {
+                continue;
+            }
+            float bmax = -std::numeric_limits<float>::infinity();
+            for (int s = 0; s < n_here; s++) {
+                const size_t off = static_cast<size_t>(s) * kd + static_cast<size_t>(g) * hd;
+                const float sc = (f16 ? k.dot_f16(reinterpret_cast<const uint16_t*>(kb) + off, qh, hd)
+                                      : k.dot_f32(reinterpret_cast<const float*>(kb) + off, qh, hd)) * scale;
+                scores[s] = sc;
+                bmax = std::max(bmax, sc);
+            }
+            if (bmax > m) {
+                const float corr = exp_attn(m - bmax);
+                k.scale(acc, corr, hd);
+                sum *= corr;
+                m = bmax;
+            }
+            for (int s = 0; s < n_here; s++) {
+                const float p = exp_attn(scores[s] - m);
+                sum += p;
+                const size_t off = static_cast<size_t>(s) * kd + static_cast<size_t>(g) * hd;
+                if (f16) {
+                    k.axpy_f16(p, reinterpret_cast<const uint16_t*>(vb) + off, acc, hd);
+                } else {
+                    k.axpy_f32(p, reinterpret_cast<const float*>(vb) + off, acc, hd);
                 }
             }
-            float* out = att_.data() + t * qd + h * hd;
-            const float inv = 1.0f / sum;
-            for (int i = 0; i < hd; i++) out[i] = acc[i] * inv;
+        }
+        float* out = att_.data() + t * qd + h * hd;
+        const float inv = 1.0f / sum;
+        for (int i = 0; i < hd; i++) out[i] = acc[i] * inv;
+    };
+
+    // Heads h and h + 1 (same K/V head) of token t with the two-head kernel; false when the
+    // kernel does not cover this head size (nothing has been written then).
+    auto attend_two = [&](int64_t t, int h, float* acc0, float* acc1, float* scores) {
+        const bool have = f16 ? k.attn_block2_f16 != nullptr : k.attn_block2_f32 != nullptr;
+        if (!have || (hd != 16 && hd != 32 && hd != 64 && hd != 128)) {
+            return false;
+        }
+        const TokenRef& r = tokens_[static_cast<size_t>(t)];
+        const int32_t* table = b.seqs[r.seq].block_table;
+        const size_t head_off = static_cast<size_t>(h / group) * hd;
+        const float* q0 = q_.data() + t * qd + h * hd;
+        const float* q1 = q0 + hd;
+        std::fill(acc0, acc0 + hd, 0.0f);
+        std::fill(acc1, acc1 + hd, 0.0f);
+        float m[2] = {-std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity()};
+        float sum[2] = {0, 0};
+        const int n_ctx = r.pos + 1;
+        for (int blk = 0; blk * bs < n_ctx; blk++) {
+            const int block = table[blk];
+            const int n_here = std::min(bs, n_ctx - blk * bs);
+            const uint8_t* kb = kv_.k(block, layer);
+            const uint8_t* vb = kv_.v(block, layer);
+            if (f16) {
+                k.attn_block2_f16(q0, q1, reinterpret_cast<const uint16_t*>(kb) + head_off,
+                                  reinterpret_cast<const uint16_t*>(vb) + head_off, static_cast<size_t>(kd), n_here, hd,
+                                  scale, scores, m, sum, acc0, acc1);
+            } else {
+                k.attn_block2_f32(q0, q1, reinterpret_cast<const float*>(kb) + head_off,
+                                  reinterpret_cast<const float*>(vb) + head_off, static_cast<size_t>(kd), n_here, hd,
+                                  scale, scores, m, sum, acc0, acc1);
+            }
+        }
+        float* out0 = att_.data() + t * qd + h * hd;
+        float* out1 = out0 + hd;
+        const float inv0 = 1.0f / sum[0], inv1 = 1.0f / sum[1];
+        for (int i = 0; i < hd; i++) out0[i] = acc0[i] * inv0;
+        for (int i = 0; i < hd; i++) out1[i] = acc1[i] * inv1;
+        return true;
+    };
+
+    // Tasks claimed one at a time: rows of late positions cost more than early ones, and a
+    // thread that lost its core leaves its tasks to the others. Within a sequence they go out
+    // K/V head by K/V head, token by token, then the head pairs sharing that K/V head: a
+    // 512-token prefill then reads one K/V head's blocks (256 KiB on the default model) at a
+    // time from cache instead of all of them per token, which two threads sharing the sweep
+    // made 1.5x slower; a decode batch (one token per sequence) keeps token order.
+    pool_->run_chunks(tasks, 1, [&](int64_t task0, int64_t task1, int ith) {
+        float* acc0 = thread_scratch_.data() + static_cast<int64_t>(ith) * thread_stride_ + model_.max_in_dim();
+        float* acc1 = acc0 + hd;
+        float* scores = acc1 + hd;
+        for (int64_t task = task0; task < task1; task++) {
+            // Tasks of a sequence fill [first·per_token, (first + n)·per_token) in either order.
+            const TokenRef& seq = tokens_[static_cast<size_t>(task / per_token)];
+            const int64_t local = task - static_cast<int64_t>(seq.seq_first) * per_token;
+            const int64_t per_kv_head = static_cast<int64_t>(seq.seq_tokens) * pairs;
+            const int g = static_cast<int>(local / per_kv_head);
+            const int64_t t = seq.seq_first + local % per_kv_head / pairs;
+            const int h = g * group + 2 * static_cast<int>(local % pairs);
+            if (h + 1 < (g + 1) * group && attend_two(t, h, acc0, acc1, scores)) {
+                continue;
+            }
+            attend_one(t, h, acc0, scores);
+            if (h + 1 < (g + 1) * group) {
+                attend_one(t, h + 1, acc0, scores);
+            }
         }
     });
 }

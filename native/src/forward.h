@@ -8,6 +8,7 @@
 #include "kv_pool.h"
 #include "matmul.h"
 #include "model.h"
+#include "profile.h"
 #include "threadpool.h"
 
 namespace dyn {
@@ -20,13 +21,19 @@ public:
     int threads() const { return pool_->size(); }
     void set_spin_us(int spin_us);
     int spin_us() const { return pool_->spin_us(); }
+    void set_step_spin_us(int step_spin_us);
+    int step_spin_us() const { return pool_->step_spin_us(); }
     int parked_threads() const { return pool_->parked(); }
     void step(const dyn_batch& batch);
+    // Per-phase step times since the last call (empty unless built with DYN_PROFILE).
+    std::string take_profile() { return profile_.take(); }
 
 private:
     struct TokenRef {
         int32_t seq;
         int32_t pos;
+        int32_t seq_first;   // batch index of the sequence's first token
+        int32_t seq_tokens;  // the sequence's token count in this batch
     };
 
     int validate(const dyn_batch& batch);
@@ -47,6 +54,7 @@ private:
     int64_t thread_stride_ = 0;
     std::vector<TokenRef> tokens_;
     std::vector<int32_t> out_rows_;      // token index of each requested logits row
+    StepProfile profile_;
 };
 
 }  // namespace dyn

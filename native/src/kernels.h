@@ -36,6 +36,13 @@ struct KernelTable {
                            float* scores, float* m, float* sum, float* acc);
     bool (*attn_block_f16)(const float* q, const uint16_t* k, const uint16_t* v, size_t stride, int n, int hd,
                            float scale, float* scores, float* m, float* sum, float* acc);
+    // The same for two query heads that share the K/V head (grouped-query attention): each
+    // head's state (m[i], sum[i], acc_i) is updated exactly as attn_block does it, but every K
+    // and V row is read once for both. scores holds 2 * n floats. Null where absent.
+    bool (*attn_block2_f32)(const float* q0, const float* q1, const float* k, const float* v, size_t stride, int n,
+                            int hd, float scale, float* scores, float* m, float* sum, float* acc0, float* acc1);
+    bool (*attn_block2_f16)(const float* q0, const float* q1, const uint16_t* k, const uint16_t* v, size_t stride,
+                            int n, int hd, float scale, float* scores, float* m, float* sum, float* acc0, float* acc1);
     // Null unless the CPU has AVX-512 VNNI. Rows [0, rows) of a Q8_0 weight (w_stride bytes
     // apart) against T activation rows packed as PairQ8 (ceil(T/2) pairs of n/32 blocks):
     // y[t * ldy + r] (+)= W_r · X_t, every value bit for bit what dot_q8_0 returns. Weights

@@ -333,6 +333,109 @@ void attn_block(const float* q, const T* k, const T* v, size_t stride, int n, fl
     for (int i = 0; i < 2 * C; i++) _mm256_storeu_ps(acc_mem + 8 * i, acc[i]);
 }
 
+// The online-softmax update of one head after its block scores are in: rescale when the block
+// maximum is larger, exponentials in place, running sum. Returns the factor for acc (1 if none).
+inline float softmax_block(float* scores, int n, float bmax, float* m, float* sum, bool* rescale) {
+    float corr = 1.0f;
+    *rescale = bmax > *m;
+    if (*rescale) {
+        corr = exp_attn(*m - bmax);
+        *sum *= corr;
+        *m = bmax;
+    }
+    const float mx = *m;
+    int s8 = 0;
+    for (; s8 + 8 <= n; s8 += 8) exp8_attn(scores + s8, mx, scores + s8);
+    for (; s8 < n; s8++) scores[s8] = exp_attn(scores[s8] - mx);
+    float total = *sum;
+    for (int s = 0; s < n; s++) total += scores[s];
+    *sum = total;
+    return corr;
+}
+
+// attn_block for two query heads over one K/V block, every value computed by the same
+// operations in the same order as attn_block computes it for each head alone (products are
+// k·q either way; each accumulator sees the same sequence of fused adds). The point is memory:
+// each K and V row is read once for both heads, which halves the traffic of a long prefill.
+// The value loop goes two vectors of both heads at a time over the block (4 accumulators in
+// registers); the block's V rows stay in L1 between those passes.
+template <int C, typename T, typename Load>
+void attn_block2(const float* q0, const float* q1, const T* k, const T* v, size_t stride, int n, float scl,
+                 float* scores, float* m, float* sum, float* acc0, float* acc1, Load load) {
+    float* sc0 = scores;
+    float* sc1 = scores + n;
+    float bmax0 = -INFINITY, bmax1 = -INFINITY;
+    for (int s = 0; s < n; s++) {
+        const T* ks = k + static_cast<size_t>(s) * stride;
+        __m256 a0 = _mm256_setzero_ps(), b0 = _mm256_setzero_ps();
+        __m256 a1 = _mm256_setzero_ps(), b1 = _mm256_setzero_ps();
+        for (int c = 0; c < C; c++) {
+            const __m256 k0 = load(ks + 16 * c), k1 = load(ks + 16 * c + 8);
+            a0 = _mm256_fmadd_ps(k0, _mm256_loadu_ps(q0 + 16 * c), a0);
+            b0 = _mm256_fmadd_ps(k1, _mm256_loadu_ps(q0 + 16 * c + 8), b0);
+            a1 = _mm256_fmadd_ps(k0, _mm256_loadu_ps(q1 + 16 * c), a1);
+            b1 = _mm256_fmadd_ps(k1, _mm256_loadu_ps(q1 + 16 * c + 8), b1);
+        }
+        const float s0 = hsum(_mm256_add_ps(a0, b0)) * scl;
+        const float s1 = hsum(_mm256_add_ps(a1, b1)) * scl;
+        sc0[s] = s0;
+        sc1[s] = s1;
+        bmax0 = bmax0 < s0 ? s0 : bmax0;
+        bmax1 = bmax1 < s1 ? s1 : bmax1;
+    }
+    bool rescale0, rescale1;
+    const __m256 corr0 = _mm256_set1_ps(softmax_block(sc0, n, bmax0, &m[0], &sum[0], &rescale0));
+    const __m256 corr1 = _mm256_set1_ps(softmax_block(sc1, n, bmax1, &m[1], &sum[1], &rescale1));
+    for (int i = 0; i < 2 * C; i += 2) {
+        __m256 x0 = _mm256_loadu_ps(acc0 + 8 * i), y0 = _mm256_loadu_ps(acc0 + 8 * i + 8);
+        __m256 x1 = _mm256_loadu_ps(acc1 + 8 * i), y1 = _mm256_loadu_ps(acc1 + 8 * i + 8);
+        if (rescale0) {
+            x0 = _mm256_mul_ps(corr0, x0);
+            y0 = _mm256_mul_ps(corr0, y0);
+        }
+        if (rescale1) {
+            x1 = _mm256_mul_ps(corr1, x1);
+            y1 = _mm256_mul_ps(corr1, y1);
+        }
+        for (int s = 0; s < n; s++) {
+            const T* vs = v + static_cast<size_t>(s) * stride + 8 * i;
+            const __m256 v0 = load(vs), v1 = load(vs + 8);
+            const __m256 p0 = _mm256_set1_ps(sc0[s]), p1 = _mm256_set1_ps(sc1[s]);
+            x0 = _mm256_fmadd_ps(p0, v0, x0);
+            y0 = _mm256_fmadd_ps(p0, v1, y0);
+            x1 = _mm256_fmadd_ps(p1, v0, x1);
+            y1 = _mm256_fmadd_ps(p1, v1, y1);
+        }
+        _mm256_storeu_ps(acc0 + 8 * i, x0);
+        _mm256_storeu_ps(acc0 + 8 * i + 8, y0);
+        _mm256_storeu_ps(acc1 + 8 * i, x1);
+        _mm256_storeu_ps(acc1 + 8 * i + 8, y1);
+    }
+}
+
+template <typename T, typename Load>
+bool attn_block2_any(const float* q0, const float* q1, const T* k, const T* v, size_t stride, int n, int hd, float scl,
+                     float* scores, float* m, float* sum, float* acc0, float* acc1, Load load) {
+    switch (hd) {
+        case 16: attn_block2<1>(q0, q1, k, v, stride, n, scl, scores, m, sum, acc0, acc1, load); return true;
+        case 32: attn_block2<2>(q0, q1, k, v, stride, n, scl, scores, m, sum, acc0, acc1, load); return true;
+        case 64: attn_block2<4>(q0, q1, k, v, stride, n, scl, scores, m, sum, acc0, acc1, load); return true;
+        case 128: attn_block2<8>(q0, q1, k, v, stride, n, scl, scores, m, sum, acc0, acc1, load); return true;
+        default: return false;
+    }
+}
+
+bool attn_block2_f32(const float* q0, const float* q1, const float* k, const float* v, size_t stride, int n, int hd,
+                     float scl, float* scores, float* m, float* sum, float* acc0, float* acc1) {
+    return attn_block2_any(q0, q1, k, v, stride, n, hd, scl, scores, m, sum, acc0, acc1,
+                           [](const float* p) { return _mm256_loadu_ps(p); });
+}
+
+bool attn_block2_f16(const float* q0, const float* q1, const uint16_t* k, const uint16_t* v, size_t stride, int n,
+                     int hd, float scl, float* scores, float* m, float* sum, float* acc0, float* acc1) {
+    return attn_block2_any(q0, q1, k, v, stride, n, hd, scl, scores, m, sum, acc0, acc1, load_f16);
+}
+
 template <typename T, typename Load>
 bool attn_block_any(const float* q, const T* k, const T* v, size_t stride, int n, int hd, float scl, float* scores,
                     float* m, float* sum, float* acc, Load load) {
@@ -371,7 +474,8 @@ const KernelTable& avxvnni_kernels() {
     static const KernelTable table{"avx2-vnni", dot_f32, dot_f16, dot_bf16, dot_q8_0, dot_q4_0,
                                    quantize_q8_0,
                                    dot4_f32, dot4_f16, dot4_q8_0, dot4_q4_0, axpy_f32, axpy_f16, scale,
-                                   attn_block_f32, attn_block_f16, nullptr, nullptr, nullptr};
+                                   attn_block_f32, attn_block_f16, attn_block2_f32, attn_block2_f16,
+                                   nullptr, nullptr, nullptr};
     return table;
 }
 #else
@@ -379,7 +483,8 @@ const KernelTable& avx2_kernels() {
     static const KernelTable table{"avx2", dot_f32, dot_f16, dot_bf16, dot_q8_0, dot_q4_0,
                                    quantize_q8_0,
                                    dot4_f32, dot4_f16, dot4_q8_0, dot4_q4_0, axpy_f32, axpy_f16, scale,
-                                   attn_block_f32, attn_block_f16, nullptr, nullptr, nullptr};
+                                   attn_block_f32, attn_block_f16, attn_block2_f32, attn_block2_f16,
+                                   nullptr, nullptr, nullptr};
     return table;
 }
 #endif

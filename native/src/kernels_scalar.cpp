@@ -94,7 +94,8 @@ const KernelTable& scalar_kernels() {
                                    quantize_q8_0,
                                    dot4<float, float, dot_f32>, dot4<uint16_t, float, dot_f16>,
                                    dot4<void, void, dot_q8_0>, dot4<void, void, dot_q4_0>,
-                                   axpy_f32, axpy_f16, scale, nullptr, nullptr, nullptr, nullptr, nullptr};
+                                   axpy_f32, axpy_f16, scale, nullptr, nullptr, nullptr, nullptr,
+                                   nullptr, nullptr, nullptr};
     return table;
 }
 

@@ -205,6 +205,14 @@ bool use_gemm(const Mat& w, const Activations& act) {
 
 }  // namespace
 
+void prepare_activations(ThreadPool& pool, const Mat& w, Activations& act) {
+    if (use_gemm(w, act)) {
+        ensure_pairs(pool, act);
+    } else if (w.type == GGML_Q8_0 || w.type == GGML_Q4_0) {
+        ensure_q8(pool, act);
+    }
+}
+
 void matmul(ThreadPool& pool, const Mat& w, Activations& act, float* y, int64_t ldy, bool accumulate,
             float* deq_scratch, int64_t deq_stride) {
     const MatmulJob job{&w, y, ldy, accumulate};
@@ -218,11 +226,7 @@ void matmul_fused(ThreadPool& pool, const MatmulJob* jobs, int n_jobs, Activatio
         if (jobs[j].w->cols != act.cols) {
             fail(DYN_ERR_INTERNAL, "matmul input width does not match the weight");
         }
-        if (use_gemm(*jobs[j].w, act)) {
-            ensure_pairs(pool, act);
-        } else if (jobs[j].w->type == GGML_Q8_0 || jobs[j].w->type == GGML_Q4_0) {
-            ensure_q8(pool, act);
-        }
+        prepare_activations(pool, *jobs[j].w, act);
         total += jobs[j].w->rows;
     }
     // Rows go out in chunks that threads claim as they finish (ThreadPool::run_chunks): about

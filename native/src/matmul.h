@@ -41,6 +41,10 @@ struct MatmulJob {
     bool accumulate;
 };
 
+// Builds the activations' quantized copy that products with w read (a no-op for float weights
+// or when it is built already); matmul() does it itself, this only lets a caller time it apart.
+void prepare_activations(ThreadPool& pool, const Mat& w, Activations& act);
+
 // deq_scratch holds pool.size() rows of at least W.cols floats (generic path).
 void matmul(ThreadPool& pool, const Mat& w, Activations& act, float* y, int64_t ldy, bool accumulate,
             float* deq_scratch, int64_t deq_stride);

@@ -1,5 +1,6 @@
 #include "threadpool.h"
 
+#include <algorithm>
 #include <chrono>
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -22,14 +23,14 @@ inline void cpu_pause() {
 // so a handful keeps the overshoot past the spin budget well under a microsecond.
 constexpr int kPausesPerClockRead = 8;
 
-int clamp_spin(int spin_us) {
-    return spin_us < 0 ? 0 : (spin_us > ThreadPool::kMaxSpinMicros ? ThreadPool::kMaxSpinMicros : spin_us);
-}
+int clamp(int v, int hi) { return v < 0 ? 0 : (v > hi ? hi : v); }
 
 }  // namespace
 
-ThreadPool::ThreadPool(int n_threads, int spin_us)
-    : n_threads_(n_threads < 1 ? 1 : n_threads), spin_us_(clamp_spin(spin_us)) {
+ThreadPool::ThreadPool(int n_threads, int spin_us, int step_spin_us)
+    : n_threads_(n_threads < 1 ? 1 : n_threads),
+      spin_us_(clamp(spin_us, kMaxSpinMicros)),
+      step_spin_us_(clamp(step_spin_us, kMaxStepSpinMicros)) {
     threads_.reserve(static_cast<size_t>(n_threads_ - 1));
     for (int i = 1; i < n_threads_; i++) {
         threads_.emplace_back([this, i] { worker(i); });
@@ -48,25 +49,63 @@ ThreadPool::~ThreadPool() {
     }
 }
 
+void ThreadPool::begin_step() {
+    if (n_threads_ == 1) {
+        return;
+    }
+    // seq_cst, then the parked count: the same hand-shake as a region's publication below.
+    steps_.fetch_add(1);
+    if (parked_workers_.load() > 0) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        wake_.notify_all();
+    }
+}
+
+void ThreadPool::end_step() {
+    if (n_threads_ == 1) {
+        return;
+    }
+    // Nobody is woken: spinning waits see the even count within a poll and shorten their budget.
+    steps_.fetch_add(1, std::memory_order_release);
+}
+
 template <typename Ready>
-bool ThreadPool::spin_until(Ready ready) const {
+bool ThreadPool::spin_until(Ready ready, uint64_t& steps) const {
+    using clock = std::chrono::steady_clock;
+    steps = steps_.load(std::memory_order_acquire);
     if (ready()) {
         return true;
     }
-    const int us = spin_us_.load(std::memory_order_relaxed);
-    if (us <= 0) {
-        return false;
-    }
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::microseconds(us);
+    auto since = clock::now();
     for (;;) {
-        for (int i = 0; i < kPausesPerClockRead; i++) {
+        const auto pause_for = std::chrono::microseconds(spin_us_.load(std::memory_order_relaxed));
+        const auto budget =
+            (steps & 1) != 0 ? std::max(pause_for, std::chrono::microseconds(step_spin_us_.load(std::memory_order_relaxed)))
+                             : pause_for;
+        const auto waited = clock::now() - since;
+        if (waited >= budget) {
+            return ready();
+        }
+        if (waited < pause_for) {
+            for (int i = 0; i < kPausesPerClockRead; i++) {
+                if (ready()) {
+                    return true;
+                }
+                cpu_pause();
+            }
+        } else {
+            // Past the pause budget inside a step: poll, but let any other runnable thread
+            // have this core in between (on an idle machine sched_yield returns at once).
+            std::this_thread::yield();
             if (ready()) {
                 return true;
             }
-            cpu_pause();
         }
-        if (std::chrono::steady_clock::now() >= deadline) {
-            return ready();
+        // A step starting or ending restarts the wait under the other budget.
+        const uint64_t now_steps = steps_.load(std::memory_order_acquire);
+        if (now_steps != steps) {
+            steps = now_steps;
+            since = clock::now();
         }
     }
 }
@@ -87,7 +126,8 @@ void ThreadPool::run_raw(RawFn fn, void* arg) {
         wake_.notify_all();
     }
     fn(arg, 0, n_threads_);
-    if (spin_until([this] { return pending_.load(std::memory_order_acquire) == 0; })) {
+    uint64_t steps = 0;
+    if (spin_until([this] { return pending_.load(std::memory_order_acquire) == 0; }, steps)) {
         return;
     }
     std::unique_lock<std::mutex> lock(mutex_);
@@ -99,10 +139,16 @@ void ThreadPool::run_raw(RawFn fn, void* arg) {
 void ThreadPool::worker(int ith) {
     uint64_t seen = 0;
     for (;;) {
-        if (!spin_until([&] { return generation_.load(std::memory_order_acquire) != seen; })) {
+        uint64_t steps = 0;
+        while (!spin_until([&] { return generation_.load(std::memory_order_acquire) != seen; }, steps)) {
             std::unique_lock<std::mutex> lock(mutex_);
             parked_workers_.fetch_add(1);
-            wake_.wait(lock, [&] { return generation_.load() != seen; });
+            // Up for a region, or for the start of a step other than the one whose budget this
+            // wait has just spent (begin_step wakes workers ahead of the step's first region).
+            wake_.wait(lock, [&] {
+                const uint64_t s = steps_.load();
+                return generation_.load() != seen || ((s & 1) != 0 && s != steps);
+            });
             parked_workers_.fetch_sub(1, std::memory_order_relaxed);
         }
         seen = generation_.load(std::memory_order_acquire);

@@ -3,7 +3,7 @@
 // wall-clock and process-CPU tokens per second, plus a logits dump so two builds can be compared
 // bit for bit (`--dump FILE`, then `cmp`). Built only with -DDYN_BUILD_TOOLS=ON.
 //
-//   engine_bench MODEL [--threads N] [--steps N] [--dump FILE] [--only prefill|decode] [--spin US] [--greedy N]
+//   engine_bench MODEL [--threads N] [--steps N] [--dump FILE] [--only prefill|decode] [--spin US] [--step-spin US] [--greedy N]
 #include <time.h>
 
 #include <algorithm>
@@ -54,11 +54,11 @@ struct Timing {
 
 int main(int argc, char** argv) {
     if (argc < 2) {
-        std::fprintf(stderr, "usage: engine_bench MODEL [--threads N] [--steps N] [--dump FILE] [--only prefill|decode] [--spin US] [--greedy N]\n");
+        std::fprintf(stderr, "usage: engine_bench MODEL [--threads N] [--steps N] [--dump FILE] [--only prefill|decode] [--spin US] [--step-spin US] [--greedy N]\n");
         return 2;
     }
     const char* path = argv[1];
-    int threads = 1, steps = 16, spin = -1, greedy = 0;
+    int threads = 1, steps = 16, spin = -1, step_spin = -1, greedy = 0;
     const char* dump = nullptr;
     std::string only;
     for (int i = 2; i + 1 < argc; i += 2) {
@@ -68,6 +68,7 @@ int main(int argc, char** argv) {
         else if (a == "--dump") dump = argv[i + 1];
         else if (a == "--only") only = argv[i + 1];
         else if (a == "--spin") spin = std::atoi(argv[i + 1]);
+        else if (a == "--step-spin") step_spin = std::atoi(argv[i + 1]);
         else if (a == "--greedy") greedy = std::atoi(argv[i + 1]);
         else {
             std::fprintf(stderr, "unknown option %s\n", a.c_str());
@@ -91,7 +92,9 @@ int main(int argc, char** argv) {
     dyn_context* ctx = nullptr;
     check(dyn_context_create(model, kv, &cp, &ctx), "context");
     if (spin >= 0) check(dyn_context_set_spin(ctx, spin), "spin");
-    std::printf("kernels %s, %d threads, spin %d us\n", dyn_kernels_name(), dyn_context_threads(ctx), dyn_context_spin(ctx));
+    if (step_spin >= 0) check(dyn_context_set_step_spin(ctx, step_spin), "step spin");
+    std::printf("kernels %s, %d threads, spin %d us, step spin %d us\n", dyn_kernels_name(), dyn_context_threads(ctx),
+                dyn_context_spin(ctx), dyn_context_step_spin(ctx));
     std::vector<float> logits(static_cast<size_t>(max_b) * info.n_vocab);
     FILE* out = dump != nullptr ? std::fopen(dump, "wb") : nullptr;
     auto run = [&](std::vector<dyn_seq>& seqs) {
@@ -107,6 +110,12 @@ int main(int argc, char** argv) {
             std::fwrite(logits.data(), sizeof(float), static_cast<size_t>(n) * info.n_vocab, out);
         }
     };
+    // With a DYN_PROFILE build: where the timed steps of each scenario spent their time.
+    auto print_profile = [&] {
+        char text[4096];
+        if (dyn_context_profile(ctx, text, sizeof text) >= 0) std::printf("%s", text);
+    };
+    print_profile();
     std::vector<int32_t> tables(static_cast<size_t>(n_blocks));
     for (int i = 0; i < n_blocks; i++) tables[static_cast<size_t>(i)] = i;
     // --greedy N: N greedy tokens after each of four prompts (printed), to compare two builds.
@@ -141,11 +150,13 @@ int main(int argc, char** argv) {
                     toks[static_cast<size_t>(s)] = 1 + (step * 31 + s) % 1000;
                     seqs.push_back({&toks[static_cast<size_t>(s)], tables.data() + s * per_seq, 1, prompt_len + step, per_seq, 1});
                 }
+                if (step == warmup) dyn_context_profile(ctx, nullptr, 0);
                 const double w0 = now(CLOCK_MONOTONIC), c0 = now(CLOCK_PROCESS_CPUTIME_ID);
                 run(seqs);
                 if (step >= warmup) t.add(now(CLOCK_MONOTONIC) - w0, now(CLOCK_PROCESS_CPUTIME_ID) - c0);
             }
             std::printf("decode%-4d %9.1f tok/s %9.1f tok/CPU-s\n", b, b / median(t.wall), b / median(t.cpu));
+            print_profile();
         }
     }
     if (only != "decode" && only != "none") {
@@ -153,11 +164,13 @@ int main(int argc, char** argv) {
         Timing t;
         for (int r = 0; r < 4; r++) {
             std::vector<dyn_seq> seqs{{p.data(), tables.data() + max_b * per_seq, prefill_len, 0, prefill_len / 16 + 1, 1}};
+            if (r == 1) dyn_context_profile(ctx, nullptr, 0);
             const double w0 = now(CLOCK_MONOTONIC), c0 = now(CLOCK_PROCESS_CPUTIME_ID);
             run(seqs);
             if (r > 0) t.add(now(CLOCK_MONOTONIC) - w0, now(CLOCK_PROCESS_CPUTIME_ID) - c0);
         }
         std::printf("prefill512 %9.1f tok/s %9.1f tok/CPU-s\n", prefill_len / median(t.wall), prefill_len / median(t.cpu));
+        print_profile();
     }
     if (out != nullptr) std::fclose(out);
     dyn_context_free(ctx);

@@ -13,10 +13,19 @@ public sealed record NativeEngineOptions
     public int Threads { get; init; }
 
     /// <summary>
-    /// Microseconds (0..100000) a thread waiting inside a step spins before it parks; null = the
-    /// engine's default (50). Between steps the threads are parked whatever this is.
+    /// Microseconds (0..100000) a waiting pool thread spins with pause instructions; null = the
+    /// engine's default (50). After a step returns that is all: the threads then park and an idle
+    /// engine uses no CPU. 0 parks at once.
     /// </summary>
     public int? SpinMicroseconds { get; init; }
+
+    /// <summary>
+    /// Microseconds (0..10000000) a thread waiting between the parallel regions of one step keeps
+    /// polling (yielding its core between polls) before it parks; null = the engine's default
+    /// (4000). Waking a parked thread costs more than most regions take on a VM, so this is what
+    /// lets a second thread pay off; it ends with the step. 0 = park after <see cref="SpinMicroseconds"/>.
+    /// </summary>
+    public int? StepSpinMicroseconds { get; init; }
 }
 
 /// <summary>
@@ -61,19 +70,12 @@ public sealed class NativeEngine : IDisposable
         handle.KeepAlive(model.Handle, pool.Handle);
         if (options.SpinMicroseconds is { } spin)
         {
-            var status = NativeMethods.dyn_context_set_spin(handle, spin);
-            if (status != NativeStatus.Ok)
-            {
-                // The message is read (thread-local) before the context is freed.
-                try
-                {
-                    status.ThrowIfFailed();
-                }
-                finally
-                {
-                    handle.Dispose();
-                }
-            }
+            ThrowAndFreeOnFailure(NativeMethods.dyn_context_set_spin(handle, spin), handle);
+        }
+
+        if (options.StepSpinMicroseconds is { } stepSpin)
+        {
+            ThrowAndFreeOnFailure(NativeMethods.dyn_context_set_step_spin(handle, stepSpin), handle);
         }
 
         var maxBatch = options.MaxBatchTokens == 0 ? 512 : options.MaxBatchTokens;
@@ -83,14 +85,20 @@ public sealed class NativeEngine : IDisposable
 
     public void SetThreads(int threads) => NativeMethods.dyn_context_set_threads(_handle, threads).ThrowIfFailed();
 
-    /// <summary>Microseconds a waiting thread spins inside a step before it parks.</summary>
+    /// <summary>Microseconds a waiting thread spins with pause instructions (after a step: before it parks).</summary>
     public int SpinMicroseconds => NativeMethods.dyn_context_spin(_handle);
+
+    /// <summary>Microseconds a thread waiting inside a step polls before it parks.</summary>
+    public int StepSpinMicroseconds => NativeMethods.dyn_context_step_spin(_handle);
 
     /// <summary>Pool threads (not counting the caller) asleep right now: all of them shortly after a step, however long the spin.</summary>
     public int ParkedThreads => NativeMethods.dyn_context_parked_threads(_handle);
 
     /// <summary>Sets <see cref="SpinMicroseconds"/> (0..100000; 0 parks at once).</summary>
     public void SetSpinMicroseconds(int microseconds) => NativeMethods.dyn_context_set_spin(_handle, microseconds).ThrowIfFailed();
+
+    /// <summary>Sets <see cref="StepSpinMicroseconds"/> (0..10000000; 0 parks after the pause spin, inside steps too).</summary>
+    public void SetStepSpinMicroseconds(int microseconds) => NativeMethods.dyn_context_set_step_spin(_handle, microseconds).ThrowIfFailed();
 
     /// <summary>
     /// Runs one step. K/V of every token is written into its sequence's blocks; <paramref name="logits"/>
@@ -103,4 +111,22 @@ public sealed class NativeEngine : IDisposable
     }
 
     public void Dispose() => _handle.Dispose();
+
+    private static void ThrowAndFreeOnFailure(NativeStatus status, SafeContextHandle handle)
+    {
+        if (status == NativeStatus.Ok)
+        {
+            return;
+        }
+
+        // The message is read (thread-local) before the context is freed.
+        try
+        {
+            status.ThrowIfFailed();
+        }
+        finally
+        {
+            handle.Dispose();
+        }
+    }
 }

@@ -66,6 +66,12 @@ internal static unsafe partial class NativeMethods
     public static partial int dyn_context_spin(SafeContextHandle context);
 
     [LibraryImport(Library)]
+    public static partial NativeStatus dyn_context_set_step_spin(SafeContextHandle context, int stepSpinMicroseconds);
+
+    [LibraryImport(Library)]
+    public static partial int dyn_context_step_spin(SafeContextHandle context);
+
+    [LibraryImport(Library)]
     public static partial int dyn_context_parked_threads(SafeContextHandle context);
 
     [LibraryImport(Library)]
