@@ -6,7 +6,11 @@ namespace Dynamo.Planner.Observation;
 /// Folds the routers' <see cref="FrontendMetricsSnapshot"/>s and the workers' <see cref="WorkerLoadMetrics"/> into what
 /// the planner needs. Request rate and lengths are averaged over the planner interval (every snapshot's one-second
 /// rate weighted by its duration, summed over routers); queue, in-flight and latency come from each router's latest
-/// snapshot. Event-plane callbacks and the planner loop both touch it, so one lock guards everything.
+/// snapshot. The request rate is the rate requests were placed on workers (<see cref="FrontendMetricsSnapshot.RoutingDecisionsPerSecond"/>),
+/// not the rate they finished: completions trail arrivals by a whole generation (seconds) when traffic steps up, and
+/// while the pool is saturated they read its capacity, not the demand, so a planner sizing on them never catches up.
+/// A router that reports no placements in the interval (one that does not route) falls back to its completions.
+/// Lengths are per finished request (usage is only known at the end). Event-plane callbacks and the planner loop both touch it, so one lock guards everything.
 /// </summary>
 public sealed class MetricsCollector(TimeProvider time)
 {
@@ -38,6 +42,7 @@ public sealed class MetricsCollector(TimeProvider time)
             state.ReceivedAt = time.GetUtcNow();
             state.Seconds += seconds;
             state.Requests += snapshot.RequestsPerSecond * seconds;
+            state.Routed += snapshot.RoutingDecisionsPerSecond * seconds;
             state.InputTokens += snapshot.InputTokensPerSecond * seconds;
             state.OutputTokens += snapshot.OutputTokensPerSecond * seconds;
             LastReceived = state.ReceivedAt;
@@ -80,7 +85,7 @@ public sealed class MetricsCollector(TimeProvider time)
                 var latest = state.Latest!;
                 if (state.Seconds > 0)
                 {
-                    rps += state.Requests / state.Seconds;
+                    rps += (state.Routed > 0 ? state.Routed : state.Requests) / state.Seconds;
                 }
 
                 requests += state.Requests;
@@ -93,7 +98,7 @@ public sealed class MetricsCollector(TimeProvider time)
 
                 if (resetInterval)
                 {
-                    state.Seconds = state.Requests = state.InputTokens = state.OutputTokens = 0;
+                    state.Seconds = state.Requests = state.Routed = state.InputTokens = state.OutputTokens = 0;
                 }
             }
 
@@ -127,7 +132,11 @@ public sealed class MetricsCollector(TimeProvider time)
 
         public double Seconds { get; set; }
 
+        /// <summary>Requests finished in the interval (the denominator of the average lengths).</summary>
         public double Requests { get; set; }
+
+        /// <summary>Requests placed on a worker in the interval (the arrival rate the planner sizes for).</summary>
+        public double Routed { get; set; }
 
         public double InputTokens { get; set; }
 

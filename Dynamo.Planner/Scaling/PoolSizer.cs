@@ -29,7 +29,7 @@ public sealed class PoolSizer(ReplicaMath math, PlannerOptions options)
         var context = observed.AvgInputTokens + (observed.AvgOutputTokens / 2);
         var decodeReplicas = demand.Pool == "decode" || demand.Pool == "aggregated" ? demand.Current : 0;
         var prefillCorrection = learn
-            ? _corrections.Update(demand.Pool, "prefill", math.PrefillRatio(observed.TtftP50Ms, uncached))
+            ? _corrections.Update(demand.Pool, "prefill", math.PrefillRatio(PrefillPartOfTtft(demand.Pool, observed), uncached))
             : _corrections.Current(demand.Pool, "prefill");
         var decodeCorrection = learn
             ? _corrections.Update(demand.Pool, "decode", math.DecodeRatio(observed.ItlP50Ms, demand.Inflight, decodeReplicas, context))
@@ -205,6 +205,18 @@ public sealed class PoolSizer(ReplicaMath math, PlannerOptions options)
 
     private string BurstReason(PoolDemand demand, int added) => ReplicaMath.Format(
         $"burst: {demand.Queued} requests queued (≥ {options.QueuedPerReplica} per added replica) → {demand.Current} + {added} replicas");
+
+    /// <summary>
+    /// What of the observed TTFT p50 the prefill correction compares with the profile. An aggregated worker runs a new
+    /// request's prefill in the step after the one in progress, so its TTFT holds a wait of up to one decode step
+    /// (about the ITL p50) that more prefill capacity would not shorten; learning it as "prefill is slower than
+    /// profiled" sized the prefill share up to four times too large. A dedicated prefill pool has no decode step to
+    /// wait for and keeps the whole TTFT. Never below a tenth of the TTFT, so a noisy ITL cannot zero it.
+    /// </summary>
+    internal static double PrefillPartOfTtft(string pool, PlannerObservation observed) =>
+        pool == "aggregated" && observed.TtftP50Ms > 0 && observed.ItlP50Ms > 0
+            ? Math.Max(observed.TtftP50Ms - observed.ItlP50Ms, observed.TtftP50Ms / 10)
+            : observed.TtftP50Ms;
 
     private static PoolPlan Idle(PoolDemand demand) =>
         new(demand.Pool, demand.Current, 0, 0, 1, "idle: no requests arrived, none running or queued → pool minimum");

@@ -69,7 +69,31 @@ public sealed class MetricsCollectorTests
         Assert.Single(load.Workers);
     }
 
-    private FrontendMetricsSnapshot Snapshot(string router, double rps, double isl, double ttftP99, int queued) => new(
+    [Fact]
+    public void Observe_ArrivalsStepUpWhileCompletionsLag_RateIsWhatWasPlaced()
+    {
+        var collector = new MetricsCollector(_time);
+        collector.Add(Snapshot("r1", rps: 2, isl: 1000, ttftP99: 100, queued: 0, routed: 6));
+        collector.Add(Snapshot("r1", rps: 3, isl: 1000, ttftP99: 100, queued: 0, routed: 8));
+
+        var load = collector.Observe(Stale, resetInterval: true);
+
+        Assert.Equal(7, load.RequestsPerSecond, 6);
+        Assert.Equal(1000, load.AvgInputTokens, 6);
+    }
+
+    [Fact]
+    public void Observe_RouterReportsNoPlacements_FallsBackToCompletions()
+    {
+        var collector = new MetricsCollector(_time);
+        collector.Add(Snapshot("r1", rps: 4, isl: 1000, ttftP99: 100, queued: 0, routed: 0));
+
+        var load = collector.Observe(Stale, resetInterval: true);
+
+        Assert.Equal(4, load.RequestsPerSecond, 6);
+    }
+
+    private FrontendMetricsSnapshot Snapshot(string router, double rps, double isl, double ttftP99, int queued, double? routed = null) => new(
         router, "m", _time.GetUtcNow(), 1, 30, 0, rps, rps * isl, rps * 100, isl, rps > 0 ? 100 : 0,
-        new LatencySummary(rps > 0 ? 10 : 0, 0, ttftP99 / 2, 0, ttftP99), LatencySummary.Empty, 0, 0, queued, 0, 0, 0, rps, 0, [], []);
+        new LatencySummary(rps > 0 ? 10 : 0, 0, ttftP99 / 2, 0, ttftP99), LatencySummary.Empty, 0, 0, queued, 0, 0, 0, routed ?? rps, 0, [], []);
 }

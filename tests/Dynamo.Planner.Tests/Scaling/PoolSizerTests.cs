@@ -74,6 +74,22 @@ public sealed class PoolSizerTests
     }
 
     [Fact]
+    public void Throughput_AggregatedTtftHoldsADecodeStep_PrefillCorrectionLearnsOnlyTheRest()
+    {
+        // TTFT p50 240 ms with a 40 ms step in progress: 200 ms of it is prefill → 2 × the profiled 100 ms, not 2.4 ×.
+        var observed = Quiet with { TtftP50Ms = 240, ItlP50Ms = 40 };
+
+        _sizer.Throughput(Demand("aggregated", current: 1), Load10, observed, Sla);
+        var prefillOnly = new PoolSizer(new ReplicaMath(new PerformanceModel(TestProfiles.Linear), 4), new PlannerOptions())
+            .Throughput(Demand("prefill", current: 1), Load10, observed, Sla);
+
+        Assert.Equal(200, PoolSizer.PrefillPartOfTtft("aggregated", observed), 6);
+        Assert.Equal(240, PoolSizer.PrefillPartOfTtft("prefill", observed), 6);
+        Assert.Equal(2.4, prefillOnly.Correction, 6);
+        Assert.Contains("correction 2)", _sizer.Throughput(Demand("aggregated", current: 1), Load10, Quiet, Sla).Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Throughput_ObservedRateAbovePrediction_SizesForObservedRate()
     {
         var rising = Quiet with { RequestsPerSecond = 30 };
