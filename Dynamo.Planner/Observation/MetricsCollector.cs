@@ -14,6 +14,9 @@ namespace Dynamo.Planner.Observation;
 /// </summary>
 public sealed class MetricsCollector(TimeProvider time)
 {
+    /// <summary>Snapshots kept per router for the sliding rate: an hour of one-second snapshots, the longest interval allowed.</summary>
+    private const int MaxHistory = 3600;
+
     private readonly Lock _gate = new();
     private long _snapshots;
     private readonly Dictionary<string, RouterState> _routers = new(StringComparer.Ordinal);
@@ -45,7 +48,46 @@ public sealed class MetricsCollector(TimeProvider time)
             state.Routed += snapshot.RoutingDecisionsPerSecond * seconds;
             state.InputTokens += snapshot.InputTokensPerSecond * seconds;
             state.OutputTokens += snapshot.OutputTokensPerSecond * seconds;
+            state.History.Enqueue((state.ReceivedAt, snapshot.RequestsPerSecond * seconds, snapshot.RoutingDecisionsPerSecond * seconds, seconds));
+            while (state.History.Count > MaxHistory)
+            {
+                state.History.Dequeue();
+            }
+
             LastReceived = state.ReceivedAt;
+        }
+    }
+
+    /// <summary>
+    /// The request rate over the last <paramref name="window"/>, whatever the planner interval: what the fast check
+    /// compares with the rate the last decision sized for. "Since the interval began" is one or two one-second
+    /// snapshots right after a decision, so a single bursty second of the trace read as a step and undid the scale-down
+    /// just decided; over a window as long as the interval, a real step still shows within a check or two (a step to
+    /// 4× lifts a five-second window's rate 1.6× after one second) while a one-second blip does not.
+    /// </summary>
+    public double RecentRequestsPerSecond(TimeSpan window, TimeSpan staleAfter)
+    {
+        var now = time.GetUtcNow();
+        lock (_gate)
+        {
+            double rps = 0;
+            foreach (var state in _routers.Values.Where(r => now - r.ReceivedAt <= staleAfter))
+            {
+                double finished = 0, routed = 0, seconds = 0;
+                foreach (var (_, f, r, s) in state.History.Where(h => now - h.At <= window))
+                {
+                    finished += f;
+                    routed += r;
+                    seconds += s;
+                }
+
+                if (seconds > 0)
+                {
+                    rps += (routed > 0 ? routed : finished) / seconds;
+                }
+            }
+
+            return rps;
         }
     }
 
@@ -126,6 +168,9 @@ public sealed class MetricsCollector(TimeProvider time)
 
     private sealed class RouterState
     {
+        /// <summary>The latest snapshots' (received, finished, routed, seconds), for <see cref="RecentRequestsPerSecond"/>.</summary>
+        public Queue<(DateTimeOffset At, double Finished, double Routed, double Seconds)> History { get; } = new();
+
         public FrontendMetricsSnapshot? Latest { get; set; }
 
         public DateTimeOffset ReceivedAt { get; set; }

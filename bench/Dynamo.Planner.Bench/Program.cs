@@ -17,7 +17,7 @@ static int Usage()
     Console.Error.WriteLine("usage: Dynamo.Planner.Bench profile --engine mocker|native [--out PATH] [--speed-up X] [--kv-blocks N --block-size T]");
     Console.Error.WriteLine("       Dynamo.Planner.Bench replay [--phase-seconds S] [--base-rate R] [--max-workers N] [--speed-up X] [--ttft-ms T] [--itl-ms I]");
     Console.Error.WriteLine("              [--kv-blocks N] [--token-scale K] [--output-scale O] [--queued-per-replica Q] [--profile PATH] [--configuration Release|Debug]");
-    Console.Error.WriteLine("              [--runs planner,fixed-same,fixed-max,fixed-N] [--phases M:S,M:S,...] [--arrivals trace|uniform]");
+    Console.Error.WriteLine("              [--runs planner,planner-warm,planner-cold,fixed-same,fixed-max,fixed-N] [--phases M:S,M:S,...] [--arrivals trace|uniform]");
     Console.Error.WriteLine("              [--scale-up cold|warm] [--warm-spares N] [--start-delay SECONDS|measured]");
     return 2;
 }

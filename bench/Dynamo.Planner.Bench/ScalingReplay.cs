@@ -38,13 +38,20 @@ internal static class ScalingReplay
         {
             var fixedWorkers = run switch
             {
-                "planner" => (int?)null,
+                "planner" or "planner-warm" or "planner-cold" => (int?)null,
                 "fixed-max" => s.MaxWorkers,
                 "fixed-same" => Math.Max(1, (int)Math.Round((plannerWorkerSeconds ?? s.MaxWorkers * s.TotalSeconds) / s.TotalSeconds)),
                 _ when run.StartsWith("fixed-", StringComparison.Ordinal) => int.Parse(run["fixed-".Length..], CultureInfo.InvariantCulture),
-                _ => throw new ArgumentException($"Unknown run '{run}'; runs are planner, fixed-same, fixed-max, fixed-N."),
+                _ => throw new ArgumentException($"Unknown run '{run}'; runs are planner, planner-warm, planner-cold, fixed-same, fixed-max, fixed-N."),
             };
-            var row = await RunOnceAsync(s, schedule, run, fixedWorkers, profile);
+            // planner-warm / planner-cold override --scale-up for that row, so one command compares both.
+            var settings = run switch
+            {
+                "planner-warm" => s with { ScaleUp = "warm" },
+                "planner-cold" => s with { ScaleUp = "cold" },
+                _ => s,
+            };
+            var row = await RunOnceAsync(settings, schedule, run, fixedWorkers, profile);
             rows.Add(row);
             if (fixedWorkers is null)
             {

@@ -83,6 +83,29 @@ public sealed class MetricsCollectorTests
     }
 
     [Fact]
+    public void RecentRequestsPerSecond_OneBusySecondAfterAReset_AveragesOverTheWindowNotTheInterval()
+    {
+        var collector = new MetricsCollector(_time);
+        for (var i = 0; i < 4; i++)
+        {
+            collector.Add(Snapshot("r1", rps: 1, isl: 1000, ttftP99: 100, queued: 0));
+            _time.Advance(TimeSpan.FromSeconds(1));
+        }
+
+        collector.Observe(Stale, resetInterval: true);
+        collector.Add(Snapshot("r1", rps: 4, isl: 1000, ttftP99: 100, queued: 0));
+        _time.Advance(TimeSpan.FromSeconds(0.5));
+
+        var sinceReset = collector.Observe(Stale, resetInterval: false).RequestsPerSecond;
+        var window = collector.RecentRequestsPerSecond(TimeSpan.FromSeconds(5), Stale);
+        var shortWindow = collector.RecentRequestsPerSecond(TimeSpan.FromSeconds(1), Stale);
+
+        Assert.Equal(4, sinceReset, 6);
+        Assert.Equal((4 + 4) / 5.0, window, 6);
+        Assert.Equal(4, shortWindow, 6);
+    }
+
+    [Fact]
     public void Observe_RouterReportsNoPlacements_FallsBackToCompletions()
     {
         var collector = new MetricsCollector(_time);
