@@ -75,6 +75,20 @@ public sealed class PoolSizer(ReplicaMath math, PlannerOptions options)
             computed = demand.Current;
         }
 
+        // A scale-down leaves the headroom the fast check reacts to: sized at the rate × FastCheckRateRise, so a rate that
+        // rises by less than what the fast check treats as a step does not need the replica back. Without it a need
+        // near a whole number (0.84 → 1 worker, then 1.1 → 2 one second later) flipped the pool down and up again.
+        if (computed < demand.Current)
+        {
+            var withHeadroom = (int)Math.Ceiling((needed * options.FastCheckRateRise) - 1e-9);
+            if (withHeadroom > computed)
+            {
+                reason += ReplicaMath.Format(
+                    $"; scale-down to {computed} limited to {Math.Min(demand.Current, withHeadroom)}: {needed:0.##} workers × {options.FastCheckRateRise:0.##} (the fast check's rate rise) need {withHeadroom}");
+                computed = Math.Min(demand.Current, withHeadroom);
+            }
+        }
+
         // The sequences running now must still fit after a scale-down: fewer workers than the KV cache in use needs at
         // the high-water mark would leave requests waiting for blocks, whatever rate the model was told.
         var kvFloor = (int)Math.Ceiling((demand.Current * demand.KvUsage / options.KvUsageHigh) - 1e-9);

@@ -40,7 +40,19 @@ public sealed class PoolSizerTests
     {
         var plan = _sizer.Throughput(Demand("aggregated", current: 5), Load10, Quiet, Sla);
 
-        Assert.Equal(2, plan.Target);
+        // 1.74 workers needed; with the fast check's 1.25 rise as headroom 2.18 → 3, not 2.
+        Assert.Equal(3, plan.Target);
+        Assert.Contains("scale-down to 2 limited to 3: 1.74 workers × 1.25 (the fast check's rate rise) need 3", plan.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Throughput_NeedWellBelowOneReplica_HeadroomDoesNotHoldTheScaleDown()
+    {
+        var plan = _sizer.Throughput(Demand("aggregated", current: 5), Load10 with { RequestsPerSecond = 4 }, Quiet with { RequestsPerSecond = 4 }, Sla);
+
+        // 0.69 workers × 1.25 = 0.87 → still 1 replica.
+        Assert.Equal(1, plan.Target);
+        Assert.DoesNotContain("fast check's rate rise", plan.Reason, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -59,7 +71,7 @@ public sealed class PoolSizerTests
         var plan = _sizer.Throughput(Demand("aggregated", current: 5, kvUsage: 0.6), Load10, Quiet, Sla);
 
         Assert.Equal(4, plan.Target);
-        Assert.Contains("scale-down to 2 limited to 4", plan.Reason, StringComparison.Ordinal);
+        Assert.Contains("scale-down to 3 limited to 4", plan.Reason, StringComparison.Ordinal);
     }
 
     [Fact]
