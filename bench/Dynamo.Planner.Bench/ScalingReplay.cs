@@ -198,7 +198,8 @@ internal static class ScalingReplay
         Console.WriteLine($"planner: {decisions.Count} decisions, timeline in {Path.Combine(logs, "decisions.txt")} (seconds after the replay's start); scale changes applied at: "
             + string.Join(", ", controller.Changes.Select(c => string.Create(CultureInfo.InvariantCulture, $"{c.AtSeconds - startedAt:0.0} {c.From}→{c.To}"))));
         Console.WriteLine("planner: scale-ups (asked → serving, s after the replay's start): " + string.Join(", ", activations.Select(a => string.Create(CultureInfo.InvariantCulture,
-            $"{a.AskedAt - startedAt:0.0} → {(a.ServingAt is { } at ? (at - startedAt).ToString("0.0", CultureInfo.InvariantCulture) : "never")} ({(a.Warm ? "warm" : "cold")})"))));
+            $"{a.AskedAt - startedAt:0.0} → {(a.ServingAt is { } at ? (at - startedAt).ToString("0.0", CultureInfo.InvariantCulture) : "never")} ({(a.Warm ? "warm" : "cold")})")))
+            + $"; {pool.Spares} warm spares left");
         if (s.BurstStartSeconds is not { } burst)
         {
             return (null, null);
