@@ -6,11 +6,12 @@ namespace Dynamo.Planner.Observation;
 /// Folds the routers' <see cref="FrontendMetricsSnapshot"/>s and the workers' <see cref="WorkerLoadMetrics"/> into what
 /// the planner needs. Request rate and lengths are averaged over the planner interval (every snapshot's one-second
 /// rate weighted by its duration, summed over routers); queue, in-flight and latency come from each router's latest
-/// snapshot. The request rate is the rate requests were placed on workers (<see cref="FrontendMetricsSnapshot.RoutingDecisionsPerSecond"/>),
-/// not the rate they finished: completions trail arrivals by a whole generation (seconds) when traffic steps up, and
-/// while the pool is saturated they read its capacity, not the demand, so a planner sizing on them never catches up.
-/// A router that reports no placements in the interval (one that does not route) falls back to its completions.
-/// Lengths are per finished request (usage is only known at the end). Event-plane callbacks and the planner loop both touch it, so one lock guards everything.
+/// snapshot. The request rate is the rate requests were placed on workers
+/// (<see cref="FrontendMetricsSnapshot.RoutingDecisionsPerSecond"/>), not the rate they finished: completions trail
+/// arrivals by a whole generation (seconds) when traffic steps up, and while the pool is saturated they read its
+/// capacity, not the demand, so a planner sizing on them never catches up. A router that reports no placements in the
+/// interval (one that does not route) falls back to its completions. Lengths are per finished request (usage is only
+/// known at the end). Event-plane callbacks and the planner loop both touch it, so one lock guards everything.
 /// </summary>
 public sealed class MetricsCollector(TimeProvider time)
 {
