@@ -6,10 +6,18 @@ namespace Dynamo.Planner.Observation;
 /// Folds the routers' <see cref="FrontendMetricsSnapshot"/>s and the workers' <see cref="WorkerLoadMetrics"/> into what
 /// the planner needs. Request rate and lengths are averaged over the planner interval (every snapshot's one-second
 /// rate weighted by its duration, summed over routers); queue, in-flight and latency come from each router's latest
-/// snapshot. Event-plane callbacks and the planner loop both touch it, so one lock guards everything.
+/// snapshot. The request rate is the rate requests were placed on workers
+/// (<see cref="FrontendMetricsSnapshot.RoutingDecisionsPerSecond"/>), not the rate they finished: completions trail
+/// arrivals by a whole generation (seconds) when traffic steps up, and while the pool is saturated they read its
+/// capacity, not the demand, so a planner sizing on them never catches up. A router that reports no placements in the
+/// interval (one that does not route) falls back to its completions. Lengths are per finished request (usage is only
+/// known at the end). Event-plane callbacks and the planner loop both touch it, so one lock guards everything.
 /// </summary>
 public sealed class MetricsCollector(TimeProvider time)
 {
+    /// <summary>Snapshots kept per router for the sliding rate: an hour of one-second snapshots, the longest interval allowed.</summary>
+    private const int MaxHistory = 3600;
+
     private readonly Lock _gate = new();
     private long _snapshots;
     private readonly Dictionary<string, RouterState> _routers = new(StringComparer.Ordinal);
@@ -38,9 +46,49 @@ public sealed class MetricsCollector(TimeProvider time)
             state.ReceivedAt = time.GetUtcNow();
             state.Seconds += seconds;
             state.Requests += snapshot.RequestsPerSecond * seconds;
+            state.Routed += snapshot.RoutingDecisionsPerSecond * seconds;
             state.InputTokens += snapshot.InputTokensPerSecond * seconds;
             state.OutputTokens += snapshot.OutputTokensPerSecond * seconds;
+            state.History.Enqueue((state.ReceivedAt, snapshot.RequestsPerSecond * seconds, snapshot.RoutingDecisionsPerSecond * seconds, seconds));
+            while (state.History.Count > MaxHistory)
+            {
+                state.History.Dequeue();
+            }
+
             LastReceived = state.ReceivedAt;
+        }
+    }
+
+    /// <summary>
+    /// The request rate over the last <paramref name="window"/>, whatever the planner interval: what the fast check
+    /// compares with the rate the last decision sized for. "Since the interval began" is one or two one-second
+    /// snapshots right after a decision, so a single bursty second of the trace read as a step and undid the scale-down
+    /// just decided; over a window as long as the interval, a real step still shows within a check or two (a step to
+    /// 4× lifts a five-second window's rate 1.6× after one second) while a one-second blip does not.
+    /// </summary>
+    public double RecentRequestsPerSecond(TimeSpan window, TimeSpan staleAfter)
+    {
+        var now = time.GetUtcNow();
+        lock (_gate)
+        {
+            double rps = 0;
+            foreach (var state in _routers.Values.Where(r => now - r.ReceivedAt <= staleAfter))
+            {
+                double finished = 0, routed = 0, seconds = 0;
+                foreach (var (_, f, r, s) in state.History.Where(h => now - h.At <= window))
+                {
+                    finished += f;
+                    routed += r;
+                    seconds += s;
+                }
+
+                if (seconds > 0)
+                {
+                    rps += (routed > 0 ? routed : finished) / seconds;
+                }
+            }
+
+            return rps;
         }
     }
 
@@ -80,7 +128,7 @@ public sealed class MetricsCollector(TimeProvider time)
                 var latest = state.Latest!;
                 if (state.Seconds > 0)
                 {
-                    rps += state.Requests / state.Seconds;
+                    rps += (state.Routed > 0 ? state.Routed : state.Requests) / state.Seconds;
                 }
 
                 requests += state.Requests;
@@ -93,7 +141,7 @@ public sealed class MetricsCollector(TimeProvider time)
 
                 if (resetInterval)
                 {
-                    state.Seconds = state.Requests = state.InputTokens = state.OutputTokens = 0;
+                    state.Seconds = state.Requests = state.Routed = state.InputTokens = state.OutputTokens = 0;
                 }
             }
 
@@ -121,13 +169,20 @@ public sealed class MetricsCollector(TimeProvider time)
 
     private sealed class RouterState
     {
+        /// <summary>The latest snapshots' (received, finished, routed, seconds), for <see cref="RecentRequestsPerSecond"/>.</summary>
+        public Queue<(DateTimeOffset At, double Finished, double Routed, double Seconds)> History { get; } = new();
+
         public FrontendMetricsSnapshot? Latest { get; set; }
 
         public DateTimeOffset ReceivedAt { get; set; }
 
         public double Seconds { get; set; }
 
+        /// <summary>Requests finished in the interval (the denominator of the average lengths).</summary>
         public double Requests { get; set; }
+
+        /// <summary>Requests placed on a worker in the interval (the arrival rate the planner sizes for).</summary>
+        public double Routed { get; set; }
 
         public double InputTokens { get; set; }
 

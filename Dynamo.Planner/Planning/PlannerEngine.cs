@@ -114,8 +114,12 @@ public sealed partial class PlannerEngine
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var load = _metrics.Observe(TimeSpan.FromSeconds(_options.StaleAfterSeconds), resetInterval: false);
-            var observation = ToObservation(load);
+            var staleAfter = TimeSpan.FromSeconds(_options.StaleAfterSeconds);
+            var load = _metrics.Observe(staleAfter, resetInterval: false);
+            var observation = ToObservation(load) with
+            {
+                RequestsPerSecond = _metrics.RecentRequestsPerSecond(TimeSpan.FromSeconds(_options.IntervalSeconds), staleAfter),
+            };
             var predicted = new PlannerPrediction(_rate.Predict(), _inputTokens.Predict(), _outputTokens.Predict());
             var demands = await DemandsAsync(load, cancellationToken).ConfigureAwait(false);
             var now = _time.GetTimestamp();
@@ -152,7 +156,7 @@ public sealed partial class PlannerEngine
 
     /// <summary>
     /// What the fast check asks of one pool, scale-ups only: in load mode the queue rule; in throughput mode the full
-    /// throughput model over the rate seen so far this interval (without learning corrections), which includes the
+    /// throughput model over the rate of the last interval-long window (without learning corrections), which includes the
     /// queue rule, so a step up in traffic adds replicas before the next interval and before queues reach the threshold.
     /// </summary>
     private PoolPlan? FastScaleUp(PoolDemand demand, PlannerPrediction predicted, PlannerObservation observation)
@@ -169,7 +173,7 @@ public sealed partial class PlannerEngine
             ? plan with
             {
                 Reason = ReplicaMath.Format(
-                    $"fast check: {observation.RequestsPerSecond:0.##} req/s so far > {_options.FastCheckRateRise:0.##} × the {sized:0.##} req/s the last interval sized for; ") + plan.Reason,
+                    $"fast check: {observation.RequestsPerSecond:0.##} req/s over the last {_options.IntervalSeconds:0.#} s > {_options.FastCheckRateRise:0.##} × the {sized:0.##} req/s the last interval sized for; ") + plan.Reason,
             }
             : burst;
     }

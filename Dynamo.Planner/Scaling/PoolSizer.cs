@@ -29,7 +29,7 @@ public sealed class PoolSizer(ReplicaMath math, PlannerOptions options)
         var context = observed.AvgInputTokens + (observed.AvgOutputTokens / 2);
         var decodeReplicas = demand.Pool == "decode" || demand.Pool == "aggregated" ? demand.Current : 0;
         var prefillCorrection = learn
-            ? _corrections.Update(demand.Pool, "prefill", math.PrefillRatio(observed.TtftP50Ms, uncached))
+            ? _corrections.Update(demand.Pool, "prefill", math.PrefillRatio(PrefillPartOfTtft(demand.Pool, observed), uncached))
             : _corrections.Current(demand.Pool, "prefill");
         var decodeCorrection = learn
             ? _corrections.Update(demand.Pool, "decode", math.DecodeRatio(observed.ItlP50Ms, demand.Inflight, decodeReplicas, context))
@@ -73,6 +73,20 @@ public sealed class PoolSizer(ReplicaMath math, PlannerOptions options)
         {
             reason += ReplicaMath.Format($"; scale-down to {computed} held: latency over target");
             computed = demand.Current;
+        }
+
+        // A scale-down leaves the headroom the fast check reacts to: sized at the rate × FastCheckRateRise, so a rate that
+        // rises by less than what the fast check treats as a step does not need the replica back. Without it a need
+        // near a whole number (0.84 → 1 worker, then 1.1 → 2 one second later) flipped the pool down and up again.
+        if (computed < demand.Current)
+        {
+            var withHeadroom = (int)Math.Ceiling((needed * options.FastCheckRateRise) - 1e-9);
+            if (withHeadroom > computed)
+            {
+                reason += ReplicaMath.Format(
+                    $"; scale-down to {computed} limited to {Math.Min(demand.Current, withHeadroom)}: {needed:0.##} workers × {options.FastCheckRateRise:0.##} (the fast check's rate rise) need {withHeadroom}");
+                computed = Math.Min(demand.Current, withHeadroom);
+            }
         }
 
         // The sequences running now must still fit after a scale-down: fewer workers than the KV cache in use needs at
@@ -205,6 +219,18 @@ public sealed class PoolSizer(ReplicaMath math, PlannerOptions options)
 
     private string BurstReason(PoolDemand demand, int added) => ReplicaMath.Format(
         $"burst: {demand.Queued} requests queued (≥ {options.QueuedPerReplica} per added replica) → {demand.Current} + {added} replicas");
+
+    /// <summary>
+    /// What of the observed TTFT p50 the prefill correction compares with the profile. An aggregated worker runs a new
+    /// request's prefill in the step after the one in progress, so its TTFT holds a wait of up to one decode step
+    /// (about the ITL p50) that more prefill capacity would not shorten; learning it as "prefill is slower than
+    /// profiled" sized the prefill share up to four times too large. A dedicated prefill pool has no decode step to
+    /// wait for and keeps the whole TTFT. Never below a tenth of the TTFT, so a noisy ITL cannot zero it.
+    /// </summary>
+    internal static double PrefillPartOfTtft(string pool, PlannerObservation observed) =>
+        pool == "aggregated" && observed.TtftP50Ms > 0 && observed.ItlP50Ms > 0
+            ? Math.Max(observed.TtftP50Ms - observed.ItlP50Ms, observed.TtftP50Ms / 10)
+            : observed.TtftP50Ms;
 
     private static PoolPlan Idle(PoolDemand demand) =>
         new(demand.Pool, demand.Current, 0, 0, 1, "idle: no requests arrived, none running or queued → pool minimum");

@@ -27,6 +27,48 @@ internal sealed record ReplaySettings
     public string Mode { get; init; } = "throughput";
     public IReadOnlyList<string> Runs { get; init; } = ["planner", "fixed-same", "fixed-max"];
 
+    /// <summary>Rate multipliers of the base rate and their seconds; null: ×0.5, ×2, ×0.5 of <see cref="PhaseSeconds"/> each.</summary>
+    public IReadOnlyList<(double Multiplier, double Seconds)>? CustomPhases { get; init; }
+
+    /// <summary><c>trace</c>: the trace's own relative gaps (bursty inside a phase); <c>uniform</c>: even gaps, so a phase change is the only step.</summary>
+    public string Arrivals { get; init; } = "trace";
+
+    /// <summary><c>cold</c>: a scale-up starts a new worker process; <c>warm</c>: it resumes a pre-started, warmed, parked spare after the start delay.</summary>
+    public string ScaleUp { get; init; } = "cold";
+
+    /// <summary>Parked spares prepared before a planner run (warm scale-ups); once they are used up, scale-ups start cold.</summary>
+    public int? WarmSpares { get; init; }
+
+    /// <summary>Seconds from a warm scale-up's decision to the spare resuming; null: the cold start measured at the row's start.</summary>
+    public double? StartDelaySeconds { get; init; }
+
+    public IReadOnlyList<(double Multiplier, double Seconds)> Phases =>
+        CustomPhases ?? [(0.5, PhaseSeconds), (2, PhaseSeconds), (0.5, PhaseSeconds)];
+
+    public double TotalSeconds => Phases.Sum(p => p.Seconds);
+
+    /// <summary>Seconds into the replay where the first rise in the rate multiplier begins (the burst); null when none rises.</summary>
+    public double? BurstStartSeconds
+    {
+        get
+        {
+            var at = 0.0;
+            for (var i = 0; i < Phases.Count; i++)
+            {
+                if (i > 0 && Phases[i].Multiplier > Phases[i - 1].Multiplier)
+                {
+                    return at;
+                }
+
+                at += Phases[i].Seconds;
+            }
+
+            return null;
+        }
+    }
+
+    public string PhasesText => string.Join(" → ", Phases.Select(p => string.Create(CultureInfo.InvariantCulture, $"×{p.Multiplier:0.##} for {p.Seconds:0} s")));
+
     /// <summary>KV block size of the workers: one 512-token trace block becomes 512 / token-scale prompt tokens, one KV block.</summary>
     public int BlockSize => Math.Max(1, 512 / TokenScale);
 
@@ -60,11 +102,36 @@ internal sealed record ReplaySettings
                 "--profile" => s with { ProfilePath = value },
                 "--queued-per-replica" => s with { QueuedPerReplica = I() },
                 "--mode" => s with { Mode = value },
+                "--phases" => s with { CustomPhases = ParsePhases(value) },
+                "--arrivals" => s with { Arrivals = value is "trace" or "uniform" ? value : throw new ArgumentException($"--arrivals is trace or uniform, not '{value}'.") },
+                "--scale-up" => s with { ScaleUp = value is "cold" or "warm" ? value : throw new ArgumentException($"--scale-up is cold or warm, not '{value}'.") },
+                "--warm-spares" => s with { WarmSpares = I() },
+                "--start-delay" => s with { StartDelaySeconds = value == "measured" ? null : D() },
                 "--runs" => s with { Runs = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) },
                 _ => throw new ArgumentException($"Unknown option '{args[i]}'."),
             };
         }
 
         return s;
+    }
+
+    /// <summary><c>0.5:30,4:60</c>: ×0.5 of the base rate for 30 s, then ×4 for 60 s.</summary>
+    private static List<(double, double)> ParsePhases(string value)
+    {
+        var phases = new List<(double, double)>();
+        foreach (var part in value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var pieces = part.Split(':');
+            if (pieces.Length != 2
+                || !double.TryParse(pieces[0], NumberStyles.Float, CultureInfo.InvariantCulture, out var multiplier) || multiplier <= 0
+                || !double.TryParse(pieces[1], NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) || seconds <= 0)
+            {
+                throw new ArgumentException($"--phases takes multiplier:seconds pairs with positive numbers, e.g. 0.5:30,4:60; '{part}' is not one.");
+            }
+
+            phases.Add((multiplier, seconds));
+        }
+
+        return phases.Count > 0 ? phases : throw new ArgumentException("--phases needs at least one multiplier:seconds pair.");
     }
 }

@@ -1,11 +1,13 @@
-using System.Diagnostics;
 using System.Globalization;
+using System.Net.Http.Json;
 using Dynamo.Planner.Profiling;
 using Dynamo.Replay;
 using Dynamo.Runtime.Contracts;
+using Dynamo.Runtime.Generation;
 using Dynamo.Runtime.Hosting;
 using Dynamo.Runtime.StatePlane;
 using Dynamo.TestSupport;
+using Dynamo.Worker.Api;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -13,9 +15,10 @@ using Microsoft.Extensions.Hosting;
 namespace Dynamo.Planner.Bench;
 
 /// <summary>
-/// <c>replay</c>: the Mooncake trace at ×0.5 → ×2 → ×0.5 of a base rate through a real router to mocker workers, once
-/// with the real planner (virtual connector; this bench applies its decisions by starting workers and stopping them with
-/// SIGTERM) and once per fixed allocation. Reports SLA attainment, worker-seconds and the burst reaction time.
+/// <c>replay</c>: the Mooncake trace at rate phases of a base rate (default ×0.5 → ×2 → ×0.5) through a real router to
+/// mocker workers, once with the real planner (virtual connector; this bench applies its decisions through
+/// <see cref="WorkerPool"/>: cold process starts or warm spares, SIGTERM drains) and once per fixed allocation. Reports
+/// SLA attainment, worker-seconds and the burst reaction (first rate rise → first scale-up decision → its worker serving).
 /// </summary>
 internal static class ScalingReplay
 {
@@ -24,24 +27,31 @@ internal static class ScalingReplay
     public static async Task<int> RunAsync(string[] args)
     {
         var s = ReplaySettings.Parse(args);
-        var schedule = Schedule(s);
+        var schedule = ReplayInputs.Schedule(s);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{schedule.Count} requests over {3 * s.PhaseSeconds:0} s (base {s.BaseRate} req/s: ×0.5, ×2, ×0.5); mocker speed-up {s.SpeedUp}; targets TTFT {s.TtftMs} ms, ITL {s.ItlMs} ms (engine time; {s.TtftWallMs:0.#} / {s.ItlWallMs:0.##} ms wall)"));
-        Console.WriteLine($"avg prompt {schedule.Average(r => r.Prompt.Tokens.Length):0} tokens, avg max_tokens {schedule.Average(r => r.Prompt.MaxTokens):0}");
-        var profile = await PlannerProfileAsync(s);
+            $"{schedule.Count} requests over {s.TotalSeconds:0} s (base {s.BaseRate} req/s: {s.PhasesText}; {s.Arrivals} arrivals); mocker speed-up {s.SpeedUp}; targets TTFT {s.TtftMs} ms, ITL {s.ItlMs} ms (engine time; {s.TtftWallMs:0.#} / {s.ItlWallMs:0.##} ms wall)"));
+        Console.WriteLine($"avg prompt {schedule.Average(r => r.Prompt.Tokens.Length):0} tokens, avg max_tokens {schedule.Average(r => r.Prompt.MaxTokens):0}; planner scale-ups {s.ScaleUp}");
+        var profile = await ReplayInputs.PlannerProfileAsync(s);
         var rows = new List<Row>();
         double? plannerWorkerSeconds = null;
         foreach (var run in s.Runs)
         {
             var fixedWorkers = run switch
             {
-                "planner" => (int?)null,
+                "planner" or "planner-warm" or "planner-cold" => (int?)null,
                 "fixed-max" => s.MaxWorkers,
-                "fixed-same" => Math.Max(1, (int)Math.Round((plannerWorkerSeconds ?? s.MaxWorkers * 3 * s.PhaseSeconds) / (3 * s.PhaseSeconds))),
+                "fixed-same" => Math.Max(1, (int)Math.Round((plannerWorkerSeconds ?? s.MaxWorkers * s.TotalSeconds) / s.TotalSeconds)),
                 _ when run.StartsWith("fixed-", StringComparison.Ordinal) => int.Parse(run["fixed-".Length..], CultureInfo.InvariantCulture),
-                _ => throw new ArgumentException($"Unknown run '{run}'; runs are planner, fixed-same, fixed-max, fixed-N."),
+                _ => throw new ArgumentException($"Unknown run '{run}'; runs are planner, planner-warm, planner-cold, fixed-same, fixed-max, fixed-N."),
             };
-            var row = await RunOnceAsync(s, schedule, run, fixedWorkers, profile);
+            // planner-warm / planner-cold override --scale-up for that row, so one command compares both.
+            var settings = run switch
+            {
+                "planner-warm" => s with { ScaleUp = "warm" },
+                "planner-cold" => s with { ScaleUp = "cold" },
+                _ => s,
+            };
+            var row = await RunOnceAsync(settings, schedule, run, fixedWorkers, profile);
             rows.Add(row);
             if (fixedWorkers is null)
             {
@@ -52,12 +62,12 @@ internal static class ScalingReplay
         }
 
         Console.WriteLine();
-        Console.WriteLine("| allocation | avg workers | worker-seconds | requests | SLA attainment | TTFT p50 / p99 (ms wall) | ITL mean / p99 (ms wall) | failed | burst → first scale-up |");
+        Console.WriteLine("| allocation | avg workers | worker-seconds | requests | SLA attainment | TTFT p50 / p99 (ms wall) | ITL mean / p99 (ms wall) | failed | burst → first scale-up decision / serving |");
         Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var r in rows)
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {r.Name} | {r.WorkerSeconds / (3 * s.PhaseSeconds):0.00} | {r.WorkerSeconds:0} | {r.Requests} | {r.Attainment:P1} | {r.TtftP50:0} / {r.TtftP99:0} | {r.ItlMean:0.0} / {r.ItlP99:0.0} | {r.Failed} | {(r.BurstReaction is { } b ? $"{b:0.0} s" : "–")} |"));
+                $"| {r.Name} | {r.WorkerSeconds / s.TotalSeconds:0.00} | {r.WorkerSeconds:0} | {r.Requests} | {r.Attainment:P1} | {r.TtftP50:0} / {r.TtftP99:0} | {r.ItlMean:0.0} / {r.ItlP99:0.0} | {r.Failed} | {Seconds(r.BurstDecision)} / {Seconds(r.BurstServing)} |"));
         }
 
         return 0;
@@ -94,17 +104,21 @@ internal static class ScalingReplay
             ["Worker__KvCapacityBlocks"] = s.KvCapacityBlocks.ToString(CultureInfo.InvariantCulture),
             ["Worker__Mocker__SpeedUp"] = s.SpeedUp.ToString(CultureInfo.InvariantCulture),
         };
-        await using var pool = new WorkerPool(Dll("Dynamo.Worker", s.Configuration), workerEnv, logs);
+        await using var pool = new WorkerPool(Dll("Dynamo.Worker", s.Configuration), workerEnv, logs, registry);
         await using var children = new ChildServices(logs);
         using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 1024 }) { Timeout = TimeSpan.FromMinutes(10) };
-        using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(4));
 
+        // One worker alone first: its process start → registration is the cold start a scale-up pays on this box.
+        var coldStart = await pool.StartColdAndWaitAsync(deadline.Token);
         var initial = fixedWorkers ?? 1;
-        pool.ScaleTo(initial);
-        while ((await registry.ListAsync(deadline.Token)).Workers.Count < initial)
-        {
-            await Task.Delay(250, deadline.Token);
-        }
+        var spares = fixedWorkers is null && s.ScaleUp == "warm" ? s.WarmSpares ?? 2 * s.MaxWorkers : 0;
+        pool.StartDelay = TimeSpan.FromSeconds(s.StartDelaySeconds ?? coldStart.TotalSeconds);
+        var warmNote = spares > 0 ? string.Create(CultureInfo.InvariantCulture, $"; {spares} warm spares, start delay {pool.StartDelay.TotalSeconds:0.00} s") : "";
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name}: cold start of one worker alone (process start → registered): {coldStart.TotalSeconds:0.00} s{warmNote}"));
+        await Task.WhenAll([
+            .. Enumerable.Range(1, initial - 1).Select(_ => pool.StartColdAndWaitAsync(deadline.Token)),
+            pool.PrepareSparesAsync(spares, (url, ct) => WarmWorkerAsync(http, url, schedule, ct), deadline.Token)]);
 
         var routerPort = ChildServices.FreePort();
         children.Start(Dll("Dynamo.Router", s.Configuration), new Dictionary<string, string>(common)
@@ -123,34 +137,13 @@ internal static class ScalingReplay
         Task controllerLoop = Task.CompletedTask;
         if (fixedWorkers is null)
         {
-            await store.SetAsync(SlaConfig.Collection, SlaConfig.DefaultId,
-                new SlaConfig(s.TtftWallMs, s.ItlWallMs, new Dictionary<string, PoolBounds> { ["aggregated"] = new(1, s.MaxWorkers) }, UpdatedBy: "planner-bench"),
-                DynamoJsonContext.Default.SlaConfig);
-            var profilePath = Path.Combine(logs, "profile.json");
-            profile.Save(profilePath);
-            var plannerPort = ChildServices.FreePort();
-            children.Start(Dll("Dynamo.Planner", s.Configuration), new Dictionary<string, string>(common)
-            {
-                ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{plannerPort}",
-                ["Logging__LogLevel__Default"] = "Information",
-                ["Planner__ScaleDownStabilizationSeconds"] = (3 * s.IntervalSeconds).ToString(CultureInfo.InvariantCulture),
-                ["Planner__Connector"] = "virtual",
-                ["Planner__Mode"] = s.Mode,
-                ["Planner__ProfilePath"] = profilePath,
-                ["Planner__IntervalSeconds"] = s.IntervalSeconds.ToString(CultureInfo.InvariantCulture),
-                ["Planner__LoadCheckSeconds"] = s.LoadCheckSeconds.ToString(CultureInfo.InvariantCulture),
-                ["Planner__BurstCooldownSeconds"] = (4 * s.LoadCheckSeconds).ToString(CultureInfo.InvariantCulture),
-                ["Planner__StaleAfterSeconds"] = "5",
-                ["Planner__VirtualAckTimeoutSeconds"] = "10",
-                ["Planner__QueuedPerReplica"] = s.QueuedPerReplica.ToString(CultureInfo.InvariantCulture),
-            }, "planner.log");
-            await children.WaitHealthyAsync(http, new Uri($"http://127.0.0.1:{plannerPort}/health"), deadline.Token);
+            await StartPlannerAsync(s, store, children, http, common, profile, logs, deadline.Token);
         }
 
         var client = new ReplayClient(http, router, Model, "kv_aware", concurrency: 1024);
 
         // Every allocation's starting workers serve a few requests first (JIT, connections), so no row pays a cold
-        // first request inside the replay; replicas the planner adds later start cold, and that time counts.
+        // first request inside the replay; what a scale-up pays depends on --scale-up (cold process or warm spare).
         var warmUp = schedule.Take(2 * initial).Select((r, i) => (r.Trace with { TimestampMs = i * 250L }, r.Prompt)).ToList();
         await client.ReplayAsync(warmUp, timeScale: 1, TimeSpan.FromSeconds(60), deadline.Token);
         pool.StartMetering();
@@ -161,32 +154,23 @@ internal static class ScalingReplay
         }
 
         Console.WriteLine($"{name}: replay starts, load average {LoadAverage()}");
-        var started = Stopwatch.GetTimestamp();
-        var results = await client.ReplayAsync(schedule, timeScale: 1, TimeSpan.FromSeconds(3 * s.PhaseSeconds), CancellationToken.None);
+        var startedAt = pool.Now;
+        var startedUtc = DateTimeOffset.UtcNow;
+        var results = await client.ReplayAsync(schedule, timeScale: 1, TimeSpan.FromSeconds(s.TotalSeconds), CancellationToken.None);
         pool.StopMetering();
         await stopController.CancelAsync();
         await controllerLoop;
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name}: replay took {Stopwatch.GetElapsedTime(started).TotalSeconds:0} s, load average {LoadAverage()}"));
+        await pool.ObserveServingAsync(CancellationToken.None);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name}: replay took {pool.Now - startedAt:0} s, load average {LoadAverage()}"));
 
-        if (fixedWorkers is null)
-        {
-            var decisions = await store.ReadLogAsync(PlannerDecision.Log, PlannerDecision.LogLength, DynamoJsonContext.Default.PlannerDecision);
-            var origin = decisions.Count > 0 ? decisions[^1].Timestamp : DateTimeOffset.UtcNow;
-            await File.WriteAllLinesAsync(Path.Combine(logs, "decisions.txt"), decisions.Reverse().Select(d => string.Create(CultureInfo.InvariantCulture,
-                $"+{(d.Timestamp - origin).TotalSeconds,6:0.0}s {d.Mode,-10} {string.Join(", ", d.Pools.Select(p => $"{p.Pool} {p.CurrentReplicas}→{p.TargetReplicas} (correction {p.CorrectionFactor:0.00})"))}: {d.Reason}")));
-            Console.WriteLine($"planner: {decisions.Count} decisions, timeline in {Path.Combine(logs, "decisions.txt")}; scale changes applied at (s after replay start): "
-                + string.Join(", ", controller!.Changes.Select(c => string.Create(CultureInfo.InvariantCulture, $"{c.AtSeconds:0.0} {c.From}→{c.To}"))));
-        }
-
+        var (burstDecision, burstServing) = fixedWorkers is null
+            ? await ReportPlannerAsync(s, store, pool, controller!, logs, startedAt, startedUtc)
+            : (null, null);
         var ok = results.Where(r => r.Error is null).ToList();
         var ttfts = ok.Select(r => r.TtftMs).Order().ToList();
         var itls = ok.SelectMany(r => r.ItlMs).Order().ToList();
-        // Only a scale-up that is the planner's first move after the ×2 phase starts is a reaction to it.
-        double? burst = controller?.Changes.FirstOrDefault(c => c.AtSeconds >= s.PhaseSeconds) is { } first && first.To > first.From
-            ? first.AtSeconds - s.PhaseSeconds
-            : null;
         return new Row(
-            fixedWorkers is null ? $"planner, {s.Mode} mode (1–{s.MaxWorkers})" : $"fixed {fixedWorkers} ({name})",
+            fixedWorkers is null ? $"planner, {s.Mode} mode (1–{s.MaxWorkers}), {s.ScaleUp} scale-ups" : $"fixed {fixedWorkers} ({name})",
             pool.WorkerSeconds,
             results.Count,
             results.Count(r => r.Error is null && r.TtftMs <= s.TtftWallMs && (r.ItlMs.Count == 0 || r.ItlMs.Average() <= s.ItlWallMs)) / (double)Math.Max(1, results.Count),
@@ -195,54 +179,75 @@ internal static class ScalingReplay
             itls.DefaultIfEmpty(0).Average(),
             Percentile(itls, 0.99),
             results.Count - ok.Count,
-            burst);
-    }
-
-    /// <summary>Arrivals at base × (0.5, 2, 0.5) over three phases, keeping the trace's own relative gaps and order.</summary>
-    private static List<(TraceRequest Trace, ReplayPrompt Prompt)> Schedule(ReplaySettings s)
-    {
-        var trace = TraceReader.Read(s.Trace, 100_000);
-        var meanGap = (trace[^1].TimestampMs - trace[0].TimestampMs) / (double)(trace.Count - 1);
-        var builder = new PromptBuilder(s.TokenScale, s.OutputScale, 4096, 32_000);
-        var schedule = new List<(TraceRequest Trace, ReplayPrompt Prompt)>();
-        var t = 0.0;
-        for (var i = 0; i < trace.Count && t < 3 * s.PhaseSeconds; i++)
-        {
-            schedule.Add((trace[i] with { TimestampMs = (long)(t * 1000) }, builder.Build(trace[i])));
-            var gap = i + 1 < trace.Count ? (trace[i + 1].TimestampMs - trace[i].TimestampMs) / meanGap : 1;
-            var multiplier = t < s.PhaseSeconds || t >= 2 * s.PhaseSeconds ? 0.5 : 2;
-            t += gap / (s.BaseRate * multiplier);
-        }
-
-        return schedule;
+            burstDecision,
+            burstServing);
     }
 
     /// <summary>
-    /// The profile the planner gets: <c>--profile PATH</c> as it is, or else the mocker measured in process with the
-    /// workers' own KV cache (blocks × block size; the mocker's step time depends on the share of it in use) at the
-    /// bench's speed-up. Times are divided by the speed-up, as the sped-up workers run on the wall clock. Being measured
-    /// in process, it holds no HTTP, streaming or router overhead: the planner's correction factors learn those.
+    /// Writes the decision timeline (seconds after the replay's start), prints the scale-ups, and measures the burst
+    /// reaction: from the first rise in the rate multiplier to the first scale-up decision and to its worker serving.
     /// </summary>
-    private static async Task<EngineProfile> PlannerProfileAsync(ReplaySettings s)
+    private static async Task<(double? Decision, double? Serving)> ReportPlannerAsync(
+        ReplaySettings s, IStateStore store, WorkerPool pool, VirtualController controller, string logs, double startedAt, DateTimeOffset startedUtc)
     {
-        EngineProfile profile;
-        if (s.ProfilePath is { } path)
+        var decisions = await store.ReadLogAsync(PlannerDecision.Log, PlannerDecision.LogLength, DynamoJsonContext.Default.PlannerDecision);
+        var timeline = decisions.Reverse().ToList();
+        await File.WriteAllLinesAsync(Path.Combine(logs, "decisions.txt"), timeline.Select(d => string.Create(CultureInfo.InvariantCulture,
+            $"+{(d.Timestamp - startedUtc).TotalSeconds,6:0.0}s {d.Mode,-10} {string.Join(", ", d.Pools.Select(p => $"{p.Pool} {p.CurrentReplicas}→{p.TargetReplicas} (correction {p.CorrectionFactor:0.00})"))}: {d.Reason}")));
+        var activations = pool.Activations;
+        Console.WriteLine($"planner: {decisions.Count} decisions, timeline in {Path.Combine(logs, "decisions.txt")} (seconds after the replay's start); scale changes applied at: "
+            + string.Join(", ", controller.Changes.Select(c => string.Create(CultureInfo.InvariantCulture, $"{c.AtSeconds - startedAt:0.0} {c.From}→{c.To}"))));
+        Console.WriteLine("planner: scale-ups (asked → serving, s after the replay's start): " + string.Join(", ", activations.Select(a => string.Create(CultureInfo.InvariantCulture,
+            $"{a.AskedAt - startedAt:0.0} → {(a.ServingAt is { } at ? (at - startedAt).ToString("0.0", CultureInfo.InvariantCulture) : "never")} ({(a.Warm ? "warm" : "cold")})")))
+            + $"; {pool.Spares} warm spares left");
+        if (s.BurstStartSeconds is not { } burst)
         {
-            profile = EngineProfile.Load(path);
-        }
-        else
-        {
-            using var stack = EngineStack.Mocker(s.SpeedUp, (int)s.KvCapacityBlocks, s.BlockSize);
-            profile = await ProfileCommand.MeasureAsync(stack, "mocker", _ => { });
+            return (null, null);
         }
 
-        Console.WriteLine($"planner profile: {profile.Description}, {profile.KvCapacityTokens} KV tokens; times ÷ {s.SpeedUp}");
-        return profile with
+        var firstUp = timeline.FirstOrDefault(d => (d.Timestamp - startedUtc).TotalSeconds >= burst && d.Pools.Any(p => p.TargetReplicas > p.CurrentReplicas));
+        var firstServing = activations.FirstOrDefault(a => a.AskedAt - startedAt >= burst - 0.5 && a.ServingAt is not null);
+        return (firstUp is null ? null : (firstUp.Timestamp - startedUtc).TotalSeconds - burst, firstServing?.ServingAt - startedAt - burst);
+    }
+
+    private static async Task StartPlannerAsync(
+        ReplaySettings s, IStateStore store, ChildServices children, HttpClient http, Dictionary<string, string> common, EngineProfile profile, string logs,
+        CancellationToken cancellationToken)
+    {
+        await store.SetAsync(SlaConfig.Collection, SlaConfig.DefaultId,
+            new SlaConfig(s.TtftWallMs, s.ItlWallMs, new Dictionary<string, PoolBounds> { ["aggregated"] = new(1, s.MaxWorkers) }, UpdatedBy: "planner-bench"),
+            DynamoJsonContext.Default.SlaConfig, cancellationToken);
+        var profilePath = Path.Combine(logs, "profile.json");
+        profile.Save(profilePath);
+        var plannerPort = ChildServices.FreePort();
+        children.Start(Dll("Dynamo.Planner", s.Configuration), new Dictionary<string, string>(common)
         {
-            Description = $"{profile.Description}; times ÷ {s.SpeedUp} (bench speed-up)",
-            Prefill = [.. profile.Prefill.Select(p => p with { Milliseconds = p.Milliseconds / s.SpeedUp })],
-            Decode = [.. profile.Decode.Select(p => p with { StepMilliseconds = p.StepMilliseconds / s.SpeedUp })],
-        };
+            ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{plannerPort}",
+            ["Logging__LogLevel__Default"] = "Information",
+            ["Planner__ScaleDownStabilizationSeconds"] = (3 * s.IntervalSeconds).ToString(CultureInfo.InvariantCulture),
+            ["Planner__Connector"] = "virtual",
+            ["Planner__Mode"] = s.Mode,
+            ["Planner__ProfilePath"] = profilePath,
+            ["Planner__IntervalSeconds"] = s.IntervalSeconds.ToString(CultureInfo.InvariantCulture),
+            ["Planner__LoadCheckSeconds"] = s.LoadCheckSeconds.ToString(CultureInfo.InvariantCulture),
+            ["Planner__BurstCooldownSeconds"] = (4 * s.LoadCheckSeconds).ToString(CultureInfo.InvariantCulture),
+            ["Planner__StaleAfterSeconds"] = "5",
+            ["Planner__VirtualAckTimeoutSeconds"] = "10",
+            ["Planner__QueuedPerReplica"] = s.QueuedPerReplica.ToString(CultureInfo.InvariantCulture),
+        }, "planner.log");
+        await children.WaitHealthyAsync(http, new Uri($"http://127.0.0.1:{plannerPort}/health"), cancellationToken);
+    }
+
+    /// <summary>Two short generations straight at a spare's generate API (it is not behind the router yet): JIT and the engine's first steps.</summary>
+    private static async Task WarmWorkerAsync(HttpClient http, Uri worker, List<(TraceRequest Trace, ReplayPrompt Prompt)> schedule, CancellationToken cancellationToken)
+    {
+        foreach (var (_, prompt) in schedule.Take(2))
+        {
+            var request = new GenerateRequest($"warm-{Guid.NewGuid():N}", prompt.Tokens, 8, null, null, null, IgnoreEos: true);
+            using var response = await http.PostAsJsonAsync(new Uri(worker, GenerateApi.Path), request, GenerateJsonContext.Default.GenerateRequest, cancellationToken);
+            response.EnsureSuccessStatusCode();
+            await response.Content.ReadAsStringAsync(cancellationToken);
+        }
     }
 
     /// <summary>The 1/5/15-minute load averages (the machine is shared; the figure states them).</summary>
@@ -258,6 +263,9 @@ internal static class ScalingReplay
         return File.Exists(path) ? path : throw new FileNotFoundException($"{path} is missing: dotnet build {project}/{project}.csproj -c {configuration}");
     }
 
+    private static string Seconds(double? value) => value is { } v ? string.Create(CultureInfo.InvariantCulture, $"{v:0.0} s") : "–";
+
     private sealed record Row(
-        string Name, double WorkerSeconds, int Requests, double Attainment, double TtftP50, double TtftP99, double ItlMean, double ItlP99, int Failed, double? BurstReaction);
+        string Name, double WorkerSeconds, int Requests, double Attainment, double TtftP50, double TtftP99, double ItlMean, double ItlP99, int Failed,
+        double? BurstDecision, double? BurstServing);
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Dynamo.Runtime.StatePlane;
@@ -7,7 +6,7 @@ namespace Dynamo.Planner.Bench;
 
 /// <summary>
 /// The other side of the planner's virtual connector: reads the replica count the planner asks for from the state plane,
-/// applies it to the <see cref="WorkerPool"/>, writes the acknowledgement, and records when each scale-up happened.
+/// applies it to the <see cref="WorkerPool"/>, writes the acknowledgement, and records when each change was applied (pool seconds).
 /// Shapes and collection names match Dynamo.Planner's VirtualConnector.
 /// </summary>
 internal sealed class VirtualController(IStateStore store, WorkerPool pool, string poolName)
@@ -16,12 +15,9 @@ internal sealed class VirtualController(IStateStore store, WorkerPool pool, stri
     private const string AcksCollection = "planner-virtual-acks";
 
     private readonly List<(double AtSeconds, int From, int To)> _changes = [];
-    private readonly long _origin = Stopwatch.GetTimestamp();
     private string? _lastDecision;
 
     public IReadOnlyList<(double AtSeconds, int From, int To)> Changes => _changes;
-
-    public double Now => Stopwatch.GetElapsedTime(_origin).TotalSeconds;
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
@@ -35,12 +31,13 @@ internal sealed class VirtualController(IStateStore store, WorkerPool pool, stri
                     _lastDecision = request.DecisionId;
                     var from = pool.Replicas;
                     pool.ScaleTo(request.Replicas);
-                    _changes.Add((Now, from, request.Replicas));
+                    _changes.Add((pool.Now, from, request.Replicas));
                     await store.SetAsync(AcksCollection, poolName,
                         new ScaleAck(request.DecisionId, request.Replicas, "planner-bench", DateTimeOffset.UtcNow), BenchJsonContext.Default.ScaleAck, cancellationToken);
                 }
 
                 _ = pool.WorkerSeconds;
+                await pool.ObserveServingAsync(cancellationToken);
                 await Task.Delay(200, cancellationToken);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

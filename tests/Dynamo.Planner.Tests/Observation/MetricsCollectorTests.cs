@@ -69,7 +69,54 @@ public sealed class MetricsCollectorTests
         Assert.Single(load.Workers);
     }
 
-    private FrontendMetricsSnapshot Snapshot(string router, double rps, double isl, double ttftP99, int queued) => new(
+    [Fact]
+    public void Observe_ArrivalsStepUpWhileCompletionsLag_RateIsWhatWasPlaced()
+    {
+        var collector = new MetricsCollector(_time);
+        collector.Add(Snapshot("r1", rps: 2, isl: 1000, ttftP99: 100, queued: 0, routed: 6));
+        collector.Add(Snapshot("r1", rps: 3, isl: 1000, ttftP99: 100, queued: 0, routed: 8));
+
+        var load = collector.Observe(Stale, resetInterval: true);
+
+        Assert.Equal(7, load.RequestsPerSecond, 6);
+        Assert.Equal(1000, load.AvgInputTokens, 6);
+    }
+
+    [Fact]
+    public void RecentRequestsPerSecond_OneBusySecondAfterAReset_AveragesOverTheWindowNotTheInterval()
+    {
+        var collector = new MetricsCollector(_time);
+        for (var i = 0; i < 4; i++)
+        {
+            collector.Add(Snapshot("r1", rps: 1, isl: 1000, ttftP99: 100, queued: 0));
+            _time.Advance(TimeSpan.FromSeconds(1));
+        }
+
+        collector.Observe(Stale, resetInterval: true);
+        collector.Add(Snapshot("r1", rps: 4, isl: 1000, ttftP99: 100, queued: 0));
+        _time.Advance(TimeSpan.FromSeconds(0.5));
+
+        var sinceReset = collector.Observe(Stale, resetInterval: false).RequestsPerSecond;
+        var window = collector.RecentRequestsPerSecond(TimeSpan.FromSeconds(5), Stale);
+        var shortWindow = collector.RecentRequestsPerSecond(TimeSpan.FromSeconds(1), Stale);
+
+        Assert.Equal(4, sinceReset, 6);
+        Assert.Equal((4 + 4) / 5.0, window, 6);
+        Assert.Equal(4, shortWindow, 6);
+    }
+
+    [Fact]
+    public void Observe_RouterReportsNoPlacements_FallsBackToCompletions()
+    {
+        var collector = new MetricsCollector(_time);
+        collector.Add(Snapshot("r1", rps: 4, isl: 1000, ttftP99: 100, queued: 0, routed: 0));
+
+        var load = collector.Observe(Stale, resetInterval: true);
+
+        Assert.Equal(4, load.RequestsPerSecond, 6);
+    }
+
+    private FrontendMetricsSnapshot Snapshot(string router, double rps, double isl, double ttftP99, int queued, double? routed = null) => new(
         router, "m", _time.GetUtcNow(), 1, 30, 0, rps, rps * isl, rps * 100, isl, rps > 0 ? 100 : 0,
-        new LatencySummary(rps > 0 ? 10 : 0, 0, ttftP99 / 2, 0, ttftP99), LatencySummary.Empty, 0, 0, queued, 0, 0, 0, rps, 0, [], []);
+        new LatencySummary(rps > 0 ? 10 : 0, 0, ttftP99 / 2, 0, ttftP99), LatencySummary.Empty, 0, 0, queued, 0, 0, 0, routed ?? rps, 0, [], []);
 }

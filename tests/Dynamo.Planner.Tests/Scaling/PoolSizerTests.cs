@@ -40,7 +40,19 @@ public sealed class PoolSizerTests
     {
         var plan = _sizer.Throughput(Demand("aggregated", current: 5), Load10, Quiet, Sla);
 
-        Assert.Equal(2, plan.Target);
+        // 1.74 workers needed; with the fast check's 1.25 rise as headroom 2.18 → 3, not 2.
+        Assert.Equal(3, plan.Target);
+        Assert.Contains("scale-down to 2 limited to 3: 1.74 workers × 1.25 (the fast check's rate rise) need 3", plan.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Throughput_NeedWellBelowOneReplica_HeadroomDoesNotHoldTheScaleDown()
+    {
+        var plan = _sizer.Throughput(Demand("aggregated", current: 5), Load10 with { RequestsPerSecond = 4 }, Quiet with { RequestsPerSecond = 4 }, Sla);
+
+        // 0.69 workers × 1.25 = 0.87 → still 1 replica.
+        Assert.Equal(1, plan.Target);
+        Assert.DoesNotContain("fast check's rate rise", plan.Reason, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -59,7 +71,7 @@ public sealed class PoolSizerTests
         var plan = _sizer.Throughput(Demand("aggregated", current: 5, kvUsage: 0.6), Load10, Quiet, Sla);
 
         Assert.Equal(4, plan.Target);
-        Assert.Contains("scale-down to 2 limited to 4", plan.Reason, StringComparison.Ordinal);
+        Assert.Contains("scale-down to 3 limited to 4", plan.Reason, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -71,6 +83,22 @@ public sealed class PoolSizerTests
 
         Assert.Equal(2, plan.Computed);
         Assert.Equal(2, plan.Correction, 6);
+    }
+
+    [Fact]
+    public void Throughput_AggregatedTtftHoldsADecodeStep_PrefillCorrectionLearnsOnlyTheRest()
+    {
+        // TTFT p50 240 ms with a 40 ms step in progress: 200 ms of it is prefill → 2 × the profiled 100 ms, not 2.4 ×.
+        var observed = Quiet with { TtftP50Ms = 240, ItlP50Ms = 40 };
+
+        _sizer.Throughput(Demand("aggregated", current: 1), Load10, observed, Sla);
+        var prefillOnly = new PoolSizer(new ReplicaMath(new PerformanceModel(TestProfiles.Linear), 4), new PlannerOptions())
+            .Throughput(Demand("prefill", current: 1), Load10, observed, Sla);
+
+        Assert.Equal(200, PoolSizer.PrefillPartOfTtft("aggregated", observed), 6);
+        Assert.Equal(240, PoolSizer.PrefillPartOfTtft("prefill", observed), 6);
+        Assert.Equal(2.4, prefillOnly.Correction, 6);
+        Assert.Contains("correction 2)", _sizer.Throughput(Demand("aggregated", current: 1), Load10, Quiet, Sla).Reason, StringComparison.Ordinal);
     }
 
     [Fact]
