@@ -287,52 +287,6 @@ inline void exp8_attn(const float* x, float sub, float* y) {
 // each score is dot_rows<1> (two accumulators over 16-element steps, the same hsum) times the
 // scale; a larger block maximum rescales acc and sum by std::exp(m − max); then per slot
 // p = std::exp(score − m), sum += p, acc = p·v + acc. So results equal the generic path's.
-template <int C, typename T, typename Load>
-void attn_block(const float* q, const T* k, const T* v, size_t stride, int n, float scl, float* scores, float* m,
-                float* sum, float* acc_mem, Load load) {
-    __m256 qv[2 * C];
-    for (int i = 0; i < 2 * C; i++) qv[i] = _mm256_loadu_ps(q + 8 * i);
-    float bmax = -INFINITY;
-    for (int s = 0; s < n; s++) {
-        const T* ks = k + static_cast<size_t>(s) * stride;
-        __m256 a = _mm256_setzero_ps(), b = _mm256_setzero_ps();
-        for (int c = 0; c < C; c++) {
-            a = _mm256_fmadd_ps(load(ks + 16 * c), qv[2 * c], a);
-            b = _mm256_fmadd_ps(load(ks + 16 * c + 8), qv[2 * c + 1], b);
-        }
-        const float sc = hsum(_mm256_add_ps(a, b)) * scl;
-        scores[s] = sc;
-        bmax = bmax < sc ? sc : bmax;
-    }
-    float corr = 1.0f;
-    const bool rescale = bmax > *m;
-    if (rescale) {
-        corr = exp_attn(*m - bmax);
-        *sum *= corr;
-        *m = bmax;
-    }
-    // The exponentials first, eight at a time, with the accumulators not yet live.
-    const float mx = *m;
-    int s8 = 0;
-    for (; s8 + 8 <= n; s8 += 8) exp8_attn(scores + s8, mx, scores + s8);
-    for (; s8 < n; s8++) scores[s8] = exp_attn(scores[s8] - mx);
-    float total = *sum;
-    for (int s = 0; s < n; s++) total += scores[s];
-    *sum = total;
-    __m256 acc[2 * C];
-    for (int i = 0; i < 2 * C; i++) acc[i] = _mm256_loadu_ps(acc_mem + 8 * i);
-    if (rescale) {
-        const __m256 vc = _mm256_set1_ps(corr);
-        for (int i = 0; i < 2 * C; i++) acc[i] = _mm256_mul_ps(vc, acc[i]);
-    }
-    for (int s = 0; s < n; s++) {
-        const __m256 vp = _mm256_set1_ps(scores[s]);
-        const T* vs = v + static_cast<size_t>(s) * stride;
-        for (int i = 0; i < 2 * C; i++) acc[i] = _mm256_fmadd_ps(vp, load(vs + 8 * i), acc[i]);
-    }
-    for (int i = 0; i < 2 * C; i++) _mm256_storeu_ps(acc_mem + 8 * i, acc[i]);
-}
-
 // The online-softmax update of one head after its block scores are in: rescale when the block
 // maximum is larger, exponentials in place, running sum. Returns the factor for acc (1 if none).
 inline float softmax_block(float* scores, int n, float bmax, float* m, float* sum, bool* rescale) {
@@ -352,6 +306,41 @@ inline float softmax_block(float* scores, int n, float bmax, float* m, float* su
     *sum = total;
     return corr;
 }
+
+template <int C, typename T, typename Load>
+void attn_block(const float* q, const T* k, const T* v, size_t stride, int n, float scl, float* scores, float* m,
+                float* sum, float* acc_mem, Load load) {
+    __m256 qv[2 * C];
+    for (int i = 0; i < 2 * C; i++) qv[i] = _mm256_loadu_ps(q + 8 * i);
+    float bmax = -INFINITY;
+    for (int s = 0; s < n; s++) {
+        const T* ks = k + static_cast<size_t>(s) * stride;
+        __m256 a = _mm256_setzero_ps(), b = _mm256_setzero_ps();
+        for (int c = 0; c < C; c++) {
+            a = _mm256_fmadd_ps(load(ks + 16 * c), qv[2 * c], a);
+            b = _mm256_fmadd_ps(load(ks + 16 * c + 8), qv[2 * c + 1], b);
+        }
+        const float sc = hsum(_mm256_add_ps(a, b)) * scl;
+        scores[s] = sc;
+        bmax = bmax < sc ? sc : bmax;
+    }
+    // The exponentials first, eight at a time, with the accumulators not yet live.
+    bool rescale;
+    const float corr = softmax_block(scores, n, bmax, m, sum, &rescale);
+    __m256 acc[2 * C];
+    for (int i = 0; i < 2 * C; i++) acc[i] = _mm256_loadu_ps(acc_mem + 8 * i);
+    if (rescale) {
+        const __m256 vc = _mm256_set1_ps(corr);
+        for (int i = 0; i < 2 * C; i++) acc[i] = _mm256_mul_ps(vc, acc[i]);
+    }
+    for (int s = 0; s < n; s++) {
+        const __m256 vp = _mm256_set1_ps(scores[s]);
+        const T* vs = v + static_cast<size_t>(s) * stride;
+        for (int i = 0; i < 2 * C; i++) acc[i] = _mm256_fmadd_ps(vp, load(vs + 8 * i), acc[i]);
+    }
+    for (int i = 0; i < 2 * C; i++) _mm256_storeu_ps(acc_mem + 8 * i, acc[i]);
+}
+
 
 // attn_block for two query heads over one K/V block, every value computed by the same
 // operations in the same order as attn_block computes it for each head alone (products are
