@@ -59,6 +59,24 @@ public sealed class GgufWriter
     public void AddArray<T>(string key, ReadOnlySpan<T> values)
         where T : unmanaged => AddEntry(key, GgufValueType.Array, values.ToArray(), ElementType<T>());
 
+    /// <summary>Adds a value as <see cref="GgufReader"/> read it, to copy metadata from one file into another.</summary>
+    /// <exception cref="NotSupportedException">An array of arrays, which this writer does not write.</exception>
+    public void Add(string key, GgufMetadataValue value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        switch (value.Value)
+        {
+            case GgufStringArray strings:
+                AddArray(key, strings.ToArray());
+                break;
+            case GgufMetadataValue[]:
+                throw new NotSupportedException($"Metadata '{key}' is an array of arrays, which GgufWriter does not write.");
+            default:
+                AddEntry(key, value.Type, value.Value, value.IsArray ? value.ElementType : GgufValueType.UInt8);
+                break;
+        }
+    }
+
     /// <summary>Adds a tensor; <paramref name="shape"/> lists ne0 (the contiguous dimension) first, as GGUF does.</summary>
     public void AddTensor(string name, ReadOnlySpan<long> shape, GgmlType type, ReadOnlyMemory<byte> data)
     {

@@ -22,7 +22,8 @@ public static class RouterModelCard
     }
 
     /// <summary>Writes <paramref name="modelPath"/>'s metadata, tensors left out, with the context set to <paramref name="contextLength"/>.</summary>
-    /// <exception cref="InvalidDataException">The file has no architecture, or a metadata value this copy cannot carry.</exception>
+    /// <exception cref="InvalidDataException">The file has no architecture.</exception>
+    /// <exception cref="NotSupportedException">The file has an array of arrays, which GgufWriter does not write.</exception>
     public static void Write(string modelPath, uint contextLength, string outputPath)
     {
         ArgumentOutOfRangeException.ThrowIfZero(contextLength);
@@ -36,7 +37,7 @@ public static class RouterModelCard
                 continue;
             }
 
-            Copy(writer, key, value, modelPath);
+            writer.Add(key, value);
         }
 
         writer.Add(contextKey, contextLength);
@@ -47,37 +48,4 @@ public static class RouterModelCard
         gguf.TryGetString("general.architecture", out var architecture)
             ? $"{architecture}.context_length"
             : throw new InvalidDataException($"{path} has no general.architecture, so its context length key is unknown.");
-
-    private static void Copy(GgufWriter writer, string key, GgufMetadataValue value, string path)
-    {
-        switch (value.Value)
-        {
-            case string v: writer.Add(key, v); break;
-            case bool v: writer.Add(key, v); break;
-            case byte v: writer.Add(key, v); break;
-            case sbyte v: writer.Add(key, v); break;
-            case ushort v: writer.Add(key, v); break;
-            case short v: writer.Add(key, v); break;
-            case uint v: writer.Add(key, v); break;
-            case int v: writer.Add(key, v); break;
-            case ulong v: writer.Add(key, v); break;
-            case long v: writer.Add(key, v); break;
-            case float v: writer.Add(key, v); break;
-            case double v: writer.Add(key, v); break;
-            case GgufStringArray v: writer.AddArray(key, v.ToArray()); break;
-            case bool[] v: writer.AddArray<bool>(key, v); break;
-            case byte[] v: writer.AddArray<byte>(key, v); break;
-            case sbyte[] v: writer.AddArray<sbyte>(key, v); break;
-            case ushort[] v: writer.AddArray<ushort>(key, v); break;
-            case short[] v: writer.AddArray<short>(key, v); break;
-            case uint[] v: writer.AddArray<uint>(key, v); break;
-            case int[] v: writer.AddArray<int>(key, v); break;
-            case ulong[] v: writer.AddArray<ulong>(key, v); break;
-            case long[] v: writer.AddArray<long>(key, v); break;
-            case float[] v: writer.AddArray<float>(key, v); break;
-            case double[] v: writer.AddArray<double>(key, v); break;
-            default:
-                throw new InvalidDataException($"{path}: metadata '{key}' ({value.Type}) cannot be copied into the router's model card (nested arrays are not supported).");
-        }
-    }
 }

@@ -57,18 +57,7 @@ public sealed class EngineRopeScalingTests(EngineModelsFixture models)
         var writer = new GgufWriter();
         foreach (var (key, value) in file.MetadataInFileOrder)
         {
-            switch (value.Value)
-            {
-                case string s: writer.Add(key, s); break;
-                case uint u: writer.Add(key, u); break;
-                case int i: writer.Add(key, i); break;
-                case float f: writer.Add(key, f); break;
-                case bool b: writer.Add(key, b); break;
-                case GgufStringArray a: writer.AddArray(key, a.ToArray()); break;
-                case float[] a: writer.AddArray<float>(key, a); break;
-                case int[] a: writer.AddArray<int>(key, a); break;
-                default: throw new InvalidDataException($"unexpected metadata {key} of {value.GetType().Name}");
-            }
+            writer.Add(key, value);
         }
 
         foreach (var t in file.Tensors)

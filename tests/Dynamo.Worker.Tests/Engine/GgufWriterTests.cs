@@ -46,6 +46,41 @@ public sealed class GgufWriterTests : IDisposable
         Assert.Equal([3, -4, 5], file.Get<int[]>("ints"));
     }
 
+    [Fact]
+    public void Add_MetadataValuesOfAReader_CopyTheFileByteForByte()
+    {
+        var writer = new GgufWriter();
+        writer.Add("u8", (byte)200);
+        writer.Add("i8", (sbyte)-5);
+        writer.Add("u16", (ushort)60000);
+        writer.Add("i16", (short)-30000);
+        writer.Add("u32", 4_000_000_000u);
+        writer.Add("i32", -2_000_000_000);
+        writer.Add("u64", ulong.MaxValue);
+        writer.Add("i64", long.MinValue);
+        writer.Add("f32", 1.5f);
+        writer.Add("f64", Math.PI);
+        writer.Add("bool", true);
+        writer.Add("str", "héllo ▁world");
+        writer.AddArray("strs", ["a", "", "ü"]);
+        writer.AddArray<bool>("bools", [true, false]);
+        writer.AddArray<ushort>("u16s", [1, 65535]);
+        writer.AddArray<long>("i64s", [long.MinValue, 7]);
+        writer.AddArray<double>("f64s", [0.25, -1e300]);
+        var original = Write(writer);
+
+        var copy = new GgufWriter();
+        using (var file = GgufReader.Open(original))
+        {
+            foreach (var (key, value) in file.MetadataInFileOrder)
+            {
+                copy.Add(key, value);
+            }
+        }
+
+        Assert.Equal(File.ReadAllBytes(original), File.ReadAllBytes(Write(copy)));
+    }
+
     [Theory]
     [InlineData(32)]
     [InlineData(64)]
