@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using Dynamo.TestSupport;
 
 namespace Dynamo.Replay;
@@ -61,10 +59,9 @@ public sealed class Cluster : IAsyncDisposable
         };
 
         var workerUrls = new List<Uri>();
-        var ports = new HashSet<int>();
         for (var i = 0; i < s.Workers; i++)
         {
-            var port = DistinctFreePort(ports);
+            var port = ChildServices.FreePort();
             var env = new Dictionary<string, string>(common)
             {
                 ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}",
@@ -82,7 +79,7 @@ public sealed class Cluster : IAsyncDisposable
         }
 
         WorkerIds = [.. Enumerable.Range(0, s.Workers).Select(WorkerId)];
-        var routerPort = DistinctFreePort(ports);
+        var routerPort = ChildServices.FreePort();
         var routerEnv = new Dictionary<string, string>(common)
         {
             ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{routerPort}",
@@ -115,46 +112,6 @@ public sealed class Cluster : IAsyncDisposable
     }
 
     private static string WorkerId(int index) => $"replay-worker-{index}";
-
-    /// <summary>
-    /// A free port below the kernel's ephemeral range, not handed to another child of this cluster. A port probed free
-    /// with port 0 comes from the ephemeral range, and on a loaded box the seconds before a worker binds it are enough
-    /// for an outgoing connection (NATS, Redis, HTTP) or the next probe to take it: both happened with 8 workers + router.
-    /// </summary>
-    private static int DistinctFreePort(HashSet<int> taken)
-    {
-        for (var attempt = 0; attempt < 1000; attempt++)
-        {
-            var port = Random.Shared.Next(EphemeralFloor - 12_000, EphemeralFloor);
-            if (taken.Contains(port))
-            {
-                continue;
-            }
-
-            try
-            {
-                var probe = new TcpListener(IPAddress.Loopback, port);
-                probe.Start();
-                probe.Stop();
-                taken.Add(port);
-                return port;
-            }
-            catch (SocketException)
-            {
-                // In use: draw another.
-            }
-        }
-
-        throw new InvalidOperationException($"No free loopback port found in [{EphemeralFloor - 12_000}, {EphemeralFloor}).");
-    }
-
-    /// <summary>The lowest ephemeral port (Linux: first field of ip_local_port_range; 32768 elsewhere or if unreadable).</summary>
-    private static int EphemeralFloor { get; } =
-        File.Exists("/proc/sys/net/ipv4/ip_local_port_range")
-        && int.TryParse(File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range").Split((char[])['\t', ' '], StringSplitOptions.RemoveEmptyEntries)[0], out var floor)
-        && floor > 13_000
-            ? floor
-            : 32_768;
 
     public async ValueTask DisposeAsync()
     {

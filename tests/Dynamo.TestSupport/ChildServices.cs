@@ -14,11 +14,58 @@ public sealed class ChildServices(string logDirectory) : IAsyncDisposable
 
     public string LogDirectory { get; } = logDirectory;
 
+    // Ports drawn below the ephemeral range: this many of them.
+    private const int PortSpan = 12_000;
+
+    private static readonly Lock PortGate = new();
+    private static readonly HashSet<int> HandedOut = [];
+
+    /// <summary>
+    /// A free loopback port for a server to bind, drawn below the kernel's ephemeral range and never handed out twice by
+    /// this process. A port probed with port 0 comes from the ephemeral range, and in the seconds before a child binds
+    /// it an outgoing connection (NATS, Redis, HTTP) or the next probe can take it: both happened when a bench started
+    /// eight workers and a router at once.
+    /// </summary>
     public static int FreePort()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        lock (PortGate)
+        {
+            for (var attempt = 0; attempt < 1000; attempt++)
+            {
+                var port = Random.Shared.Next(EphemeralFloor - PortSpan, EphemeralFloor);
+                if (!HandedOut.Contains(port) && CanBind(port))
+                {
+                    HandedOut.Add(port);
+                    return port;
+                }
+            }
+        }
+
+        throw new InvalidOperationException($"No free loopback port found in [{EphemeralFloor - PortSpan}, {EphemeralFloor}).");
+    }
+
+    /// <summary>The lowest ephemeral port (Linux: first field of ip_local_port_range; 32768 elsewhere or if unreadable).</summary>
+    private static int EphemeralFloor { get; } = ReadEphemeralFloor();
+
+    private static int ReadEphemeralFloor()
+    {
+        const string range = "/proc/sys/net/ipv4/ip_local_port_range";
+        var fields = File.Exists(range) ? File.ReadAllText(range).Split((char[])['\t', ' ', '\n'], StringSplitOptions.RemoveEmptyEntries) : [];
+        return fields.Length > 0 && int.TryParse(fields[0], out var floor) && floor > PortSpan + 1024 ? floor : 32_768;
+    }
+
+    private static bool CanBind(int port)
+    {
+        try
+        {
+            using var probe = new TcpListener(IPAddress.Loopback, port);
+            probe.Start();
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
     }
 
     public void Start(string dll, IReadOnlyDictionary<string, string> environment, string logName)
