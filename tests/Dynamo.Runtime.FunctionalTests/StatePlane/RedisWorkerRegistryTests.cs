@@ -109,7 +109,20 @@ public sealed class RedisWorkerRegistryTests : IAsyncLifetime
 
         await _server.StartAsync();
         await Eventually.TrueAsync(() => harness.Registry.IsAvailable, "registry reconnects");
-        await harness.Registry.RegisterAsync(RegistryHarness.Worker("w4"), TimeSpan.FromMinutes(1));
+        // IsConnected turns true while the multiplexer is still handshaking (role, config), so the first
+        // transaction may still find no ready connection; a caller retries, as the LeaseKeeper does.
+        await Eventually.TrueAsync(async () =>
+        {
+            try
+            {
+                await harness.Registry.RegisterAsync(RegistryHarness.Worker("w4"), TimeSpan.FromMinutes(1));
+                return true;
+            }
+            catch (StatePlaneUnavailableException)
+            {
+                return false;
+            }
+        }, "register succeeds after the reconnect");
         var fresh = await harness.Registry.ListAsync();
         Assert.False(fresh.IsStale);
         Assert.Equal(["w4"], fresh.Workers.Select(w => w.WorkerId));
