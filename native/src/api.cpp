@@ -4,11 +4,13 @@
 #include <cstring>
 #include <new>
 #include <string>
+#include <vector>
 
 #include "fast_exp.h"
 #include "forward.h"
 #include "kernels.h"
 #include "kv_pool.h"
+#include "matmul.h"
 #include "model.h"
 
 struct dyn_model {
@@ -206,6 +208,42 @@ int32_t dyn_test_exp(const float* x, float* y, int32_t n, int32_t simd) {
     }
 #endif
     return 0;
+}
+
+int32_t dyn_test_matmul_q8_0(const void* w, int64_t rows, int32_t cols, const float* x, int32_t T, int32_t threads,
+                             float* y_engine, float* y_reference) {
+    if (w == nullptr || x == nullptr || y_engine == nullptr || y_reference == nullptr || rows <= 0 || cols <= 0 ||
+        cols % 32 != 0 || T <= 0 || threads <= 0) {
+        return 0;
+    }
+    try {
+        const int64_t nb = cols / 32;
+        dyn::Mat mat;
+        mat.data = static_cast<const uint8_t*>(w);
+        mat.type = dyn::GGML_Q8_0;
+        mat.rows = rows;
+        mat.cols = cols;
+        mat.row_bytes = static_cast<size_t>(nb) * sizeof(dyn::BlockQ8_0);
+        std::vector<uint8_t> q8(static_cast<size_t>(T * nb) * sizeof(dyn::BlockQ8_0A));
+        std::vector<uint8_t> pairs(static_cast<size_t>((T + 1) / 2 * nb) * sizeof(dyn::PairQ8) + 64);
+        std::vector<float> scratch(static_cast<size_t>(threads) * static_cast<size_t>(cols));
+        dyn::Activations act;
+        act.q8 = q8.data();
+        const auto base = reinterpret_cast<uintptr_t>(pairs.data());
+        act.pairs = pairs.data() + ((64 - base % 64) % 64);
+        act.reset(x, T, cols);
+        dyn::ThreadPool pool(threads);
+        dyn::matmul(pool, mat, act, y_engine, rows, false, scratch.data(), cols);
+        const dyn::KernelTable& k = dyn::kernels();
+        for (int64_t t = 0; t < T; t++) {
+            for (int64_t r = 0; r < rows; r++) {
+                y_reference[t * rows + r] = k.dot_q8_0(mat.row(r), q8.data() + static_cast<size_t>(t * nb) * sizeof(dyn::BlockQ8_0A), cols);
+            }
+        }
+        return 1;
+    } catch (...) {
+        return 0;
+    }
 }
 
 int32_t dyn_context_profile(dyn_context* ctx, char* buf, int32_t len) {

@@ -101,42 +101,91 @@ inline void prefetch_ahead(const uint8_t* p, size_t bytes, const uint8_t* end) {
     }
 }
 
-// One activation row (T = 1, packed as a PairQ8 run whose second row is zero) against R weight
-// rows. The per-block products (weight scale · activation scale) are formed 16 blocks at a time:
-// one gather picks the 16 half-precision weight scales out of the 34-byte blocks, so each block
-// costs only xor, dpbusd, conversion and FMA per row, and its scale is a broadcast load.
+// permutex2var indices that spread lane j of one vector over lanes 0..7 and lane j of a second
+// vector over lanes 8..15: kSpread[j] turns two rows' 16 block scales into block j's scale pair.
+struct SpreadTable {
+    alignas(64) int32_t idx[16][16];
+    constexpr SpreadTable() : idx{} {
+        for (int j = 0; j < 16; j++) {
+            for (int l = 0; l < 16; l++) idx[j][l] = l < 8 ? j : 16 + j;
+        }
+    }
+};
+constexpr SpreadTable kSpread{};
+
+// The per-block products (weight scale · activation scale) of R weight rows for blocks k0..k0+m:
+// one gather picks the 16 half-precision weight scales out of the 34-byte blocks of a row, so
+// each block's scale afterwards costs a broadcast or a permute instead of a conversion.
 template <int R>
-void gemv_rows(const uint8_t* w, size_t w_stride, const PairQ8* x, int64_t nb, float* y, bool accumulate) {
-    const __m256i flip = _mm256_set1_epi8(static_cast<char>(0x80));
+inline void block_scales(const uint8_t* w, size_t w_stride, const PairQ8* x, int64_t k0, __mmask16 mask,
+                         __m512* scales) {
     const __m512i offsets = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
                                                _mm512_set1_epi32(static_cast<int>(sizeof(BlockQ8_0))));
     const __m512i x_offsets = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
                                                  _mm512_set1_epi32(static_cast<int>(sizeof(PairQ8))));
-    alignas(64) float scales[R][16];
-    __m256 acc[R];
-    for (int r = 0; r < R; r++) acc[r] = _mm256_setzero_ps();
+    const __m512 dx = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), mask, x_offsets, &x[k0].d[0], 1);
+    for (int r = 0; r < R; r++) {
+        const uint8_t* blocks = w + static_cast<size_t>(r) * w_stride + static_cast<size_t>(k0) * sizeof(BlockQ8_0);
+        const __m512i raw = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), mask, offsets, blocks, 1);
+        scales[r] = _mm512_mul_ps(_mm512_cvtph_ps(_mm512_cvtepi32_epi16(raw)), dx);
+    }
+}
+
+// One activation row (T = 1, packed as a PairQ8 run whose second row is zero) against one weight
+// row: the 8-lane AVX2 dot product, with the block scales from block_scales.
+void gemv_row(const uint8_t* w, const PairQ8* x, int64_t nb, float* y, bool accumulate) {
+    const __m256i flip = _mm256_set1_epi8(static_cast<char>(0x80));
+    alignas(64) float scales[16];
+    __m256 acc = _mm256_setzero_ps();
     for (int64_t k0 = 0; k0 < nb; k0 += 16) {
         const int m = static_cast<int>(nb - k0 < 16 ? nb - k0 : 16);
-        const __mmask16 mask = static_cast<__mmask16>((1u << m) - 1u);
-        const __m512 dx = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), mask, x_offsets, &x[k0].d[0], 1);
-        for (int r = 0; r < R; r++) {
-            const uint8_t* blocks = w + static_cast<size_t>(r) * w_stride + static_cast<size_t>(k0) * sizeof(BlockQ8_0);
-            const __m512i raw = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), mask, offsets, blocks, 1);
-            const __m512 da = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(raw));
-            _mm512_store_ps(scales[r], _mm512_mul_ps(da, dx));
-        }
+        __m512 s;
+        block_scales<1>(w, 0, x, k0, static_cast<__mmask16>((1u << m) - 1u), &s);
+        _mm512_store_ps(scales, s);
         for (int j = 0; j < m; j++) {
             const PairQ8& xb = x[k0 + j];
+            const BlockQ8_0& b = reinterpret_cast<const BlockQ8_0*>(w)[k0 + j];
             const __m256i qs = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb.qs));
-            for (int r = 0; r < R; r++) {
-                const BlockQ8_0& b = reinterpret_cast<const BlockQ8_0*>(w + static_cast<size_t>(r) * w_stride)[k0 + j];
-                const __m256i u = _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qs)), flip);
-                const __m256i sum = _mm256_dpbusd_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb.corr)), u, qs);
-                acc[r] = _mm256_fmadd_ps(_mm256_broadcast_ss(&scales[r][j]), _mm256_cvtepi32_ps(sum), acc[r]);
+            const __m256i u = _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qs)), flip);
+            const __m256i sum = _mm256_dpbusd_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb.corr)), u, qs);
+            acc = _mm256_fmadd_ps(_mm256_broadcast_ss(&scales[j]), _mm256_cvtepi32_ps(sum), acc);
+        }
+    }
+    put(y, hsum8(acc), accumulate);
+}
+
+// The same for four weight rows, two per 512-bit register: the low half carries row r's 8-lane
+// accumulator and the high half row r+1's, so every instruction does two rows' work and each row
+// keeps the summation order of the AVX2 dot product (bit for bit what gemv_row returns).
+void gemv_rows4(const uint8_t* w, size_t w_stride, const PairQ8* x, int64_t nb, float* y, bool accumulate) {
+    const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
+    __m512 acc[2] = {_mm512_setzero_ps(), _mm512_setzero_ps()};
+    for (int64_t k0 = 0; k0 < nb; k0 += 16) {
+        const int m = static_cast<int>(nb - k0 < 16 ? nb - k0 : 16);
+        __m512 scales[4];
+        block_scales<4>(w, w_stride, x, k0, static_cast<__mmask16>((1u << m) - 1u), scales);
+        for (int j = 0; j < m; j++) {
+            const PairQ8& xb = x[k0 + j];
+            const __m512i qs = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb.qs)));
+            const __m512i corr = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb.corr)));
+            const __m512i spread = _mm512_load_si512(kSpread.idx[j]);
+            for (int p = 0; p < 2; p++) {
+                const uint8_t* row = w + static_cast<size_t>(2 * p) * w_stride;
+                const BlockQ8_0& b0 = reinterpret_cast<const BlockQ8_0*>(row)[k0 + j];
+                const BlockQ8_0& b1 = reinterpret_cast<const BlockQ8_0*>(row + w_stride)[k0 + j];
+                const __m512i both = _mm512_inserti64x4(
+                    _mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b0.qs))),
+                    _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b1.qs)), 1);
+                const __m512i sum = _mm512_dpbusd_epi32(corr, _mm512_xor_si512(both, flip), qs);
+                const __m512 scale = _mm512_permutex2var_ps(scales[2 * p], spread, scales[2 * p + 1]);
+                acc[p] = _mm512_fmadd_ps(scale, _mm512_cvtepi32_ps(sum), acc[p]);
             }
         }
     }
-    for (int r = 0; r < R; r++) put(y + r, hsum8(acc[r]), accumulate);
+    for (int p = 0; p < 2; p++) {
+        put(y + 2 * p, hsum8(_mm512_castps512_ps256(acc[p])), accumulate);
+        put(y + 2 * p + 1, hsum8(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(acc[p]), 1))), accumulate);
+    }
 }
 
 // Float weights (F32, F16): R weight rows × C activation rows. One 512-bit register per output
@@ -219,9 +268,9 @@ void gemm_q8_0_avx512(const void* w, size_t w_stride, int64_t rows, const void* 
         int64_t r = 0;
         for (; r + 4 <= rows; r += 4) {
             prefetch_ahead(wb + static_cast<size_t>(r) * w_stride, 4 * w_stride, end);
-            gemv_rows<4>(wb + static_cast<size_t>(r) * w_stride, w_stride, x, nb, y + r, accumulate);
+            gemv_rows4(wb + static_cast<size_t>(r) * w_stride, w_stride, x, nb, y + r, accumulate);
         }
-        for (; r < rows; r++) gemv_rows<1>(wb + static_cast<size_t>(r) * w_stride, w_stride, x, nb, y + r, accumulate);
+        for (; r < rows; r++) gemv_row(wb + static_cast<size_t>(r) * w_stride, x, nb, y + r, accumulate);
         return;
     }
     const int64_t pairs = (T + 1) / 2;

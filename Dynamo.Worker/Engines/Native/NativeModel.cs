@@ -97,6 +97,34 @@ public sealed class NativeModel : IDisposable
         }
     }
 
+    /// <summary>
+    /// Kernel self-test: a Q8_0 weight of <paramref name="rows"/> × <paramref name="cols"/> (GGUF blocks)
+    /// against <paramref name="x"/>'s activation rows, once through the matmul a step runs (on a pool of
+    /// <paramref name="threads"/>) and once row by row through the plain dot product. Outputs are
+    /// <c>[t * rows + r]</c>; the engine promises the two bit for bit equal.
+    /// </summary>
+    public static unsafe void MatmulQ8(ReadOnlySpan<byte> weights, int rows, int cols, ReadOnlySpan<float> x, int threads,
+                                       Span<float> engine, Span<float> reference)
+    {
+        var t = cols > 0 ? x.Length / cols : 0;
+        if (cols <= 0 || cols % 32 != 0 || rows <= 0 || t == 0 || x.Length != t * cols || weights.Length != rows * (cols / 32 * 34)
+            || engine.Length < t * rows || reference.Length < t * rows)
+        {
+            throw new ArgumentException("Shapes do not match a Q8_0 weight of rows × cols and whole activation rows.");
+        }
+
+        fixed (byte* pw = weights)
+        fixed (float* px = x)
+        fixed (float* pe = engine)
+        fixed (float* pr = reference)
+        {
+            if (NativeMethods.dyn_test_matmul_q8_0(pw, rows, cols, px, t, threads, pe, pr) != 1)
+            {
+                throw new ArgumentException("The engine refused the matmul self-test's arguments.");
+            }
+        }
+    }
+
     public void Dispose() => Handle.Dispose();
 
     private static void CheckAbi()

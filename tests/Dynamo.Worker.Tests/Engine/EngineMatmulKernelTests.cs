@@ -1,0 +1,63 @@
+using Dynamo.Runtime.Gguf;
+using Dynamo.Worker.Engines.Native;
+using Dynamo.Worker.Models;
+
+namespace Dynamo.Worker.Tests.Engine;
+
+/// <summary>
+/// A token's logits must not depend on how many other rows share its step, so every Q8_0 matmul kernel the
+/// engine dispatches to (the batch-1 GEMV that runs two weight rows per 512-bit register, the GEMM tiles of
+/// batches, the AVX2 fallbacks) must return, bit for bit, what the plain one-row dot product returns. The
+/// model-level tests use a tiny model whose shapes never reach a row tail or a partial group of 16 blocks;
+/// these shapes do.
+/// </summary>
+public sealed class EngineMatmulKernelTests
+{
+    [Theory]
+    [InlineData(1, 32, 1, 1)]
+    [InlineData(7, 96, 1, 1)]      // one group of four rows and a tail of three
+    [InlineData(37, 544, 1, 2)]    // 17 blocks: a full group of 16 and a masked group of 1
+    [InlineData(512, 1408, 1, 2)]  // the default model's down projection at batch 1
+    [InlineData(1030, 512, 1, 3)]  // rows split over three threads, a tail of 2
+    [InlineData(66, 544, 2, 2)]
+    [InlineData(45, 1408, 3, 1)]   // an odd batch: the pad row of the last pair
+    [InlineData(130, 512, 9, 2)]
+    [InlineData(19, 96, 33, 2)]
+    public void MatmulQ8_EveryBatchAndShape_EqualsTheOneRowDotProductBitForBit(int rows, int cols, int batch, int threads)
+    {
+        var random = new Random(rows * 7919 + cols * 31 + batch);
+        var weights = TensorEncoding.Encode(Values(random, rows * cols), GgmlType.Q8_0);
+        var x = Values(random, batch * cols);
+        var engine = new float[batch * rows];
+        var reference = new float[batch * rows];
+
+        NativeModel.MatmulQ8(weights, rows, cols, x, threads, engine, reference);
+
+        for (var i = 0; i < engine.Length; i++)
+        {
+            Assert.True(BitConverter.SingleToInt32Bits(engine[i]) == BitConverter.SingleToInt32Bits(reference[i]),
+                $"token {i / rows}, row {i % rows} ({NativeModel.KernelsName}): engine {engine[i]:R}, dot product {reference[i]:R}");
+        }
+
+        Assert.Contains(reference, v => v != 0f);
+    }
+
+    [Fact]
+    public void MatmulQ8_ShapesThatAreNotQ8Blocks_AreRefused()
+    {
+        var weights = new byte[34];
+        Assert.Throws<ArgumentException>(() => NativeModel.MatmulQ8(weights, 1, 31, new float[31], 1, new float[1], new float[1]));
+        Assert.Throws<ArgumentException>(() => NativeModel.MatmulQ8(weights, 2, 32, new float[32], 1, new float[2], new float[2]));
+    }
+
+    private static float[] Values(Random random, int count)
+    {
+        var values = new float[count];
+        for (var i = 0; i < count; i++)
+        {
+            values[i] = (float)(random.NextDouble() * 2 - 1) * (i % 97 == 0 ? 8f : 1f);
+        }
+
+        return values;
+    }
+}
