@@ -69,6 +69,7 @@ Context::Context(const Model& model, KvPool& pool, const dyn_context_params& par
     att_.resize(T * hp.q_dim());
     gate_.resize(T * hp.n_ff);
     up_.resize(T * hp.n_ff);
+    rope_cs_.resize(T * static_cast<size_t>(hp.n_rot));
     q8_.resize(T * (static_cast<size_t>(model.max_in_dim()) / 32 + 1) * sizeof(BlockQ8_0A));
     // 64 bytes of slack so the pair blocks (192 bytes each) start on a cache line.
     pairs_.resize((T + 1) / 2 * (static_cast<size_t>(model.max_in_dim()) / 32) * sizeof(PairQ8) + 64);
@@ -201,6 +202,13 @@ void Context::step(const dyn_batch& b) {
             const dyn_seq& q = b.seqs[r.seq];
             const int32_t token = q.tokens[r.pos - q.start_pos];
             dequantize_row(model_.tok_embd().type, model_.tok_embd().row(token), x + t * E, E);
+            float* cs = rope_cs_.data() + t * hp.n_rot;
+            const std::vector<double>& inv_freq = model_.inv_freq();
+            for (int i = 0; i < hp.n_rot / 2; i++) {
+                const double theta = static_cast<double>(r.pos) * inv_freq[static_cast<size_t>(i)];
+                cs[2 * i] = static_cast<float>(std::cos(theta));
+                cs[2 * i + 1] = static_cast<float>(std::sin(theta));
+            }
         }
     });
     profile_.mark(Phase::Embed);
@@ -252,7 +260,7 @@ void Context::step(const dyn_batch& b) {
             split_range(T * hp.n_ff, ith, nth, b0, b1);
             float* g = gate_.data();
             const float* u = up_.data();
-            for (int64_t i = b0; i < b1; i++) g[i] = g[i] / (1.0f + std::exp(-g[i])) * u[i];
+            silu_mul(g + b0, u + b0, b1 - b0);
         });
         profile_.mark(Phase::Silu);
         act.reset(gate_.data(), T, hp.n_ff);
@@ -282,7 +290,6 @@ void Context::rope_and_store(int layer, int64_t T, const dyn_batch& b) {
     const Layer& L = model_.layers()[static_cast<size_t>(layer)];
     const int hd = hp.head_dim, qd = hp.q_dim(), kd = hp.kv_dim(), half = hp.n_rot / 2;
     const int bs = kv_.block_size();
-    const std::vector<double>& inv_freq = model_.inv_freq();
     run_per_token(*pool_, T, [&](int ith, int nth) {
         int64_t t0, t1;
         split_range(T, ith, nth, t0, t1);
@@ -294,9 +301,9 @@ void Context::rope_and_store(int layer, int64_t T, const dyn_batch& b) {
             if (!L.bk.empty()) for (int i = 0; i < kd; i++) kr[i] += L.bk[static_cast<size_t>(i)];
             if (!L.bv.empty()) for (int i = 0; i < kd; i++) vr[i] += L.bv[static_cast<size_t>(i)];
             const TokenRef& r = tokens_[static_cast<size_t>(t)];
+            const float* cs = rope_cs_.data() + t * hp.n_rot;
             for (int i = 0; i < half; i++) {
-                const double theta = static_cast<double>(r.pos) * inv_freq[static_cast<size_t>(i)];
-                const float c = static_cast<float>(std::cos(theta)), s = static_cast<float>(std::sin(theta));
+                const float c = cs[2 * i], s = cs[2 * i + 1];
                 // Llama rotates adjacent pairs (GGUF Q/K are permuted for it); NeoX/Qwen2 rotates halves.
                 const int i0 = hp.neox ? i : 2 * i;
                 const int i1 = hp.neox ? i + half : 2 * i + 1;

@@ -48,6 +48,9 @@ private:
     std::unique_ptr<ThreadPool> pool_;
 
     std::vector<float> x_, xn_, q_, k_, v_, att_, gate_, up_;
+    // RoPE's cos and sin per token and frequency (n_rot / 2 pairs), computed once per step: every
+    // layer rotates by the same position.
+    std::vector<float> rope_cs_;
     std::vector<uint8_t> q8_;
     std::vector<uint8_t> pairs_;         // PairQ8 blocks for the GEMM kernel
     std::vector<float> thread_scratch_;  // per thread: dequant row + attention accumulators

@@ -2,6 +2,8 @@
 
 #include <atomic>
 
+#include "fast_exp.h"
+
 namespace dyn {
 
 namespace {
@@ -37,5 +39,15 @@ const KernelTable& kernels() {
 }
 
 void set_force_scalar(bool force) { g_force_scalar.store(force, std::memory_order_relaxed); }
+
+void silu_mul(float* g, const float* u, int64_t n) {
+#if defined(DYN_HAVE_AVX2)
+    if (&kernels() != &scalar_kernels()) {
+        silu_mul_avx2(g, u, n);
+        return;
+    }
+#endif
+    for (int64_t i = 0; i < n; i++) g[i] = g[i] / (1.0f + exp_attn(-g[i])) * u[i];
+}
 
 }  // namespace dyn

@@ -60,12 +60,17 @@ struct KernelTable {
 const KernelTable& kernels();
 void set_force_scalar(bool force);
 
+// SwiGLU's gate: g[i] = g[i] / (1 + exp(-g[i])) · u[i], with the softmax's exp (fast_exp.h), so the
+// AVX2 version and the scalar loop give the same bits; dispatched like kernels().
+void silu_mul(float* g, const float* u, int64_t n);
+
 const KernelTable& scalar_kernels();
 #if defined(DYN_HAVE_AVX2)
 const KernelTable& avx2_kernels();
 const KernelTable& avxvnni_kernels();  // AVX2 + AVX-VNNI (kernels_avxvnni.cpp)
 // The softmax exponential of the AVX2 attention kernel (fast_exp.h's exp_attn, 8 lanes at a time).
 void exp_attn_avx2(const float* x, float* y, int n);
+void silu_mul_avx2(float* g, const float* u, int64_t n);
 // kernels_avx512.cpp, built with -mavx512f/bw/vl/vnni.
 void gemm_q8_0_avx512(const void* w, size_t w_stride, int64_t rows, const void* x_pairs, int64_t T, int n, float* y,
                       int64_t ldy, bool accumulate);

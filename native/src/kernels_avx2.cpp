@@ -456,6 +456,31 @@ void exp_attn_avx2(const float* x, float* y, int n) {
     for (; i + 8 <= n; i += 8) exp8_attn(x + i, 0.0f, y + i);
     for (; i < n; i++) y[i] = exp_attn(x[i]);
 }
+
+void silu_mul_avx2(float* g, const float* u, int64_t n) {
+    using namespace expc;
+    const __m256 sign = _mm256_set1_ps(-0.0f);
+    const __m256 one = _mm256_set1_ps(1.0f);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m256 gv = _mm256_loadu_ps(g + i);
+        const __m256 v = _mm256_xor_ps(gv, sign);
+        __m256 e = _mm256_set_m128(exp4_attn(_mm256_extractf128_ps(v, 1)), exp4_attn(_mm256_castps256_ps128(v)));
+        const __m256 in = _mm256_and_ps(_mm256_cmp_ps(v, _mm256_set1_ps(kMin), _CMP_GE_OQ),
+                                        _mm256_cmp_ps(v, _mm256_set1_ps(kMax), _CMP_LE_OQ));
+        if (_mm256_movemask_ps(in) != 0xff) {
+            alignas(32) float vs[8], es[8];
+            _mm256_store_ps(vs, v);
+            _mm256_store_ps(es, e);
+            for (int j = 0; j < 8; j++) {
+                if (!(vs[j] >= kMin && vs[j] <= kMax)) es[j] = exp_attn(vs[j]);
+            }
+            e = _mm256_load_ps(es);
+        }
+        _mm256_storeu_ps(g + i, _mm256_mul_ps(_mm256_div_ps(gv, _mm256_add_ps(one, e)), _mm256_loadu_ps(u + i)));
+    }
+    for (; i < n; i++) g[i] = g[i] / (1.0f + exp_attn(-g[i])) * u[i];
+}
 #endif
 
 #if defined(DYN_AVXVNNI)
