@@ -1,7 +1,9 @@
 // The C boundary: every entry point validates its pointers, runs the C++ code
 // inside guard(), and turns any exception into a status plus a thread-local message.
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <new>
 #include <string>
 #include <vector>
@@ -11,6 +13,7 @@
 #include "kernels.h"
 #include "kv_pool.h"
 #include "matmul.h"
+#include "q8x16.h"
 #include "model.h"
 
 struct dyn_model {
@@ -224,20 +227,40 @@ int32_t dyn_test_matmul_q8_0(const void* w, int64_t rows, int32_t cols, const fl
         mat.rows = rows;
         mat.cols = cols;
         mat.row_bytes = static_cast<size_t>(nb) * sizeof(dyn::BlockQ8_0);
+        // Repacked as a model's weights are on this CPU.
+        std::unique_ptr<uint8_t, void (*)(void*)> packed(nullptr, std::free);
+        if (dyn::q8x16_kernels_available()) {
+            packed.reset(static_cast<uint8_t*>(std::aligned_alloc(64, dyn::q8x16_bytes(rows, cols))));
+            if (packed == nullptr) {
+                return 0;
+            }
+            dyn::q8x16_pack(mat.data, mat.row_bytes, rows, cols, packed.get());
+        }
+        const uint8_t* gguf_rows = mat.data;
+        if (packed != nullptr) {
+            mat.data = packed.get();
+            mat.q8x16 = true;
+        }
         std::vector<uint8_t> q8(static_cast<size_t>(T * nb) * sizeof(dyn::BlockQ8_0A));
-        std::vector<uint8_t> pairs(static_cast<size_t>((T + 1) / 2 * nb) * sizeof(dyn::PairQ8) + 64);
+        std::vector<dyn::ActQ8x> q8x(static_cast<size_t>(T * nb));
         std::vector<float> scratch(static_cast<size_t>(threads) * static_cast<size_t>(cols));
         dyn::Activations act;
         act.q8 = q8.data();
-        const auto base = reinterpret_cast<uintptr_t>(pairs.data());
-        act.pairs = pairs.data() + ((64 - base % 64) % 64);
+        act.q8x = reinterpret_cast<uint8_t*>(q8x.data());
         act.reset(x, T, cols);
         dyn::ThreadPool pool(threads);
         dyn::matmul(pool, mat, act, y_engine, rows, false, scratch.data(), cols);
-        const dyn::KernelTable& k = dyn::kernels();
-        for (int64_t t = 0; t < T; t++) {
-            for (int64_t r = 0; r < rows; r++) {
-                y_reference[t * rows + r] = k.dot_q8_0(mat.row(r), q8.data() + static_cast<size_t>(t * nb) * sizeof(dyn::BlockQ8_0A), cols);
+        const auto* xq = reinterpret_cast<const dyn::BlockQ8_0A*>(q8.data());
+        if (packed != nullptr) {
+            std::vector<dyn::ActQ8x> ref_x(static_cast<size_t>(T * nb));
+            dyn::q8x16_prepare(xq, T, nb, ref_x.data());
+            dyn::q8x16_gemm_ref(packed.get(), nb, 0, rows, ref_x.data(), T, y_reference, rows, false);
+        } else {
+            const dyn::KernelTable& k = dyn::kernels();
+            for (int64_t t = 0; t < T; t++) {
+                for (int64_t r = 0; r < rows; r++) {
+                    y_reference[t * rows + r] = k.dot_q8_0(gguf_rows + static_cast<size_t>(r) * mat.row_bytes, xq + t * nb, cols);
+                }
             }
         }
         return 1;

@@ -129,17 +129,5 @@ struct BlockQ4_0 {
 };
 static_assert(sizeof(BlockQ4_0) == 18, "Q4_0 block must be 18 bytes");
 
-// Block k of two activation rows side by side, the operand layout of the AVX-512 GEMM: one
-// 512-bit register holds both rows' 32 values, the 16 int32 lanes of the integer dot product
-// (four adjacent products each) are rows t then t+1, 8 lanes each. The weights enter the
-// instruction unsigned (w + 128), so corr = -128 · (sum of the four activations of each lane)
-// starts every lane's sum and leaves exactly Σ w·x: the same integers as the AVX2 kernels.
-// d repeats each row's scale over its 8 lanes. The pad row of an odd row count is all zero.
-struct PairQ8 {
-    int8_t qs[64];
-    int32_t corr[16];
-    float d[16];
-};
-static_assert(sizeof(PairQ8) == 192, "activation pair block must be 192 bytes");
 
 }  // namespace dyn

@@ -8,6 +8,7 @@
 
 #include "fast_exp.h"
 #include "kernels.h"
+#include "q8x16.h"
 #include "quants.h"
 
 namespace dyn {
@@ -71,8 +72,9 @@ Context::Context(const Model& model, KvPool& pool, const dyn_context_params& par
     up_.resize(T * hp.n_ff);
     rope_cs_.resize(T * static_cast<size_t>(hp.n_rot));
     q8_.resize(T * (static_cast<size_t>(model.max_in_dim()) / 32 + 1) * sizeof(BlockQ8_0A));
-    // 64 bytes of slack so the pair blocks (192 bytes each) start on a cache line.
-    pairs_.resize((T + 1) / 2 * (static_cast<size_t>(model.max_in_dim()) / 32) * sizeof(PairQ8) + 64);
+    if (model.has_q8x16()) {
+        q8x_.resize(T * (static_cast<size_t>(model.max_in_dim()) / 32) * sizeof(ActQ8x));
+    }
     tokens_.resize(T);
     out_rows_.resize(T);
     set_threads(params.n_threads);
@@ -191,8 +193,7 @@ void Context::step(const dyn_batch& b) {
     float* deq = thread_scratch_.data();
     Activations act;
     act.q8 = q8_.data();
-    const auto base = reinterpret_cast<uintptr_t>(pairs_.data());
-    act.pairs = pairs_.data() + ((64 - base % 64) % 64);
+    act.q8x = q8x_.data();
 
     run_per_token(pool, T, [&](int ith, int nth) {
         int64_t t0, t1;

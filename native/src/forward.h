@@ -52,7 +52,7 @@ private:
     // layer rotates by the same position.
     std::vector<float> rope_cs_;
     std::vector<uint8_t> q8_;
-    std::vector<uint8_t> pairs_;         // PairQ8 blocks for the GEMM kernel
+    std::vector<uint8_t> q8x_;           // ActQ8x blocks for the q8x16 kernels
     std::vector<float> thread_scratch_;  // per thread: dequant row + attention accumulators
     int64_t thread_stride_ = 0;
     std::vector<TokenRef> tokens_;

@@ -31,14 +31,22 @@ const KernelTable* detect() {
 
 std::atomic<bool> g_force_scalar{false};
 
+const KernelTable& best() {
+    static const KernelTable* table = detect();
+    return *table;
+}
+
 }  // namespace
 
 const KernelTable& kernels() {
-    static const KernelTable* best = detect();
-    return g_force_scalar.load(std::memory_order_relaxed) ? scalar_kernels() : *best;
+    return g_force_scalar.load(std::memory_order_relaxed) ? scalar_kernels() : best();
 }
 
 void set_force_scalar(bool force) { g_force_scalar.store(force, std::memory_order_relaxed); }
+
+bool q8x16_kernels_available() {
+    return best().gemm_q8_0 != nullptr;
+}
 
 void silu_mul(float* g, const float* u, int64_t n) {
 #if defined(DYN_HAVE_AVX2)

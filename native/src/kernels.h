@@ -43,12 +43,12 @@ struct KernelTable {
                             int hd, float scale, float* scores, float* m, float* sum, float* acc0, float* acc1);
     bool (*attn_block2_f16)(const float* q0, const float* q1, const uint16_t* k, const uint16_t* v, size_t stride,
                             int n, int hd, float scale, float* scores, float* m, float* sum, float* acc0, float* acc1);
-    // Null unless the CPU has AVX-512 VNNI. Rows [0, rows) of a Q8_0 weight (w_stride bytes
-    // apart) against T activation rows packed as PairQ8 (ceil(T/2) pairs of n/32 blocks):
-    // y[t * ldy + r] (+)= W_r · X_t, every value bit for bit what dot_q8_0 returns. Weights
-    // are read once per tile of activation rows instead of once per row or four.
-    void (*gemm_q8_0)(const void* w, size_t w_stride, int64_t rows, const void* x_pairs, int64_t T, int n, float* y,
-                      int64_t ldy, bool accumulate);
+    // Null unless the CPU has AVX-512 VNNI. Rows [r0, r1) of a Q8_0 weight of
+    // `rows` rows and nb blocks per row in the q8x16 layout, against T activation rows prepared by
+    // q8x16_prepare: y[t * ldy + r] (+)= W_r · X_t in q8x16.h's order, bit for bit what
+    // q8x16_gemm_ref returns.
+    void (*gemm_q8_0)(const uint8_t* w, int64_t nb, int64_t rows, int64_t r0, int64_t r1, const void* x, int64_t T,
+                      float* y, int64_t ldy, bool accumulate);
     // Null unless the CPU has AVX-512; n a multiple of 16. F32 / F16 weights against T float
     // activation rows (n apart), each value bit for bit what dot_f32 / dot_f16 return.
     void (*gemm_f32)(const void* w, size_t w_stride, int64_t rows, const float* x, int64_t T, int n, float* y,
@@ -59,6 +59,9 @@ struct KernelTable {
 
 const KernelTable& kernels();
 void set_force_scalar(bool force);
+
+// Whether this CPU runs the q8x16 kernels (AVX-512 VNNI): models then repack their Q8_0 weights.
+bool q8x16_kernels_available();
 
 // SwiGLU's gate: g[i] = g[i] / (1 + exp(-g[i])) · u[i], with the softmax's exp (fast_exp.h), so the
 // AVX2 version and the scalar loop give the same bits; dispatched like kernels().
@@ -72,8 +75,8 @@ const KernelTable& avxvnni_kernels();  // AVX2 + AVX-VNNI (kernels_avxvnni.cpp)
 void exp_attn_avx2(const float* x, float* y, int n);
 void silu_mul_avx2(float* g, const float* u, int64_t n);
 // kernels_avx512.cpp, built with -mavx512f/bw/vl/vnni.
-void gemm_q8_0_avx512(const void* w, size_t w_stride, int64_t rows, const void* x_pairs, int64_t T, int n, float* y,
-                      int64_t ldy, bool accumulate);
+void gemm_q8_0_avx512(const uint8_t* w, int64_t nb, int64_t rows, int64_t r0, int64_t r1, const void* x, int64_t T,
+                      float* y, int64_t ldy, bool accumulate);
 void gemm_f32_avx512(const void* w, size_t w_stride, int64_t rows, const float* x, int64_t T, int n, float* y,
                      int64_t ldy, bool accumulate);
 void gemm_f16_avx512(const void* w, size_t w_stride, int64_t rows, const float* x, int64_t T, int n, float* y,

@@ -1,12 +1,10 @@
-// The Q8_0 GEMM for batches of two or more activation rows, with AVX-512 VNNI. This translation
-// unit alone is compiled with -mavx512f -mavx512bw -mavx512vl -mavx512vnni; kernels.cpp routes
-// here only after checking the CPU.
+// The AVX-512 kernels: Q8_0 weights in the q8x16 layout (q8x16.h) against any number of activation
+// rows, and F32/F16 GEMMs for batches. This translation unit alone is compiled with -mavx512f
+// -mavx512bw -mavx512vl -mavx512vnni; kernels.cpp routes here only after checking the CPU.
 //
-// Every output keeps the summation order of the AVX2 dot product (kernels_avx2.cpp): per
-// 32-element block, eight int32 lanes of four products each, converted to float, multiplied
-// by (weight scale · activation scale) and fused-added into eight float lanes; after the last
-// block the same horizontal sum. A 512-bit register carries two such 8-lane accumulators (the
-// two rows of a PairQ8), so a token's logits stay bitwise independent of batch composition.
+// Q8_0 follows q8x16.h's order for every batch size (one token or many, the same arithmetic per
+// output), so a token's logits stay bitwise independent of batch composition; the F32/F16 GEMMs
+// keep the AVX2 dot product's summation order.
 // GCC 12 flags the deliberately undefined upper lanes inside some AVX-512 intrinsics
 // (`__m512 __Y = __Y;`) as (maybe-)uninitialized; the warning is about the header, not this code.
 #pragma GCC diagnostic push
@@ -15,8 +13,11 @@
 #include <immintrin.h>
 #pragma GCC diagnostic pop
 
+#include <cstring>
+
 #include "common.h"
 #include "kernels.h"
+#include "q8x16.h"
 
 namespace dyn {
 
@@ -36,59 +37,6 @@ inline float hsum8(__m256 v) {
 
 inline void put(float* y, float v, bool accumulate) { *y = accumulate ? *y + v : v; }
 
-// R weight rows × P activation pairs over all nb blocks. Per block and weight row the 32 weight
-// bytes are loaded once, made unsigned (xor 0x80 = w + 128) and broadcast to both halves; each
-// pair then costs one dpbusd, one conversion, one scale product and one FMA for 64 products.
-template <int R, int P>
-void tile(const uint8_t* w, size_t w_stride, const PairQ8* x, int64_t nb, int64_t t0, int64_t T, float* y,
-          int64_t ldy, bool accumulate) {
-    __m512 acc[R][P];
-    for (int r = 0; r < R; r++) {
-        for (int p = 0; p < P; p++) acc[r][p] = _mm512_setzero_ps();
-    }
-    const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
-    for (int64_t k = 0; k < nb; k++) {
-        __m512i u[R];
-        __m512 da[R];
-        for (int r = 0; r < R; r++) {
-            const BlockQ8_0& b = reinterpret_cast<const BlockQ8_0*>(w + static_cast<size_t>(r) * w_stride)[k];
-            const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qs));
-            u[r] = _mm512_xor_si512(_mm512_broadcast_i64x4(q), flip);
-            da[r] = _mm512_set1_ps(_cvtsh_ss(b.d));
-        }
-        for (int p = 0; p < P; p++) {
-            const PairQ8& xp = x[static_cast<size_t>(p) * static_cast<size_t>(nb) + static_cast<size_t>(k)];
-            const __m512i qs = _mm512_loadu_si512(xp.qs);
-            const __m512 dx = _mm512_loadu_ps(xp.d);
-            for (int r = 0; r < R; r++) {
-                const __m512i s = _mm512_dpbusd_epi32(_mm512_loadu_si512(xp.corr), u[r], qs);
-                acc[r][p] = _mm512_fmadd_ps(_mm512_mul_ps(da[r], dx), _mm512_cvtepi32_ps(s), acc[r][p]);
-            }
-        }
-    }
-    for (int p = 0; p < P; p++) {
-        const int64_t t = t0 + 2 * p;
-        for (int r = 0; r < R; r++) {
-            put(y + t * ldy + r, hsum8(_mm512_castps512_ps256(acc[r][p])), accumulate);
-            if (t + 1 < T) {
-                const __m256 hi = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(acc[r][p]), 1));
-                put(y + (t + 1) * ldy + r, hsum8(hi), accumulate);
-            }
-        }
-    }
-}
-
-template <int R>
-void tile_r(int pairs, const uint8_t* w, size_t w_stride, const PairQ8* x, int64_t nb, int64_t t0, int64_t T,
-            float* y, int64_t ldy, bool accumulate) {
-    switch (pairs) {
-        case 1: tile<R, 1>(w, w_stride, x, nb, t0, T, y, ldy, accumulate); return;
-        case 2: tile<R, 2>(w, w_stride, x, nb, t0, T, y, ldy, accumulate); return;
-        case 3: tile<R, 3>(w, w_stride, x, nb, t0, T, y, ldy, accumulate); return;
-        default: tile<R, 4>(w, w_stride, x, nb, t0, T, y, ldy, accumulate); return;
-    }
-}
-
 // Batch-1 decode streams every weight from memory once. Measured here, hardware prefetching
 // alone left the kernels waiting on DRAM: this touches the bytes that will be needed
 // kPrefetchDistance ahead of the `bytes` about to be read from p.
@@ -101,90 +49,45 @@ inline void prefetch_ahead(const uint8_t* p, size_t bytes, const uint8_t* end) {
     }
 }
 
-// permutex2var indices that spread lane j of one vector over lanes 0..7 and lane j of a second
-// vector over lanes 8..15: kSpread[j] turns two rows' 16 block scales into block j's scale pair.
-struct SpreadTable {
-    alignas(64) int32_t idx[16][16];
-    constexpr SpreadTable() : idx{} {
-        for (int j = 0; j < 16; j++) {
-            for (int l = 0; l < 16; l++) idx[j][l] = l < 8 ? j : 16 + j;
-        }
-    }
-};
-constexpr SpreadTable kSpread{};
-
-// The per-block products (weight scale · activation scale) of R weight rows for blocks k0..k0+m:
-// one gather picks the 16 half-precision weight scales out of the 34-byte blocks of a row, so
-// each block's scale afterwards costs a broadcast or a permute instead of a conversion.
-template <int R>
-inline void block_scales(const uint8_t* w, size_t w_stride, const PairQ8* x, int64_t k0, __mmask16 mask,
-                         __m512* scales) {
-    const __m512i offsets = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-                                               _mm512_set1_epi32(static_cast<int>(sizeof(BlockQ8_0))));
-    const __m512i x_offsets = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-                                                 _mm512_set1_epi32(static_cast<int>(sizeof(PairQ8))));
-    const __m512 dx = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), mask, x_offsets, &x[k0].d[0], 1);
-    for (int r = 0; r < R; r++) {
-        const uint8_t* blocks = w + static_cast<size_t>(r) * w_stride + static_cast<size_t>(k0) * sizeof(BlockQ8_0);
-        const __m512i raw = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), mask, offsets, blocks, 1);
-        scales[r] = _mm512_mul_ps(_mm512_cvtph_ps(_mm512_cvtepi32_epi16(raw)), dx);
-    }
-}
-
-// One activation row (T = 1, packed as a PairQ8 run whose second row is zero) against one weight
-// row: the 8-lane AVX2 dot product, with the block scales from block_scales.
-void gemv_row(const uint8_t* w, const PairQ8* x, int64_t nb, float* y, bool accumulate) {
-    const __m256i flip = _mm256_set1_epi8(static_cast<char>(0x80));
-    alignas(64) float scales[16];
-    __m256 acc = _mm256_setzero_ps();
-    for (int64_t k0 = 0; k0 < nb; k0 += 16) {
-        const int m = static_cast<int>(nb - k0 < 16 ? nb - k0 : 16);
-        __m512 s;
-        block_scales<1>(w, 0, x, k0, static_cast<__mmask16>((1u << m) - 1u), &s);
-        _mm512_store_ps(scales, s);
-        for (int j = 0; j < m; j++) {
-            const PairQ8& xb = x[k0 + j];
-            const BlockQ8_0& b = reinterpret_cast<const BlockQ8_0*>(w)[k0 + j];
-            const __m256i qs = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb.qs));
-            const __m256i u = _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qs)), flip);
-            const __m256i sum = _mm256_dpbusd_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb.corr)), u, qs);
-            acc = _mm256_fmadd_ps(_mm256_broadcast_ss(&scales[j]), _mm256_cvtepi32_ps(sum), acc);
-        }
-    }
-    put(y, hsum8(acc), accumulate);
-}
-
-// The same for four weight rows, two per 512-bit register: the low half carries row r's 8-lane
-// accumulator and the high half row r+1's, so every instruction does two rows' work and each row
-// keeps the summation order of the AVX2 dot product (bit for bit what gemv_row returns).
-void gemv_rows4(const uint8_t* w, size_t w_stride, const PairQ8* x, int64_t nb, float* y, bool accumulate) {
-    const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
-    __m512 acc[2] = {_mm512_setzero_ps(), _mm512_setzero_ps()};
-    for (int64_t k0 = 0; k0 < nb; k0 += 16) {
-        const int m = static_cast<int>(nb - k0 < 16 ? nb - k0 : 16);
-        __m512 scales[4];
-        block_scales<4>(w, w_stride, x, k0, static_cast<__mmask16>((1u << m) - 1u), scales);
-        for (int j = 0; j < m; j++) {
-            const PairQ8& xb = x[k0 + j];
-            const __m512i qs = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb.qs)));
-            const __m512i corr = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb.corr)));
-            const __m512i spread = _mm512_load_si512(kSpread.idx[j]);
-            for (int p = 0; p < 2; p++) {
-                const uint8_t* row = w + static_cast<size_t>(2 * p) * w_stride;
-                const BlockQ8_0& b0 = reinterpret_cast<const BlockQ8_0*>(row)[k0 + j];
-                const BlockQ8_0& b1 = reinterpret_cast<const BlockQ8_0*>(row + w_stride)[k0 + j];
-                const __m512i both = _mm512_inserti64x4(
-                    _mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b0.qs))),
-                    _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b1.qs)), 1);
-                const __m512i sum = _mm512_dpbusd_epi32(corr, _mm512_xor_si512(both, flip), qs);
-                const __m512 scale = _mm512_permutex2var_ps(scales[2 * p], spread, scales[2 * p + 1]);
-                acc[p] = _mm512_fmadd_ps(scale, _mm512_cvtepi32_ps(sum), acc[p]);
+// P activation rows against one q8x16 group (16 weight rows, q8x16.h): acc[p]'s 16 lanes are the
+// group's rows for activation row p. Per block the 8 weight chunks are loaded once for all P rows;
+// each row then costs 8 dpbusd (two chains, joined exactly in integers), one conversion, one
+// scale product and one FMA for 512 products.
+template <int P>
+inline void q8x16_group(const uint8_t* group, size_t scale_bytes, int64_t nb, const ActQ8x* x, __m512* acc) {
+    const auto* scales = reinterpret_cast<const __m256i*>(group);
+    const auto* quants = reinterpret_cast<const __m512i*>(group + scale_bytes);
+    for (int p = 0; p < P; p++) acc[p] = _mm512_setzero_ps();
+    for (int64_t k = 0; k < nb; k++) {
+        const __m512 dw = _mm512_cvtph_ps(_mm256_load_si256(scales + k));
+        const __m512i* q = quants + 8 * k;
+        __m512i w[8];
+        for (int c = 0; c < 8; c++) w[c] = _mm512_load_si512(q + c);
+        for (int p = 0; p < P; p++) {
+            const ActQ8x& a = x[static_cast<size_t>(p) * static_cast<size_t>(nb) + static_cast<size_t>(k)];
+            int32_t xq[8];
+            std::memcpy(xq, a.qs, sizeof(xq));
+            __m512i s0 = _mm512_set1_epi32(a.corr);
+            __m512i s1 = _mm512_setzero_si512();
+            for (int c = 0; c < 8; c += 2) {
+                s0 = _mm512_dpbusd_epi32(s0, w[c], _mm512_set1_epi32(xq[c]));
+                s1 = _mm512_dpbusd_epi32(s1, w[c + 1], _mm512_set1_epi32(xq[c + 1]));
             }
+            const __m512 d = _mm512_mul_ps(dw, _mm512_set1_ps(a.d));
+            acc[p] = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(_mm512_add_epi32(s0, s1)), acc[p]);
         }
     }
-    for (int p = 0; p < 2; p++) {
-        put(y + 2 * p, hsum8(_mm512_castps512_ps256(acc[p])), accumulate);
-        put(y + 2 * p + 1, hsum8(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(acc[p]), 1))), accumulate);
+}
+
+template <int P>
+inline void q8x16_tile(const uint8_t* group, size_t scale_bytes, int64_t nb, const ActQ8x* x, float* y, int64_t ldy,
+                       __mmask16 mask, bool accumulate) {
+    __m512 acc[P];
+    q8x16_group<P>(group, scale_bytes, nb, x, acc);
+    for (int p = 0; p < P; p++) {
+        float* yt = y + p * ldy;
+        const __m512 v = accumulate ? _mm512_add_ps(_mm512_maskz_loadu_ps(mask, yt), acc[p]) : acc[p];
+        _mm512_mask_storeu_ps(yt, mask, v);
     }
 }
 
@@ -249,45 +152,40 @@ void gemm_float(const uint8_t* w, size_t w_stride, int64_t rows, const float* x,
     }
 }
 
-// Weight rows per outer block: a block (≤ 16 rows × K) stays in L1/L2 while every group of
-// activation pairs passes over it; each pair group is then reused by 4 rows at a time.
-constexpr int64_t kRowBlock = 16;
-constexpr int kPairs = 4;
-constexpr int kRows = 4;
+// Activation rows per pass over a q8x16 group: the group's weights stay in L1/L2 while every
+// pass reads them.
+constexpr int64_t kTokens = 8;
 
 }  // namespace
 
-void gemm_q8_0_avx512(const void* w, size_t w_stride, int64_t rows, const void* x_pairs, int64_t T, int n, float* y,
-                      int64_t ldy, bool accumulate) {
-    const auto* wb = static_cast<const uint8_t*>(w);
-    const auto* x = static_cast<const PairQ8*>(x_pairs);
-    const int64_t nb = n / 32;
-    if (T == 1) {
-        // The scale gathers would otherwise wait for DRAM at the start of every group of rows.
-        const uint8_t* end = wb + static_cast<size_t>(rows) * w_stride;
-        int64_t r = 0;
-        for (; r + 4 <= rows; r += 4) {
-            prefetch_ahead(wb + static_cast<size_t>(r) * w_stride, 4 * w_stride, end);
-            gemv_rows4(wb + static_cast<size_t>(r) * w_stride, w_stride, x, nb, y + r, accumulate);
-        }
-        for (; r < rows; r++) gemv_row(wb + static_cast<size_t>(r) * w_stride, x, nb, y + r, accumulate);
-        return;
-    }
-    const int64_t pairs = (T + 1) / 2;
-    for (int64_t rb = 0; rb < rows; rb += kRowBlock) {
-        const int64_t re = rb + kRowBlock < rows ? rb + kRowBlock : rows;
-        for (int64_t p0 = 0; p0 < pairs; p0 += kPairs) {
-            const int np = static_cast<int>(pairs - p0 < kPairs ? pairs - p0 : kPairs);
-            const PairQ8* xp = x + static_cast<size_t>(p0) * static_cast<size_t>(nb);
-            for (int64_t r = rb; r < re; r += kRows) {
-                const uint8_t* wr = wb + static_cast<size_t>(r) * w_stride;
-                if (p0 == 0) prefetch_ahead(wr, kRows * w_stride, wb + static_cast<size_t>(rows) * w_stride);
-                switch (re - r < kRows ? re - r : kRows) {
-                    case 1: tile_r<1>(np, wr, w_stride, xp, nb, 2 * p0, T, y + r, ldy, accumulate); break;
-                    case 2: tile_r<2>(np, wr, w_stride, xp, nb, 2 * p0, T, y + r, ldy, accumulate); break;
-                    case 3: tile_r<3>(np, wr, w_stride, xp, nb, 2 * p0, T, y + r, ldy, accumulate); break;
-                    default: tile_r<4>(np, wr, w_stride, xp, nb, 2 * p0, T, y + r, ldy, accumulate); break;
-                }
+void gemm_q8_0_avx512(const uint8_t* w, int64_t nb, int64_t rows, int64_t r0, int64_t r1, const void* x_act,
+                      int64_t T, float* y, int64_t ldy, bool accumulate) {
+    const auto* x = static_cast<const ActQ8x*>(x_act);
+    const size_t group_bytes = q8x16_group_bytes(nb);
+    const size_t scale_bytes = q8x16_scale_bytes(nb);
+    const uint8_t* end = w + static_cast<size_t>(q8x16_groups(rows)) * group_bytes;
+    for (int64_t g = r0 / kQ8x16Rows; g * kQ8x16Rows < r1; g++) {
+        const uint8_t* group = w + static_cast<size_t>(g) * group_bytes;
+        // Lanes [first, last) of this group are rows of [r0, r1).
+        const int64_t first = r0 > g * kQ8x16Rows ? r0 - g * kQ8x16Rows : 0;
+        const int64_t last = r1 - g * kQ8x16Rows < kQ8x16Rows ? r1 - g * kQ8x16Rows : kQ8x16Rows;
+        const auto mask = static_cast<__mmask16>(((1u << last) - 1u) & ~((1u << first) - 1u));
+        // Batch-1 decode streams every weight from memory once; hardware prefetching alone left
+        // the kernel waiting on DRAM.
+        prefetch_ahead(group, group_bytes, end);
+        float* yg = y + g * kQ8x16Rows;
+        for (int64_t t = 0; t < T; t += kTokens) {
+            const ActQ8x* xt = x + static_cast<size_t>(t) * static_cast<size_t>(nb);
+            float* yt = yg + t * ldy;
+            switch (T - t < kTokens ? T - t : kTokens) {
+                case 1: q8x16_tile<1>(group, scale_bytes, nb, xt, yt, ldy, mask, accumulate); break;
+                case 2: q8x16_tile<2>(group, scale_bytes, nb, xt, yt, ldy, mask, accumulate); break;
+                case 3: q8x16_tile<3>(group, scale_bytes, nb, xt, yt, ldy, mask, accumulate); break;
+                case 4: q8x16_tile<4>(group, scale_bytes, nb, xt, yt, ldy, mask, accumulate); break;
+                case 5: q8x16_tile<5>(group, scale_bytes, nb, xt, yt, ldy, mask, accumulate); break;
+                case 6: q8x16_tile<6>(group, scale_bytes, nb, xt, yt, ldy, mask, accumulate); break;
+                case 7: q8x16_tile<7>(group, scale_bytes, nb, xt, yt, ldy, mask, accumulate); break;
+                default: q8x16_tile<8>(group, scale_bytes, nb, xt, yt, ldy, mask, accumulate); break;
             }
         }
     }

@@ -4,6 +4,7 @@
 
 #include "common.h"
 #include "kernels.h"
+#include "q8x16.h"
 #include "quants.h"
 
 namespace dyn {
@@ -12,6 +13,7 @@ namespace {
 
 // Weight rows per tile: a tile stays in L1/L2 while every activation row passes over it.
 constexpr int64_t kRowTile = 16;
+static_assert(kRowTile % kQ8x16Rows == 0, "a row tile must be whole q8x16 groups");
 
 // dot(r, t) is one weight row against one activation row; dot4(r, t, out) against rows t..t+3.
 template <typename Dot, typename Dot4>
@@ -91,8 +93,14 @@ void matmul_rows(const Mat& w, const Activations& act, float* y, int64_t ldy, bo
                   });
             return;
         case GGML_Q8_0:
-            if (act.pairs_ready && k.gemm_q8_0 != nullptr) {
-                k.gemm_q8_0(w.row(r0), w.row_bytes, r1 - r0, act.pairs, T, n, y + r0, ldy, accumulate);
+            if (w.q8x16) {
+                // Forced scalar kernels (tests) still meet repacked weights: same order, plain code.
+                if (k.gemm_q8_0 != nullptr) {
+                    k.gemm_q8_0(w.data, K / 32, w.rows, r0, r1, act.q8x, T, y, ldy, accumulate);
+                } else {
+                    q8x16_gemm_ref(w.data, K / 32, r0, r1, reinterpret_cast<const ActQ8x*>(act.q8x), T, y, ldy,
+                                   accumulate);
+                }
                 return;
             }
             tiled(r0, r1, T, y, ldy, accumulate,
@@ -153,61 +161,38 @@ void ensure_q8(ThreadPool& pool, Activations& act) {
     act.q8_ready = true;
 }
 
-// Two activation rows per PairQ8 block for the GEMM kernel (layout in common.h). The pad row
-// of an odd count is zero, so its lanes add nothing and its outputs are never stored.
-void pack_pair(const BlockQ8_0A* a, const BlockQ8_0A* b, int64_t nb, PairQ8* out) {
-    for (int64_t k = 0; k < nb; k++) {
-        PairQ8& p = out[k];
-        for (int half = 0; half < 2; half++) {
-            const BlockQ8_0A* src = half == 0 ? a + k : (b != nullptr ? b + k : nullptr);
-            for (int l = 0; l < 8; l++) {
-                int sum = 0;
-                for (int j = 0; j < 4; j++) {
-                    const int8_t v = src != nullptr ? src->qs[4 * l + j] : 0;
-                    p.qs[32 * half + 4 * l + j] = v;
-                    sum += v;
-                }
-                p.corr[8 * half + l] = -128 * sum;
-                p.d[8 * half + l] = src != nullptr ? src->d : 0.0f;
-            }
-        }
-    }
-}
-
-void ensure_pairs(ThreadPool& pool, Activations& act) {
-    if (act.pairs_ready) {
+// The q8x16 kernels' operand: the Q8_0 copy plus each block's -128 · Σ quants.
+void ensure_q8x(ThreadPool& pool, Activations& act) {
+    if (act.q8x_ready) {
         return;
     }
     ensure_q8(pool, act);
     const int64_t nb = act.cols / 32;
-    const int64_t pairs = (act.rows + 1) / 2;
     const auto* q8 = reinterpret_cast<const BlockQ8_0A*>(act.q8);
-    auto* out = reinterpret_cast<PairQ8*>(act.pairs);
-    auto pack = [&](int ith, int nth) {
+    auto* out = reinterpret_cast<ActQ8x*>(act.q8x);
+    auto prepare = [&](int ith, int nth) {
         int64_t b, e;
-        split_range(pairs, ith, nth, b, e);
-        for (int64_t p = b; p < e; p++) {
-            const BlockQ8_0A* second = 2 * p + 1 < act.rows ? q8 + (2 * p + 1) * nb : nullptr;
-            pack_pair(q8 + 2 * p * nb, second, nb, out + p * nb);
-        }
+        split_range(act.rows, ith, nth, b, e);
+        q8x16_prepare(q8 + b * nb, e - b, nb, out + b * nb);
     };
     if (act.rows * act.cols <= kSerialQuantize) {
-        pack(0, 1);
+        prepare(0, 1);
     } else {
-        pool.run(pack);
+        pool.run(prepare);
     }
-    act.pairs_ready = true;
+    act.q8x_ready = true;
 }
 
-bool use_gemm(const Mat& w, const Activations& act) {
-    return w.type == GGML_Q8_0 && act.pairs != nullptr && kernels().gemm_q8_0 != nullptr;
-}
+// A job's share of the fused row range: whole 16-row tiles, so that every chunk (whole tiles)
+// starts a job's rows on a q8x16 group and no group is split between two threads; rows past the
+// job's end are skipped.
+int64_t span(const Mat& w) { return (w.rows + kRowTile - 1) / kRowTile * kRowTile; }
 
 }  // namespace
 
 void prepare_activations(ThreadPool& pool, const Mat& w, Activations& act) {
-    if (use_gemm(w, act)) {
-        ensure_pairs(pool, act);
+    if (w.q8x16) {
+        ensure_q8x(pool, act);
     } else if (w.type == GGML_Q8_0 || w.type == GGML_Q4_0) {
         ensure_q8(pool, act);
     }
@@ -227,7 +212,7 @@ void matmul_fused(ThreadPool& pool, const MatmulJob* jobs, int n_jobs, Activatio
             fail(DYN_ERR_INTERNAL, "matmul input width does not match the weight");
         }
         prepare_activations(pool, *jobs[j].w, act);
-        total += jobs[j].w->rows;
+        total += span(*jobs[j].w);
     }
     // Rows go out in chunks that threads claim as they finish (ThreadPool::run_chunks): about
     // eight per thread, whole 16-row tiles, so a thread that lost its core to another process
@@ -244,7 +229,7 @@ void matmul_fused(ThreadPool& pool, const MatmulJob* jobs, int n_jobs, Activatio
             if (r0 < r1) {
                 matmul_rows(*job.w, act, job.y, job.ldy, job.accumulate, r0, r1, row);
             }
-            base += job.w->rows;
+            base += span(*job.w);
         }
     });
 }

@@ -19,17 +19,17 @@ struct Activations {
     int64_t cols = 0;
     uint8_t* q8 = nullptr;   // capacity: rows * cols / 32 blocks of BlockQ8_0A
     bool q8_ready = false;
-    // The same values packed two rows at a time for the GEMM kernel (PairQ8, 64-byte aligned;
-    // capacity: (rows + 1) / 2 * cols / 32 blocks); null when the kernels have no GEMM.
-    uint8_t* pairs = nullptr;
-    bool pairs_ready = false;
+    // The same values as the q8x16 kernels' operand (ActQ8x, capacity rows * cols / 32 blocks);
+    // built only for q8x16 weights.
+    uint8_t* q8x = nullptr;
+    bool q8x_ready = false;
 
     void reset(const float* data, int64_t n_rows, int64_t n_cols) {
         x = data;
         rows = n_rows;
         cols = n_cols;
         q8_ready = false;
-        pairs_ready = false;
+        q8x_ready = false;
     }
 };
 

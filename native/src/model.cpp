@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
+#include "kernels.h"
+#include "q8x16.h"
 #include "quants.h"
 
 namespace dyn {
@@ -75,6 +78,38 @@ Model::Model(const std::string& path) : gguf_(path) {
         n_params_ += t.elements();
     }
     load_rope();
+    if (q8x16_kernels_available()) {
+        repack_q8x16();
+    }
+}
+
+void Model::repack_q8x16() {
+    std::vector<Mat*> mats;
+    for (Layer& l : layers_) {
+        for (Mat* m : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down}) mats.push_back(m);
+    }
+    // A tied head reads the embedding table; output_ is its own Mat, so only the head is repacked
+    // and the embedding lookup keeps the GGUF rows.
+    mats.push_back(&output_);
+    size_t total = 0;
+    for (const Mat* m : mats) {
+        if (m->type == GGML_Q8_0) total += q8x16_bytes(m->rows, m->cols);
+    }
+    if (total == 0) {
+        return;
+    }
+    q8x16_.reset(static_cast<uint8_t*>(std::aligned_alloc(64, total)));
+    if (q8x16_ == nullptr) {
+        fail(DYN_ERR_OUT_OF_MEMORY, "cannot allocate " + std::to_string(total) + " bytes for the repacked Q8_0 weights");
+    }
+    uint8_t* next = q8x16_.get();
+    for (Mat* m : mats) {
+        if (m->type != GGML_Q8_0) continue;
+        q8x16_pack(m->data, m->row_bytes, m->rows, m->cols, next);
+        m->data = next;
+        m->q8x16 = true;
+        next += q8x16_bytes(m->rows, m->cols);
+    }
 }
 
 void Model::read_hparams() {

@@ -1,7 +1,9 @@
 // A Llama-family model (llama, qwen2) whose weight matrices point straight into
-// the memory-mapped GGUF file; only small vectors (norms, biases) are copied.
+// the memory-mapped GGUF file; only small vectors (norms, biases) are copied, and on CPUs
+// with the q8x16 kernels (AVX-512 VNNI) the Q8_0 matmul weights, once, into that layout.
 #pragma once
 
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <vector>
@@ -17,6 +19,9 @@ struct Mat {
     int64_t rows = 0;
     int64_t cols = 0;
     size_t row_bytes = 0;
+    // Q8_0 repacked into the q8x16 layout (q8x16.h): data is that copy and row() is meaningless;
+    // row_bytes still tells the GGUF row size.
+    bool q8x16 = false;
 
     const uint8_t* row(int64_t r) const { return data + static_cast<size_t>(r) * row_bytes; }
 };
@@ -63,6 +68,8 @@ public:
     bool tied_output() const { return tied_output_; }
     int64_t n_params() const { return n_params_; }
     int64_t weight_bytes() const { return weight_bytes_; }
+    // Whether the Q8_0 matmul weights were repacked into the q8x16 layout.
+    bool has_q8x16() const { return q8x16_ != nullptr; }
     // The widest matmul input, for sizing activation scratch.
     int max_in_dim() const;
 
@@ -71,6 +78,11 @@ private:
     Mat mat(const std::string& name, int64_t cols, int64_t rows, bool required = true);
     std::vector<float> vec(const std::string& name, int64_t n, bool required = true);
     void load_rope();
+    void repack_q8x16();
+
+    struct FreeDeleter {
+        void operator()(uint8_t* p) const { std::free(p); }
+    };
 
     GgufFile gguf_;
     std::string arch_name_;
@@ -82,6 +94,7 @@ private:
     bool tied_output_ = false;
     int64_t n_params_ = 0;
     int64_t weight_bytes_ = 0;
+    std::unique_ptr<uint8_t, FreeDeleter> q8x16_;  // every repacked matrix, 64-byte aligned
 };
 
 }  // namespace dyn

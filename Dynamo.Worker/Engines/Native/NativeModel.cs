@@ -100,8 +100,9 @@ public sealed class NativeModel : IDisposable
     /// <summary>
     /// Kernel self-test: a Q8_0 weight of <paramref name="rows"/> × <paramref name="cols"/> (GGUF blocks)
     /// against <paramref name="x"/>'s activation rows, once through the matmul a step runs (on a pool of
-    /// <paramref name="threads"/>) and once row by row through the plain dot product. Outputs are
-    /// <c>[t * rows + r]</c>; the engine promises the two bit for bit equal.
+    /// <paramref name="threads"/>, the weight repacked as a model's is on this CPU) and once through plain code
+    /// in the same order of arithmetic. Outputs are <c>[t * rows + r]</c>; the engine promises the two bit for
+    /// bit equal.
     /// </summary>
     public static unsafe void MatmulQ8(ReadOnlySpan<byte> weights, int rows, int cols, ReadOnlySpan<float> x, int threads,
                                        Span<float> engine, Span<float> reference)

@@ -5,25 +5,25 @@ using Dynamo.Worker.Models;
 namespace Dynamo.Worker.Tests.Engine;
 
 /// <summary>
-/// A token's logits must not depend on how many other rows share its step, so every Q8_0 matmul kernel the
-/// engine dispatches to (the batch-1 GEMV that runs two weight rows per 512-bit register, the GEMM tiles of
-/// batches, the AVX2 fallbacks) must return, bit for bit, what the plain one-row dot product returns. The
-/// model-level tests use a tiny model whose shapes never reach a row tail or a partial group of 16 blocks;
-/// these shapes do.
+/// A token's logits must not depend on how many other rows share its step, so the Q8_0 matmul a step runs
+/// (on AVX-512 VNNI CPUs: weights repacked into 16-row groups, one kernel for one token or many; elsewhere
+/// the AVX2 tiles) must return, bit for bit, what plain code in the same order of arithmetic returns: the
+/// q8x16 reference where weights are repacked, the one-row dot product otherwise. The model-level tests use
+/// a tiny model whose shapes never reach a partial 16-row group or many blocks per row; these shapes do.
 /// </summary>
 public sealed class EngineMatmulKernelTests
 {
     [Theory]
     [InlineData(1, 32, 1, 1)]
-    [InlineData(7, 96, 1, 1)]      // one group of four rows and a tail of three
-    [InlineData(37, 544, 1, 2)]    // 17 blocks: a full group of 16 and a masked group of 1
+    [InlineData(7, 96, 1, 1)]      // one partial group of rows
+    [InlineData(37, 544, 1, 2)]    // 17 blocks per row, a partial last group
     [InlineData(512, 1408, 1, 2)]  // the default model's down projection at batch 1
-    [InlineData(1030, 512, 1, 3)]  // rows split over three threads, a tail of 2
+    [InlineData(1030, 512, 1, 3)]  // rows split over three threads, a partial last group
     [InlineData(66, 544, 2, 2)]
-    [InlineData(45, 1408, 3, 1)]   // an odd batch: the pad row of the last pair
+    [InlineData(45, 1408, 3, 1)]   // a batch shorter than one token tile
     [InlineData(130, 512, 9, 2)]
     [InlineData(19, 96, 33, 2)]
-    public void MatmulQ8_EveryBatchAndShape_EqualsTheOneRowDotProductBitForBit(int rows, int cols, int batch, int threads)
+    public void MatmulQ8_EveryBatchAndShape_EqualsThePlainReferenceBitForBit(int rows, int cols, int batch, int threads)
     {
         var random = new Random(rows * 7919 + cols * 31 + batch);
         var weights = TensorEncoding.Encode(Values(random, rows * cols), GgmlType.Q8_0);
@@ -36,7 +36,7 @@ public sealed class EngineMatmulKernelTests
         for (var i = 0; i < engine.Length; i++)
         {
             Assert.True(BitConverter.SingleToInt32Bits(engine[i]) == BitConverter.SingleToInt32Bits(reference[i]),
-                $"token {i / rows}, row {i % rows} ({NativeModel.KernelsName}): engine {engine[i]:R}, dot product {reference[i]:R}");
+                $"token {i / rows}, row {i % rows} ({NativeModel.KernelsName}): engine {engine[i]:R}, reference {reference[i]:R}");
         }
 
         Assert.Contains(reference, v => v != 0f);

@@ -21,6 +21,9 @@ public sealed class EngineModelsFixture : IDisposable
 
     public string LlamaQ8 => Get("llama-q8_0", LlamaModelConfig.Tiny, GgmlType.Q8_0);
 
+    /// <summary>K/V projections of 24 rows (3 heads of 8): fused q/k/v products whose jobs end mid-way through a 16-row group.</summary>
+    public string LlamaQ8OddShapes => Get("llama-q8_0-odd", LlamaModelConfig.Tiny with { EmbeddingLength = 96, HeadCount = 12, KvHeadCount = 3 }, GgmlType.Q8_0);
+
     public string LlamaQ4 => Get("llama-q4_0", LlamaModelConfig.Tiny with { TiedOutput = false }, GgmlType.Q4_0);
 
     public string LlamaF16Untied => Get("llama-f16-untied", LlamaModelConfig.Tiny with { TiedOutput = false }, GgmlType.F16);

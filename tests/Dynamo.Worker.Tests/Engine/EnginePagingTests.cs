@@ -24,10 +24,12 @@ public sealed class EnginePagingTests(EngineModelsFixture models)
         Assert.Equal(contiguous, paged);
     }
 
-    [Fact]
-    public void Step_MixedPrefillAndDecodeBatch_EqualsOneAtATime()
+    [Theory]
+    [InlineData("q8")]
+    [InlineData("q8-odd")]
+    public void Step_MixedPrefillAndDecodeBatch_EqualsOneAtATime(string model)
     {
-        using var session = new EngineSession(models.LlamaQ8);
+        using var session = new EngineSession(model == "q8" ? models.LlamaQ8 : models.LlamaQ8OddShapes);
         var promptA = EngineSession.Prompt(21, salt: 1);
         var promptB = EngineSession.Prompt(33, salt: 2);
         var promptC = EngineSession.Prompt(5, salt: 3);
