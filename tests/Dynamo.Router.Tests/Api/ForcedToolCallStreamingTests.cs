@@ -55,6 +55,7 @@ public sealed class ForcedToolCallStreamingTests(RouterCluster cluster)
     {
         var options = Options(ChatToolChoice.CreateRequiredChoice());
         options.Temperature = 0.9f;
+        options.MaxOutputTokenCount = GuidedDecodingTests.RequiredCallsMaxTokens;
 #pragma warning disable OPENAI001 // Seed is marked experimental by the client; the router implements it.
         options.Seed = 7;
 #pragma warning restore OPENAI001
