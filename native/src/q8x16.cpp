@@ -1,35 +1,61 @@
 #include "q8x16.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <thread>
+#include <vector>
 
 namespace dyn {
 
-void q8x16_pack(const uint8_t* src, size_t row_bytes, int64_t rows, int64_t cols, uint8_t* dst) {
-    const int64_t nb = cols / 32;
+namespace {
+
+void pack_groups(const uint8_t* src, size_t row_bytes, int64_t rows, int64_t nb, int64_t g0, int64_t g1, uint8_t* dst) {
     const size_t scale_bytes = q8x16_scale_bytes(nb);
-    const int64_t groups = q8x16_groups(rows);
-    std::memset(dst, 0, q8x16_bytes(rows, cols));
-    for (int64_t g = 0; g < groups; g++) {
+    for (int64_t g = g0; g < g1; g++) {
         uint8_t* group = dst + static_cast<size_t>(g) * q8x16_group_bytes(nb);
+        std::memset(group, 0, scale_bytes);
         auto* scales = reinterpret_cast<uint16_t*>(group);
         uint8_t* quants = group + scale_bytes;
+        const BlockQ8_0* blocks[kQ8x16Rows];
         for (int i = 0; i < kQ8x16Rows; i++) {
             const int64_t r = g * kQ8x16Rows + i;
-            const auto* blocks = r < rows ? reinterpret_cast<const BlockQ8_0*>(src + static_cast<size_t>(r) * row_bytes) : nullptr;
-            for (int64_t k = 0; k < nb; k++) {
-                scales[k * kQ8x16Rows + i] = blocks != nullptr ? blocks[k].d : 0;
-                for (int c = 0; c < 8; c++) {
-                    uint8_t* lane = quants + static_cast<size_t>(k) * 512 + static_cast<size_t>(c) * 64 + static_cast<size_t>(i) * 4;
-                    for (int j = 0; j < 4; j++) {
-                        // A pad row is all zero weights, +128 like the rest, so it adds nothing.
-                        const int8_t w = blocks != nullptr ? blocks[k].qs[4 * c + j] : 0;
-                        lane[j] = static_cast<uint8_t>(w + 128);
-                    }
+            blocks[i] = r < rows ? reinterpret_cast<const BlockQ8_0*>(src + static_cast<size_t>(r) * row_bytes) : nullptr;
+        }
+        // Written in order; w + 128 (mod 256) of a two's-complement byte is w ^ 0x80, four at a time.
+        uint8_t* out = quants;
+        for (int64_t k = 0; k < nb; k++) {
+            for (int i = 0; i < kQ8x16Rows; i++) scales[k * kQ8x16Rows + i] = blocks[i] != nullptr ? blocks[i][k].d : 0;
+            for (int c = 0; c < 8; c++) {
+                for (int i = 0; i < kQ8x16Rows; i++, out += 4) {
+                    // A pad row is all zero weights, +128 like the rest, so it adds nothing.
+                    uint32_t v = 0;
+                    if (blocks[i] != nullptr) std::memcpy(&v, blocks[i][k].qs + 4 * c, 4);
+                    v ^= 0x80808080u;
+                    std::memcpy(out, &v, 4);
                 }
             }
         }
     }
+}
+
+}  // namespace
+
+void q8x16_pack(const uint8_t* src, size_t row_bytes, int64_t rows, int64_t cols, uint8_t* dst) {
+    const int64_t nb = cols / 32;
+    const int64_t groups = q8x16_groups(rows);
+    // A large model's weights (gigabytes) are packed by every core: loading stays I/O-bound.
+    const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+    const int64_t n = std::min<int64_t>(cores, std::max<int64_t>(1, static_cast<int64_t>(q8x16_bytes(rows, cols) >> 24)));
+    if (n == 1) {
+        pack_groups(src, row_bytes, rows, nb, 0, groups, dst);
+        return;
+    }
+    std::vector<std::thread> workers;
+    for (int64_t t = 0; t < n; t++) {
+        workers.emplace_back(pack_groups, src, row_bytes, rows, nb, groups * t / n, groups * (t + 1) / n, dst);
+    }
+    for (std::thread& w : workers) w.join();
 }
 
 void q8x16_prepare(const BlockQ8_0A* x, int64_t T, int64_t nb, ActQ8x* out) {
