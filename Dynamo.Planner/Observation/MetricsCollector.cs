@@ -44,12 +44,9 @@ public sealed class MetricsCollector(TimeProvider time)
             var seconds = Math.Max(0, snapshot.IntervalSeconds);
             state.Latest = snapshot;
             state.ReceivedAt = time.GetUtcNow();
-            state.Seconds += seconds;
-            state.Requests += snapshot.RequestsPerSecond * seconds;
-            state.Routed += snapshot.RoutingDecisionsPerSecond * seconds;
-            state.InputTokens += snapshot.InputTokensPerSecond * seconds;
-            state.OutputTokens += snapshot.OutputTokensPerSecond * seconds;
-            state.History.Enqueue((state.ReceivedAt, snapshot.RequestsPerSecond * seconds, snapshot.RoutingDecisionsPerSecond * seconds, seconds));
+            state.History.Enqueue(new Sample(state.ReceivedAt, seconds, snapshot.RequestsPerSecond * seconds,
+                snapshot.RoutingDecisionsPerSecond * seconds, snapshot.InputTokensPerSecond * seconds, snapshot.OutputTokensPerSecond * seconds));
+            state.Added++;
             while (state.History.Count > MaxHistory)
             {
                 state.History.Dequeue();
@@ -71,24 +68,8 @@ public sealed class MetricsCollector(TimeProvider time)
         var now = time.GetUtcNow();
         lock (_gate)
         {
-            double rps = 0;
-            foreach (var state in _routers.Values.Where(r => now - r.ReceivedAt <= staleAfter))
-            {
-                double finished = 0, routed = 0, seconds = 0;
-                foreach (var (_, f, r, s) in state.History.Where(h => now - h.At <= window))
-                {
-                    finished += f;
-                    routed += r;
-                    seconds += s;
-                }
-
-                if (seconds > 0)
-                {
-                    rps += (routed > 0 ? routed : finished) / seconds;
-                }
-            }
-
-            return rps;
+            return _routers.Values.Where(r => now - r.ReceivedAt <= staleAfter)
+                .Sum(r => Totals.Of(r.History.Where(h => now - h.At <= window)).RequestsPerSecond);
         }
     }
 
@@ -126,22 +107,19 @@ public sealed class MetricsCollector(TimeProvider time)
             foreach (var state in _routers.Values)
             {
                 var latest = state.Latest!;
-                if (state.Seconds > 0)
-                {
-                    rps += (state.Routed > 0 ? state.Routed : state.Requests) / state.Seconds;
-                }
-
-                requests += state.Requests;
-                input += state.InputTokens;
-                output += state.OutputTokens;
+                var interval = Totals.Of(state.History.Skip((int)Math.Max(0, state.History.Count - (state.Added - state.IntervalStart))));
+                rps += interval.RequestsPerSecond;
+                requests += interval.Finished;
+                input += interval.InputTokens;
+                output += interval.OutputTokens;
                 queued += latest.Queued;
                 inflight += latest.Inflight;
-                hitWeighted += latest.KvHitRate * Math.Max(1, state.Requests);
-                hitWeight += Math.Max(1, state.Requests);
+                hitWeighted += latest.KvHitRate * Math.Max(1, interval.Finished);
+                hitWeight += Math.Max(1, interval.Finished);
 
                 if (resetInterval)
                 {
-                    state.Seconds = state.Requests = state.Routed = state.InputTokens = state.OutputTokens = 0;
+                    state.IntervalStart = state.Added;
                 }
             }
 
@@ -167,26 +145,39 @@ public sealed class MetricsCollector(TimeProvider time)
         }
     }
 
+    /// <summary>One router snapshot: its duration and what it counted (its per-second rates times that duration).</summary>
+    private readonly record struct Sample(DateTimeOffset At, double Seconds, double Finished, double Routed, double InputTokens, double OutputTokens);
+
+    private readonly record struct Totals(double Seconds, double Finished, double Routed, double InputTokens, double OutputTokens)
+    {
+        public static Totals Of(IEnumerable<Sample> samples)
+        {
+            var t = default(Totals);
+            foreach (var s in samples)
+            {
+                t = new Totals(t.Seconds + s.Seconds, t.Finished + s.Finished, t.Routed + s.Routed, t.InputTokens + s.InputTokens, t.OutputTokens + s.OutputTokens);
+            }
+
+            return t;
+        }
+
+        /// <summary>Requests placed on workers per second, or finished ones for a router that does not route.</summary>
+        public double RequestsPerSecond => Seconds > 0 ? (Routed > 0 ? Routed : Finished) / Seconds : 0;
+    }
+
     private sealed class RouterState
     {
-        /// <summary>The latest snapshots' (received, finished, routed, seconds), for <see cref="RecentRequestsPerSecond"/>.</summary>
-        public Queue<(DateTimeOffset At, double Finished, double Routed, double Seconds)> History { get; } = new();
+        /// <summary>The latest snapshots, for the interval's averages and <see cref="RecentRequestsPerSecond"/>.</summary>
+        public Queue<Sample> History { get; } = new();
+
+        /// <summary>Snapshots added so far, and that count when the current planner interval began.</summary>
+        public long Added { get; set; }
+
+        public long IntervalStart { get; set; }
 
         public FrontendMetricsSnapshot? Latest { get; set; }
 
         public DateTimeOffset ReceivedAt { get; set; }
-
-        public double Seconds { get; set; }
-
-        /// <summary>Requests finished in the interval (the denominator of the average lengths).</summary>
-        public double Requests { get; set; }
-
-        /// <summary>Requests placed on a worker in the interval (the arrival rate the planner sizes for).</summary>
-        public double Routed { get; set; }
-
-        public double InputTokens { get; set; }
-
-        public double OutputTokens { get; set; }
     }
 }
 
