@@ -11,7 +11,8 @@ namespace Dynamo.Worker.Tests.Engine;
 /// come out bit for bit the same, so a whole prefill must equal feeding the prompt one token at a time,
 /// on head shapes the tiny model never reaches: group 1 and 4, an odd group, head sizes the AVX2 kernel
 /// takes 1 to 3 vectors at a time, one it leaves to the scalar kernel, and block sizes below, at and
-/// across the 16-slot unit.
+/// across the 16-slot unit. The models have two layers, so every prompt token's first-layer attention
+/// reaches the last token's logits through the second layer's K/V.
 /// </summary>
 [Collection(EngineCollection.Name)]
 public sealed class EngineAttentionTilingTests(EngineModelsFixture models)
@@ -100,6 +101,5 @@ public sealed class EngineAttentionTilingTests(EngineModelsFixture models)
             EmbeddingLength = embedding,
             HeadCount = heads,
             KvHeadCount = kvHeads,
-            LayerCount = 1,
         }, GgmlType.F32);
 }
