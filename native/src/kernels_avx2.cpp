@@ -259,6 +259,15 @@ inline __m256 exp8v(__m256 v) {
 inline __m256 load8(const float* p) { return _mm256_loadu_ps(p); }
 inline __m256 load8(const uint16_t* p) { return load_f16(p); }
 
+// A K or V vector used by two rows' FMAs: kept in a register. Left to itself GCC folds the load
+// into both FMAs, and two loads per FMA pair made the attention loops load-bound.
+template <typename T>
+inline __m256 load8_reg(const T* p) {
+    __m256 x = load8(p);
+    __asm__("" : "+x"(x));
+    return x;
+}
+
 // Four slots' lane sums reduced in attn_rows' order: hadd pairs lanes (l0 + l1, l2 + l3) within
 // each 128-bit half, the second hadd adds those pairs, and the halves' sum is the last addition.
 inline __m128 reduce4(const __m256* a) {
@@ -279,7 +288,7 @@ inline void score_tile(const float* const* q, const T* const* ks, int c8, __m128
         __m256 qv[R];
         for (int r = 0; r < R; r++) qv[r] = _mm256_loadu_ps(q[r] + 8 * c);
         for (int j = 0; j < J; j++) {
-            const __m256 kv = load8(ks[j] + 8 * c);
+            const __m256 kv = R > 1 ? load8_reg(ks[j] + 8 * c) : load8(ks[j] + 8 * c);
             for (int r = 0; r < R; r++) acc[r][j] = _mm256_fmadd_ps(qv[r], kv, acc[r][j]);
         }
     }
@@ -351,7 +360,7 @@ inline void value_pass(float* const* acc, const float* const* p, const int* n, c
         __m256 pv[R];
         for (int r = 0; r < R; r++) pv[r] = _mm256_set1_ps(p[r][j]);
         for (int i = 0; i < P; i++) {
-            const __m256 vv = load8(vj + 8 * i);
+            const __m256 vv = R > 1 ? load8_reg(vj + 8 * i) : load8(vj + 8 * i);
             for (int r = 0; r < R; r++) x[r][i] = _mm256_fmadd_ps(pv[r], vv, x[r][i]);
         }
     }
