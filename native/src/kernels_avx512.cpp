@@ -307,3 +307,148 @@ void gemm_f16_avx512(const void* w, size_t w_stride, int64_t rows, const float* 
 }
 
 }  // namespace dyn
+
+// ---- Attention (KernelTable::attn_rows_*, kernels.h) with 512-bit registers ----
+//
+// Two query rows side by side in one register, row r0 in the low eight lanes and r1 in the high
+// eight, every K and V vector broadcast to both halves: the eight-lane FMA chains of attn_rows are
+// the AVX2 kernel's, lane for lane, at twice the work per instruction. The reduction mirrors
+// hadd with even/odd shuffles (x0 + x1 is x1 + x0 bit for bit), the softmax is the AVX2 kernel's
+// own (attn_softmax_avx2), and a lone last row goes to the AVX2 kernel, so every row's result is
+// what the AVX2 and scalar kernels compute.
+namespace dyn {
+
+namespace {
+
+constexpr int kPairMaxHead = 256;
+
+inline __m512 dup8(__m256 x) { return _mm512_castpd_ps(_mm512_broadcast_f64x4(_mm256_castps_pd(x))); }
+
+inline __m512 join8(__m256 lo, __m256 hi) {
+    return _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castpd256_pd512(_mm256_castps_pd(lo)), _mm256_castps_pd(hi), 1));
+}
+
+inline __m256 load8(const float* p) { return _mm256_loadu_ps(p); }
+inline __m256 load8(const uint16_t* p) { return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); }
+
+// _mm256_hadd_ps on each 256-bit half: per 128-bit lane [x0 + x1, x2 + x3, y0 + y1, y2 + y3].
+inline __m512 hadd16(__m512 x, __m512 y) {
+    return _mm512_add_ps(_mm512_shuffle_ps(x, y, _MM_SHUFFLE(2, 0, 2, 0)), _mm512_shuffle_ps(x, y, _MM_SHUFFLE(3, 1, 3, 1)));
+}
+
+// Scores of a row pair against eight slots (ks[8], past-the-end ones repeating the last valid
+// row); q holds the pair's query interleaved per 8-element chunk (r0's chunk, then r1's).
+template <typename T>
+inline void pair_scores8(const float* q, const T* const* ks, int c8, __m256 scale, float* out0, float* out1) {
+    __m512 acc[8];
+    for (int j = 0; j < 8; j++) acc[j] = _mm512_setzero_ps();
+    for (int c = 0; c < c8; c++) {
+        const __m512 qv = _mm512_load_ps(q + 16 * c);
+        for (int j = 0; j < 8; j++) acc[j] = _mm512_fmadd_ps(qv, dup8(load8(ks[j] + 8 * c)), acc[j]);
+    }
+    for (int g = 0; g < 8; g += 4) {
+        const __m512 w = hadd16(hadd16(acc[g], acc[g + 1]), hadd16(acc[g + 2], acc[g + 3]));
+        // Per row, the low four lanes' partial sums plus the high four's: [r0 slots | r1 slots].
+        const __m512 f = _mm512_add_ps(_mm512_shuffle_f32x4(w, w, _MM_SHUFFLE(2, 0, 2, 0)),
+                                       _mm512_shuffle_f32x4(w, w, _MM_SHUFFLE(3, 1, 3, 1)));
+        const __m256 sc = _mm256_mul_ps(_mm512_castps512_ps256(f), scale);
+        _mm_storeu_ps(out0 + g, _mm256_castps256_ps128(sc));
+        _mm_storeu_ps(out1 + g, _mm256_extractf128_ps(sc, 1));
+    }
+}
+
+// acc of a row pair (P 16-lane vectors: r0's chunk low, r1's high) += p_j · v_j, both rows over
+// the slots both see, then each alone (masked lanes keep their value) over its remaining ones.
+template <int P, typename T>
+inline void pair_values(float* a0, float* a1, const float* p0, const float* p1, int n0, int n1, const T* v,
+                        size_t stride, __m512 corr) {
+    __m512 x[P];
+    for (int i = 0; i < P; i++) x[i] = _mm512_mul_ps(corr, join8(_mm256_loadu_ps(a0 + 8 * i), _mm256_loadu_ps(a1 + 8 * i)));
+    const int common = n0 < n1 ? n0 : n1;
+    const int longer = n0 < n1 ? n1 : n0;
+    const __mmask16 only = n0 > n1 ? 0x00ff : 0xff00;
+    for (int j = 0; j < longer; j++) {
+        const T* vj = v + static_cast<size_t>(j) * stride;
+        const __m512 pv = join8(_mm256_set1_ps(p0[j]), _mm256_set1_ps(p1[j]));
+        if (j < common) {
+            for (int i = 0; i < P; i++) x[i] = _mm512_fmadd_ps(pv, dup8(load8(vj + 8 * i)), x[i]);
+        } else {
+            for (int i = 0; i < P; i++) x[i] = _mm512_mask3_fmadd_ps(pv, dup8(load8(vj + 8 * i)), x[i], only);
+        }
+    }
+    for (int i = 0; i < P; i++) {
+        _mm256_storeu_ps(a0 + 8 * i, _mm512_castps512_ps256(x[i]));
+        _mm256_storeu_ps(a1 + 8 * i, _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(x[i]), 1)));
+    }
+}
+
+template <typename T>
+void attn_pairs(const float* const* q, int pairs, const T* k, const T* v, size_t stride, const int* n, int hd,
+                float scale, float* scores, float* m, float* sum, float* acc) {
+    const int c8 = hd / 8;
+    const __m256 vscale = _mm256_set1_ps(scale);
+    alignas(64) float qp[2 * kPairMaxHead];
+    for (int p = 0; p < pairs; p++) {
+        const int r = 2 * p;
+        for (int c = 0; c < c8; c++) {
+            _mm256_store_ps(qp + 16 * c, _mm256_loadu_ps(q[r] + 8 * c));
+            _mm256_store_ps(qp + 16 * c + 8, _mm256_loadu_ps(q[r + 1] + 8 * c));
+        }
+        const int nmax = n[r] > n[r + 1] ? n[r] : n[r + 1];
+        float* out0 = scores + static_cast<size_t>(r) * kAttnUnit;
+        float* out1 = out0 + kAttnUnit;
+        for (int j = 0; j < nmax; j += 8) {
+            const T* ks[8];
+            for (int i = 0; i < 8; i++) ks[i] = k + static_cast<size_t>(j + i < nmax ? j + i : nmax - 1) * stride;
+            pair_scores8(qp, ks, c8, vscale, out0 + j, out1 + j);
+        }
+    }
+    float corr[kAttnMaxRows];
+    attn_softmax_avx2(scores, n, 2 * pairs, m, sum, corr);
+    for (int p = 0; p < pairs; p++) {
+        const int r = 2 * p;
+        const float* p0 = scores + static_cast<size_t>(r) * kAttnUnit;
+        const __m512 cv = join8(_mm256_set1_ps(corr[r]), _mm256_set1_ps(corr[r + 1]));
+        for (int c = 0; c < c8; c += 8) {
+            float* a0 = acc + static_cast<size_t>(r) * hd + 8 * c;
+            float* a1 = a0 + hd;
+            const T* vc = v + 8 * c;
+            switch (c8 - c < 8 ? c8 - c : 8) {
+                case 1: pair_values<1>(a0, a1, p0, p0 + kAttnUnit, n[r], n[r + 1], vc, stride, cv); break;
+                case 2: pair_values<2>(a0, a1, p0, p0 + kAttnUnit, n[r], n[r + 1], vc, stride, cv); break;
+                case 3: pair_values<3>(a0, a1, p0, p0 + kAttnUnit, n[r], n[r + 1], vc, stride, cv); break;
+                case 4: pair_values<4>(a0, a1, p0, p0 + kAttnUnit, n[r], n[r + 1], vc, stride, cv); break;
+                case 5: pair_values<5>(a0, a1, p0, p0 + kAttnUnit, n[r], n[r + 1], vc, stride, cv); break;
+                case 6: pair_values<6>(a0, a1, p0, p0 + kAttnUnit, n[r], n[r + 1], vc, stride, cv); break;
+                case 7: pair_values<7>(a0, a1, p0, p0 + kAttnUnit, n[r], n[r + 1], vc, stride, cv); break;
+                default: pair_values<8>(a0, a1, p0, p0 + kAttnUnit, n[r], n[r + 1], vc, stride, cv); break;
+            }
+        }
+    }
+}
+
+}  // namespace
+
+void attn_rows_f32_avx512(const float* const* q, int rows, const float* k, const float* v, size_t stride, const int* n,
+                          int hd, float scale, float* scores, float* m, float* sum, float* acc) {
+    const int pairs = hd % 8 == 0 && hd <= kPairMaxHead ? rows / 2 : 0;
+    if (pairs > 0) attn_pairs(q, pairs, k, v, stride, n, hd, scale, scores, m, sum, acc);
+    const int r = 2 * pairs;
+    if (r < rows) {
+        avx2_kernels().attn_rows_f32(q + r, rows - r, k, v, stride, n + r, hd, scale, scores, m + r, sum + r,
+                                     acc + static_cast<size_t>(r) * hd);
+    }
+}
+
+void attn_rows_f16_avx512(const float* const* q, int rows, const uint16_t* k, const uint16_t* v, size_t stride,
+                          const int* n, int hd, float scale, float* scores, float* m, float* sum, float* acc) {
+    const int pairs = hd % 8 == 0 && hd <= kPairMaxHead ? rows / 2 : 0;
+    if (pairs > 0) attn_pairs(q, pairs, k, v, stride, n, hd, scale, scores, m, sum, acc);
+    const int r = 2 * pairs;
+    if (r < rows) {
+        avx2_kernels().attn_rows_f16(q + r, rows - r, k, v, stride, n + r, hd, scale, scores, m + r, sum + r,
+                                     acc + static_cast<size_t>(r) * hd);
+    }
+}
+
+}  // namespace dyn
