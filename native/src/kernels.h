@@ -73,9 +73,6 @@ const KernelTable& avx2_kernels();
 const KernelTable& avxvnni_kernels();  // AVX2 + AVX-VNNI (kernels_avxvnni.cpp)
 // The softmax exponential of the AVX2 attention kernel (fast_exp.h's exp_attn, 8 lanes at a time).
 void exp_attn_avx2(const float* x, float* y, int n);
-// The AVX2 attention kernel's softmax step over rows whose scores are in (kernels_avx2.cpp):
-// scores become probabilities, m and sum are updated, corr[r] is the factor for row r's acc.
-void attn_softmax_avx2(float* scores, const int* n, int rows, float* m, float* sum, float* corr);
 // kernels_avx512.cpp: attn_rows_* two rows per 512-bit register, the same values bit for bit.
 void attn_rows_f32_avx512(const float* const* q, int rows, const float* k, const float* v, size_t stride, const int* n,
                           int hd, float scale, float* scores, float* m, float* sum, float* acc);

@@ -456,10 +456,6 @@ void attn_rows_f16(const float* const* q, int rows, const uint16_t* k, const uin
 }  // namespace
 
 #if !defined(DYN_AVXVNNI)
-void attn_softmax_avx2(float* scores, const int* n, int rows, float* m, float* sum, float* corr) {
-    softmax_rows(scores, n, rows, m, sum, corr);
-}
-
 void exp_attn_avx2(const float* x, float* y, int n) {
     int i = 0;
     for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, exp8v(_mm256_loadu_ps(x + i)));

@@ -16,6 +16,7 @@
 #pragma GCC diagnostic pop
 
 #include "common.h"
+#include "fast_exp.h"
 #include "kernels.h"
 
 namespace dyn {
@@ -314,8 +315,8 @@ void gemm_f16_avx512(const void* w, size_t w_stride, int64_t rows, const float* 
 // eight, every K and V vector broadcast to both halves: the eight-lane FMA chains of attn_rows are
 // the AVX2 kernel's, lane for lane, at twice the work per instruction. The reduction mirrors
 // hadd with even/odd shuffles (x0 + x1 is x1 + x0 bit for bit), the softmax is the AVX2 kernel's
-// own (attn_softmax_avx2), and a lone last row goes to the AVX2 kernel, so every row's result is
-// what the AVX2 and scalar kernels compute.
+// own operation for operation (exp_attn on eight doubles per register instead of four), and a lone
+// last row goes to the AVX2 kernel, so every row's result is what the AVX2 and scalar kernels give.
 namespace dyn {
 
 namespace {
@@ -382,6 +383,70 @@ inline void pair_values(float* a0, float* a1, const float* p0, const float* p1, 
     }
 }
 
+// exp_attn (fast_exp.h) of sixteen lanes: the operations of kernels_avx2.cpp's exp4_attn on eight
+// doubles at a time; lanes outside [kMin, kMax] go to exp_attn itself.
+inline __m256 exp8_pd(__m256 x) {
+    using namespace expc;
+    const __m512d xd = _mm512_cvtps_pd(x);
+    const __m512d n = _mm512_roundscale_pd(_mm512_mul_pd(xd, _mm512_set1_pd(kInvLn2)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512d r = _mm512_fnmadd_pd(n, _mm512_set1_pd(kLn2Hi), xd);
+    r = _mm512_fnmadd_pd(n, _mm512_set1_pd(kLn2Lo), r);
+    __m512d p = _mm512_set1_pd(kCoef[0]);
+    for (int k = 1; k <= kDegree; k++) p = _mm512_fmadd_pd(p, r, _mm512_set1_pd(kCoef[k]));
+    const __m512i magic = _mm512_castpd_si512(_mm512_set1_pd(6755399441055744.0));
+    const __m512i t = _mm512_castpd_si512(_mm512_add_pd(n, _mm512_set1_pd(6755399441055744.0)));
+    const __m512i e = _mm512_slli_epi64(_mm512_add_epi64(_mm512_sub_epi64(t, magic), _mm512_set1_epi64(1023)), 52);
+    return _mm512_cvtpd_ps(_mm512_mul_pd(p, _mm512_castsi512_pd(e)));
+}
+
+inline __m512 exp16(__m512 v) {
+    using namespace expc;
+    const __m512 y = _mm512_castpd_ps(_mm512_insertf64x4(
+        _mm512_castpd256_pd512(_mm256_castps_pd(exp8_pd(_mm512_castps512_ps256(v)))),
+        _mm256_castps_pd(exp8_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)))), 1));
+    const __mmask16 in = _mm512_cmp_ps_mask(v, _mm512_set1_ps(kMin), _CMP_GE_OQ) &
+                         _mm512_cmp_ps_mask(v, _mm512_set1_ps(kMax), _CMP_LE_OQ);
+    if (in == 0xffff) {
+        return y;
+    }
+    alignas(64) float vs[16], ys[16];
+    _mm512_store_ps(vs, v);
+    _mm512_store_ps(ys, y);
+    for (int i = 0; i < 16; i++) {
+        if (!(vs[i] >= kMin && vs[i] <= kMax)) ys[i] = exp_attn(vs[i]);
+    }
+    return _mm512_load_ps(ys);
+}
+
+// kernels_avx2.cpp's softmax_rows, sixteen lanes at a time: the same maxima, rescale factors
+// (1 where the maximum did not grow), probabilities and running sums (the same addition tree).
+inline void softmax16(float* scores, const int* n, int rows, float* m, float* sum, float* corr) {
+    alignas(64) float bmax[kAttnMaxRows];
+    const __m512 ninf = _mm512_set1_ps(-INFINITY);
+    for (int r = 0; r < rows; r++) {
+        const __mmask16 valid = static_cast<__mmask16>((1u << n[r]) - 1);
+        bmax[r] = _mm512_reduce_max_ps(_mm512_mask_loadu_ps(ninf, valid, scores + static_cast<size_t>(r) * kAttnUnit));
+    }
+    const __mmask16 lanes = static_cast<__mmask16>((1u << rows) - 1);
+    const __m512 mo = _mm512_maskz_loadu_ps(lanes, m);
+    const __m512 bm = _mm512_maskz_loadu_ps(lanes, bmax);
+    const __mmask16 grow = _mm512_mask_cmp_ps_mask(lanes, bm, mo, _CMP_GT_OQ);
+    const __m512 c = exp16(_mm512_maskz_sub_ps(grow, mo, bm));
+    _mm512_mask_storeu_ps(corr, lanes, c);
+    _mm512_mask_storeu_ps(sum, lanes, _mm512_mul_ps(_mm512_maskz_loadu_ps(lanes, sum), c));
+    _mm512_mask_storeu_ps(m, lanes, _mm512_mask_blend_ps(grow, mo, bm));
+    for (int r = 0; r < rows; r++) {
+        float* sc = scores + static_cast<size_t>(r) * kAttnUnit;
+        const __mmask16 valid = static_cast<__mmask16>((1u << n[r]) - 1);
+        const __m512 mv = _mm512_set1_ps(m[r]);
+        // Masked lanes take exp(0) on the way (never the slow path), then become 0.
+        const __m512 p = _mm512_maskz_mov_ps(valid, exp16(_mm512_sub_ps(_mm512_mask_loadu_ps(mv, valid, sc), mv)));
+        _mm512_storeu_ps(sc, p);
+        const __m256 x = _mm256_add_ps(_mm512_castps512_ps256(p), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(p), 1)));
+        sum[r] += hsum8(x);
+    }
+}
+
 template <typename T>
 void attn_pairs(const float* const* q, int pairs, const T* k, const T* v, size_t stride, const int* n, int hd,
                 float scale, float* scores, float* m, float* sum, float* acc) {
@@ -404,7 +469,7 @@ void attn_pairs(const float* const* q, int pairs, const T* k, const T* v, size_t
         }
     }
     float corr[kAttnMaxRows];
-    attn_softmax_avx2(scores, n, 2 * pairs, m, sum, corr);
+    softmax16(scores, n, 2 * pairs, m, sum, corr);
     for (int p = 0; p < pairs; p++) {
         const int r = 2 * p;
         const float* p0 = scores + static_cast<size_t>(r) * kAttnUnit;
