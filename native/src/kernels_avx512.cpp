@@ -321,8 +321,6 @@ namespace dyn {
 
 namespace {
 
-constexpr int kPairMaxHead = 256;
-
 inline __m512 dup8(__m256 x) { return _mm512_castpd_ps(_mm512_broadcast_f64x4(_mm256_castps_pd(x))); }
 
 inline __m512 join8(__m256 lo, __m256 hi) {
@@ -337,49 +335,96 @@ inline __m512 hadd16(__m512 x, __m512 y) {
     return _mm512_add_ps(_mm512_shuffle_ps(x, y, _MM_SHUFFLE(2, 0, 2, 0)), _mm512_shuffle_ps(x, y, _MM_SHUFFLE(3, 1, 3, 1)));
 }
 
-// Scores of a row pair against eight slots (ks[8], past-the-end ones repeating the last valid
-// row); q holds the pair's query interleaved per 8-element chunk (r0's chunk, then r1's).
-template <typename T>
-inline void pair_scores8(const float* q, const T* const* ks, int c8, __m256 scale, float* out0, float* out1) {
-    __m512 acc[8];
-    for (int j = 0; j < 8; j++) acc[j] = _mm512_setzero_ps();
-    for (int c = 0; c < c8; c++) {
-        const __m512 qv = _mm512_load_ps(q + 16 * c);
-        for (int j = 0; j < 8; j++) acc[j] = _mm512_fmadd_ps(qv, dup8(load8(ks[j] + 8 * c)), acc[j]);
+// Scores of NP row pairs (rows q[0 .. 2·NP)) against eight slots (ks[8], past-the-end ones
+// repeating the last valid row): each broadcast K vector feeds NP FMAs, 8·NP accumulators.
+template <int NP, typename T>
+inline void pair_scores8(const float* const* q, const T* const* ks, int c8, __m256 scale, float* out) {
+    __m512 acc[NP][8];
+    for (int pp = 0; pp < NP; pp++) {
+        for (int j = 0; j < 8; j++) acc[pp][j] = _mm512_setzero_ps();
     }
-    for (int g = 0; g < 8; g += 4) {
-        const __m512 w = hadd16(hadd16(acc[g], acc[g + 1]), hadd16(acc[g + 2], acc[g + 3]));
-        // Per row, the low four lanes' partial sums plus the high four's: [r0 slots | r1 slots].
-        const __m512 f = _mm512_add_ps(_mm512_shuffle_f32x4(w, w, _MM_SHUFFLE(2, 0, 2, 0)),
-                                       _mm512_shuffle_f32x4(w, w, _MM_SHUFFLE(3, 1, 3, 1)));
-        const __m256 sc = _mm256_mul_ps(_mm512_castps512_ps256(f), scale);
-        _mm_storeu_ps(out0 + g, _mm256_castps256_ps128(sc));
-        _mm_storeu_ps(out1 + g, _mm256_extractf128_ps(sc, 1));
+    for (int c = 0; c < c8; c++) {
+        __m512 qv[NP];
+        for (int pp = 0; pp < NP; pp++) qv[pp] = join8(_mm256_loadu_ps(q[2 * pp] + 8 * c), _mm256_loadu_ps(q[2 * pp + 1] + 8 * c));
+        for (int j = 0; j < 8; j++) {
+            const __m512 kv = dup8(load8(ks[j] + 8 * c));
+            for (int pp = 0; pp < NP; pp++) acc[pp][j] = _mm512_fmadd_ps(qv[pp], kv, acc[pp][j]);
+        }
+    }
+    for (int pp = 0; pp < NP; pp++) {
+        float* out0 = out + static_cast<size_t>(2 * pp) * kAttnUnit;
+        for (int g = 0; g < 8; g += 4) {
+            const __m512 w = hadd16(hadd16(acc[pp][g], acc[pp][g + 1]), hadd16(acc[pp][g + 2], acc[pp][g + 3]));
+            // Per row, the low four lanes' partial sums plus the high four's: [r0 slots | r1 slots].
+            const __m512 f = _mm512_add_ps(_mm512_shuffle_f32x4(w, w, _MM_SHUFFLE(2, 0, 2, 0)),
+                                           _mm512_shuffle_f32x4(w, w, _MM_SHUFFLE(3, 1, 3, 1)));
+            const __m256 sc = _mm256_mul_ps(_mm512_castps512_ps256(f), scale);
+            _mm_storeu_ps(out0 + g, _mm256_castps256_ps128(sc));
+            _mm_storeu_ps(out0 + kAttnUnit + g, _mm256_extractf128_ps(sc, 1));
+        }
     }
 }
 
-// acc of a row pair (P 16-lane vectors: r0's chunk low, r1's high) += p_j · v_j, both rows over
-// the slots both see, then each alone (masked lanes keep their value) over its remaining ones.
-template <int P, typename T>
-inline void pair_values(float* a0, float* a1, const float* p0, const float* p1, int n0, int n1, const T* v,
-                        size_t stride, __m512 corr) {
-    __m512 x[P];
-    for (int i = 0; i < P; i++) x[i] = _mm512_mul_ps(corr, join8(_mm256_loadu_ps(a0 + 8 * i), _mm256_loadu_ps(a1 + 8 * i)));
-    const int common = n0 < n1 ? n0 : n1;
-    const int longer = n0 < n1 ? n1 : n0;
-    const __mmask16 only = n0 > n1 ? 0x00ff : 0xff00;
-    for (int j = 0; j < longer; j++) {
+// acc of NP row pairs (P 16-lane vectors each: the pair's first row low, second high) +=
+// p_j · v_j: all 2·NP rows over the slots all of them see, each V vector feeding NP FMAs; then
+// each pair on, lanes of a row past its own n left as they are.
+template <int NP, int P, typename T>
+inline void pair_values(float* const* a, const float* const* p, const int* n, const T* v, size_t stride,
+                        const float* corr) {
+    __m512 x[NP][P];
+    int common = n[0];
+    for (int pp = 0; pp < NP; pp++) {
+        const __m512 cv = join8(_mm256_set1_ps(corr[2 * pp]), _mm256_set1_ps(corr[2 * pp + 1]));
+        for (int i = 0; i < P; i++) {
+            x[pp][i] = _mm512_mul_ps(cv, join8(_mm256_loadu_ps(a[2 * pp] + 8 * i), _mm256_loadu_ps(a[2 * pp + 1] + 8 * i)));
+        }
+        for (int r = 2 * pp; r < 2 * pp + 2; r++) common = n[r] < common ? n[r] : common;
+    }
+    for (int j = 0; j < common; j++) {
         const T* vj = v + static_cast<size_t>(j) * stride;
-        const __m512 pv = join8(_mm256_set1_ps(p0[j]), _mm256_set1_ps(p1[j]));
-        if (j < common) {
-            for (int i = 0; i < P; i++) x[i] = _mm512_fmadd_ps(pv, dup8(load8(vj + 8 * i)), x[i]);
-        } else {
-            for (int i = 0; i < P; i++) x[i] = _mm512_mask3_fmadd_ps(pv, dup8(load8(vj + 8 * i)), x[i], only);
+        __m512 pv[NP];
+        for (int pp = 0; pp < NP; pp++) pv[pp] = join8(_mm256_set1_ps(p[2 * pp][j]), _mm256_set1_ps(p[2 * pp + 1][j]));
+        for (int i = 0; i < P; i++) {
+            const __m512 vv = dup8(load8(vj + 8 * i));
+            for (int pp = 0; pp < NP; pp++) x[pp][i] = _mm512_fmadd_ps(pv[pp], vv, x[pp][i]);
         }
     }
-    for (int i = 0; i < P; i++) {
-        _mm256_storeu_ps(a0 + 8 * i, _mm512_castps512_ps256(x[i]));
-        _mm256_storeu_ps(a1 + 8 * i, _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(x[i]), 1)));
+    for (int pp = 0; pp < NP; pp++) {
+        const int n0 = n[2 * pp], n1 = n[2 * pp + 1];
+        for (int j = common; j < (n0 > n1 ? n0 : n1); j++) {
+            const T* vj = v + static_cast<size_t>(j) * stride;
+            const __mmask16 live = static_cast<__mmask16>((j < n0 ? 0x00ff : 0) | (j < n1 ? 0xff00 : 0));
+            const __m512 pv = join8(_mm256_set1_ps(j < n0 ? p[2 * pp][j] : 0.0f), _mm256_set1_ps(j < n1 ? p[2 * pp + 1][j] : 0.0f));
+            for (int i = 0; i < P; i++) x[pp][i] = _mm512_mask3_fmadd_ps(pv, dup8(load8(vj + 8 * i)), x[pp][i], live);
+        }
+        for (int i = 0; i < P; i++) {
+            _mm256_storeu_ps(a[2 * pp] + 8 * i, _mm512_castps512_ps256(x[pp][i]));
+            _mm256_storeu_ps(a[2 * pp + 1] + 8 * i, _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(x[pp][i]), 1)));
+        }
+    }
+}
+
+template <int NP, typename T>
+inline void pair_values_hd(float* acc, int hd, const float* p, const int* n, const T* v, size_t stride, const float* corr) {
+    const int c8 = hd / 8;
+    for (int c = 0; c < c8; c += 8) {
+        float* a[2 * NP];
+        const float* pr[2 * NP];
+        for (int r = 0; r < 2 * NP; r++) {
+            a[r] = acc + static_cast<size_t>(r) * hd + 8 * c;
+            pr[r] = p + static_cast<size_t>(r) * kAttnUnit;
+        }
+        const T* vc = v + 8 * c;
+        switch (c8 - c < 8 ? c8 - c : 8) {
+            case 1: pair_values<NP, 1>(a, pr, n, vc, stride, corr); break;
+            case 2: pair_values<NP, 2>(a, pr, n, vc, stride, corr); break;
+            case 3: pair_values<NP, 3>(a, pr, n, vc, stride, corr); break;
+            case 4: pair_values<NP, 4>(a, pr, n, vc, stride, corr); break;
+            case 5: pair_values<NP, 5>(a, pr, n, vc, stride, corr); break;
+            case 6: pair_values<NP, 6>(a, pr, n, vc, stride, corr); break;
+            case 7: pair_values<NP, 7>(a, pr, n, vc, stride, corr); break;
+            default: pair_values<NP, 8>(a, pr, n, vc, stride, corr); break;
+        }
     }
 }
 
@@ -452,42 +497,34 @@ void attn_pairs(const float* const* q, int pairs, const T* k, const T* v, size_t
                 float scale, float* scores, float* m, float* sum, float* acc) {
     const int c8 = hd / 8;
     const __m256 vscale = _mm256_set1_ps(scale);
-    alignas(64) float qp[2 * kPairMaxHead];
-    for (int p = 0; p < pairs; p++) {
-        const int r = 2 * p;
-        for (int c = 0; c < c8; c++) {
-            _mm256_store_ps(qp + 16 * c, _mm256_loadu_ps(q[r] + 8 * c));
-            _mm256_store_ps(qp + 16 * c + 8, _mm256_loadu_ps(q[r + 1] + 8 * c));
-        }
-        const int nmax = n[r] > n[r + 1] ? n[r] : n[r + 1];
-        float* out0 = scores + static_cast<size_t>(r) * kAttnUnit;
-        float* out1 = out0 + kAttnUnit;
+    // Two pairs at a time where there are two: the K and V vectors loaded per FMA halve, which
+    // one pair's loop (a broadcast load per FMA) was bound by.
+    for (int pp = 0; pp < pairs; pp += 2) {
+        const int r = 2 * pp;
+        const int rows = pairs - pp >= 2 ? 4 : 2;
+        int nmax = 0;
+        for (int i = r; i < r + rows; i++) nmax = n[i] > nmax ? n[i] : nmax;
         for (int j = 0; j < nmax; j += 8) {
             const T* ks[8];
             for (int i = 0; i < 8; i++) ks[i] = k + static_cast<size_t>(j + i < nmax ? j + i : nmax - 1) * stride;
-            pair_scores8(qp, ks, c8, vscale, out0 + j, out1 + j);
+            float* out = scores + static_cast<size_t>(r) * kAttnUnit + j;
+            if (rows == 4) {
+                pair_scores8<2>(q + r, ks, c8, vscale, out);
+            } else {
+                pair_scores8<1>(q + r, ks, c8, vscale, out);
+            }
         }
     }
     float corr[kAttnMaxRows];
     softmax16(scores, n, 2 * pairs, m, sum, corr);
-    for (int p = 0; p < pairs; p++) {
-        const int r = 2 * p;
-        const float* p0 = scores + static_cast<size_t>(r) * kAttnUnit;
-        const __m512 cv = join8(_mm256_set1_ps(corr[r]), _mm256_set1_ps(corr[r + 1]));
-        for (int c = 0; c < c8; c += 8) {
-            float* a0 = acc + static_cast<size_t>(r) * hd + 8 * c;
-            float* a1 = a0 + hd;
-            const T* vc = v + 8 * c;
-            switch (c8 - c < 8 ? c8 - c : 8) {
-                case 1: pair_values<1>(a0, a1, p0, p0 + kAttnUnit, n[r], n[r + 1], vc, stride, cv); break;
-                case 2: pair_values<2>(a0, a1, p0, p0 + kAttnUnit, n[r], n[r + 1], vc, stride, cv); break;
-                case 3: pair_values<3>(a0, a1, p0, p0 + kAttnUnit, n[r], n[r + 1], vc, stride, cv); break;
-                case 4: pair_values<4>(a0, a1, p0, p0 + kAttnUnit, n[r], n[r + 1], vc, stride, cv); break;
-                case 5: pair_values<5>(a0, a1, p0, p0 + kAttnUnit, n[r], n[r + 1], vc, stride, cv); break;
-                case 6: pair_values<6>(a0, a1, p0, p0 + kAttnUnit, n[r], n[r + 1], vc, stride, cv); break;
-                case 7: pair_values<7>(a0, a1, p0, p0 + kAttnUnit, n[r], n[r + 1], vc, stride, cv); break;
-                default: pair_values<8>(a0, a1, p0, p0 + kAttnUnit, n[r], n[r + 1], vc, stride, cv); break;
-            }
+    for (int pp = 0; pp < pairs; pp += 2) {
+        const int r = 2 * pp;
+        float* a = acc + static_cast<size_t>(r) * hd;
+        const float* p = scores + static_cast<size_t>(r) * kAttnUnit;
+        if (pairs - pp >= 2) {
+            pair_values_hd<2>(a, hd, p, n + r, v, stride, corr + r);
+        } else {
+            pair_values_hd<1>(a, hd, p, n + r, v, stride, corr + r);
         }
     }
 }
@@ -496,7 +533,7 @@ void attn_pairs(const float* const* q, int pairs, const T* k, const T* v, size_t
 
 void attn_rows_f32_avx512(const float* const* q, int rows, const float* k, const float* v, size_t stride, const int* n,
                           int hd, float scale, float* scores, float* m, float* sum, float* acc) {
-    const int pairs = hd % 8 == 0 && hd <= kPairMaxHead ? rows / 2 : 0;
+    const int pairs = hd % 8 == 0 ? rows / 2 : 0;
     if (pairs > 0) attn_pairs(q, pairs, k, v, stride, n, hd, scale, scores, m, sum, acc);
     const int r = 2 * pairs;
     if (r < rows) {
@@ -507,7 +544,7 @@ void attn_rows_f32_avx512(const float* const* q, int rows, const float* k, const
 
 void attn_rows_f16_avx512(const float* const* q, int rows, const uint16_t* k, const uint16_t* v, size_t stride,
                           const int* n, int hd, float scale, float* scores, float* m, float* sum, float* acc) {
-    const int pairs = hd % 8 == 0 && hd <= kPairMaxHead ? rows / 2 : 0;
+    const int pairs = hd % 8 == 0 ? rows / 2 : 0;
     if (pairs > 0) attn_pairs(q, pairs, k, v, stride, n, hd, scale, scores, m, sum, acc);
     const int r = 2 * pairs;
     if (r < rows) {
