@@ -444,20 +444,21 @@ inline __m256 exp8_pd(__m256 x) {
     return _mm512_cvtpd_ps(_mm512_mul_pd(p, _mm512_castsi512_pd(e)));
 }
 
-inline __m512 exp16(__m512 v) {
+// With high false only the low eight lanes are computed (the others come out as 1).
+inline __m512 exp16(__m512 v, bool high) {
     using namespace expc;
-    const __m512 y = _mm512_castpd_ps(_mm512_insertf64x4(
-        _mm512_castpd256_pd512(_mm256_castps_pd(exp8_pd(_mm512_castps512_ps256(v)))),
-        _mm256_castps_pd(exp8_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)))), 1));
+    const __m256 lo = exp8_pd(_mm512_castps512_ps256(v));
+    const __m256 hi = high ? exp8_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1))) : _mm256_set1_ps(1.0f);
+    const __m512 y = join8(lo, hi);
     const __mmask16 in = _mm512_cmp_ps_mask(v, _mm512_set1_ps(kMin), _CMP_GE_OQ) &
                          _mm512_cmp_ps_mask(v, _mm512_set1_ps(kMax), _CMP_LE_OQ);
-    if (in == 0xffff) {
+    if ((in | (high ? 0 : 0xff00)) == 0xffff) {
         return y;
     }
     alignas(64) float vs[16], ys[16];
     _mm512_store_ps(vs, v);
     _mm512_store_ps(ys, y);
-    for (int i = 0; i < 16; i++) {
+    for (int i = 0; i < (high ? 16 : 8); i++) {
         if (!(vs[i] >= kMin && vs[i] <= kMax)) ys[i] = exp_attn(vs[i]);
     }
     return _mm512_load_ps(ys);
@@ -476,7 +477,7 @@ inline void softmax16(float* scores, const int* n, int rows, float* m, float* su
     const __m512 mo = _mm512_maskz_loadu_ps(lanes, m);
     const __m512 bm = _mm512_maskz_loadu_ps(lanes, bmax);
     const __mmask16 grow = _mm512_mask_cmp_ps_mask(lanes, bm, mo, _CMP_GT_OQ);
-    const __m512 c = exp16(_mm512_maskz_sub_ps(grow, mo, bm));
+    const __m512 c = exp16(_mm512_maskz_sub_ps(grow, mo, bm), rows > 8);
     _mm512_mask_storeu_ps(corr, lanes, c);
     _mm512_mask_storeu_ps(sum, lanes, _mm512_mul_ps(_mm512_maskz_loadu_ps(lanes, sum), c));
     _mm512_mask_storeu_ps(m, lanes, _mm512_mask_blend_ps(grow, mo, bm));
@@ -485,7 +486,7 @@ inline void softmax16(float* scores, const int* n, int rows, float* m, float* su
         const __mmask16 valid = static_cast<__mmask16>((1u << n[r]) - 1);
         const __m512 mv = _mm512_set1_ps(m[r]);
         // Masked lanes take exp(0) on the way (never the slow path), then become 0.
-        const __m512 p = _mm512_maskz_mov_ps(valid, exp16(_mm512_sub_ps(_mm512_mask_loadu_ps(mv, valid, sc), mv)));
+        const __m512 p = _mm512_maskz_mov_ps(valid, exp16(_mm512_sub_ps(_mm512_mask_loadu_ps(mv, valid, sc), mv), n[r] > 8));
         _mm512_storeu_ps(sc, p);
         const __m256 x = _mm256_add_ps(_mm512_castps512_ps256(p), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(p), 1)));
         sum[r] += hsum8(x);
