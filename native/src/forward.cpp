@@ -403,8 +403,12 @@ void Context::attend_tile(int layer, const dyn_batch& b, int64_t t0, int64_t t1,
     for (int start = 0; start <= last;) {
         const int off = start % bs;
         const int len = std::min({kAttnUnit, bs - off, last + 1 - start});
-        const int r0 = std::max(0, start - first.pos) * nh;  // rows before r0 end before this unit
-        for (int r = r0; r < rows; r++) n[r] = std::min(len, first.pos + r / nh + 1 - start);
+        const int i0 = std::max(0, start - first.pos);  // tokens before i0 end before this unit
+        const int r0 = i0 * nh;
+        for (int i = i0, r = r0; r < rows; i++) {
+            const int seen = std::min(len, first.pos + i + 1 - start);
+            for (int h = 0; h < nh; h++) n[r++] = seen;
+        }
         const int block = table[start / bs];
         const size_t slot = static_cast<size_t>(off) * kd + head_off;
         if (kv_.type() == DYN_KV_F16) {
