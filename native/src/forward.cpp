@@ -6,7 +6,6 @@
 #include <cmath>
 #include <limits>
 
-#include "fast_exp.h"
 #include "kernels.h"
 #include "quants.h"
 
@@ -334,7 +333,8 @@ void Context::attention_layer(int layer, int64_t T, const dyn_batch& b) {
     const int group = hp.n_head / hp.n_head_kv;
     // A task is a tile of one sequence's consecutive tokens times the query heads of one K/V head
     // (kAttnMaxRows rows at most): each K/V unit is loaded once for the whole tile instead of once
-    // per token and head pair, which in a 512-token prefill read every block 256 times from L2.
+    // per token and head pair, which in a 512-token prefill re-read a block from L2 for every
+    // later token.
     const int heads = std::min(group, kAttnMaxRows);
     const int chunks = (group + heads - 1) / heads;
     const int tile = kAttnMaxRows / heads;

@@ -44,8 +44,9 @@ struct KernelTable {
     //             y_i = x_i + x_(i+4): sum += (y0 + y1) + (y2 + y3);
     //   acc = fma(p_j, v_j, acc) for j = 0 .. n - 1 in order.
     // The scalar set computes exactly this with std::fma; the AVX2 set in vector lanes (scores
-    // of four slots per register: each K row is loaded once for two query rows). scores holds
-    // rows * kAttnUnit floats of scratch. Never null.
+    // of four slots per register, each K and V vector loaded once for two query rows); the
+    // AVX-512 set (kernels_avx512.cpp) two rows per register, two row pairs per K/V load. The
+    // bits do not depend on the set. scores holds rows * kAttnUnit floats of scratch. Never null.
     void (*attn_rows_f32)(const float* const* q, int rows, const float* k, const float* v, size_t stride, const int* n,
                           int hd, float scale, float* scores, float* m, float* sum, float* acc);
     void (*attn_rows_f16)(const float* const* q, int rows, const uint16_t* k, const uint16_t* v, size_t stride,
