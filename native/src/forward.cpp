@@ -6,7 +6,6 @@
 #include <cmath>
 #include <limits>
 
-#include "fast_exp.h"
 #include "kernels.h"
 #include "q8x16.h"
 #include "quants.h"
@@ -77,6 +76,8 @@ Context::Context(const Model& model, KvPool& pool, const dyn_context_params& par
     }
     tokens_.resize(T);
     out_rows_.resize(T);
+    attn_seq_tasks_.resize(T);
+    attn_seq_tokens_.resize(T);
     set_threads(params.n_threads);
 }
 
@@ -90,8 +91,9 @@ void Context::set_threads(int n_threads) {
     pool_.reset();
     pool_ = std::make_unique<ThreadPool>(n, spin, step_spin);
     const HParams& hp = model_.hp();
-    // Per thread: a dequantized weight row, then two attention accumulators and 2 blocks of scores.
-    thread_stride_ = (model_.max_in_dim() + 2 * hp.head_dim + 2 * kv_.block_size() + 15) / 16 * 16;
+    // Per thread: a dequantized weight row, then attention's accumulators, scores, maxima and sums
+    // for kAttnMaxRows query rows (Context::attend_tile).
+    thread_stride_ = (model_.max_in_dim() + kAttnMaxRows * (hp.head_dim + kAttnUnit + 2) + 15) / 16 * 16;
     thread_scratch_.assign(static_cast<size_t>(thread_stride_) * static_cast<size_t>(n), 0.0f);
 }
 
@@ -164,7 +166,7 @@ int Context::validate(const dyn_batch& b) {
         }
         const int64_t first = total - q.n_tokens;
         for (int i = 0; i < q.n_tokens; i++) {
-            tokens_[static_cast<size_t>(first + i)] = {s, q.start_pos + i, static_cast<int32_t>(first), q.n_tokens};
+            tokens_[static_cast<size_t>(first + i)] = {s, q.start_pos + i};
         }
         if (q.want_logits != 0) {
             out_rows_[static_cast<size_t>(n_out++)] = static_cast<int32_t>(total - 1);
@@ -336,142 +338,104 @@ void Context::rope_and_store(int layer, int64_t T, const dyn_batch& b) {
 
 void Context::attention_layer(int layer, int64_t T, const dyn_batch& b) {
     const HParams& hp = model_.hp();
-    const KernelTable& k = kernels();
-    const int hd = hp.head_dim, qd = hp.q_dim(), kd = hp.kv_dim();
     const int group = hp.n_head / hp.n_head_kv;
-    const int bs = kv_.block_size();
-    const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
-    const bool f16 = kv_.type() == DYN_KV_F16;
-    // A task is one token and one or two query heads that share a K/V head: pairs go through
-    // the two-head kernel, which reads each K/V row once for both.
-    const int pairs = (group + 1) / 2;
-    const int64_t per_token = static_cast<int64_t>(hp.n_head_kv) * pairs;
-    const int64_t tasks = T * per_token;
+    // A task is a tile of one sequence's consecutive tokens times the query heads of one K/V head
+    // (kAttnMaxRows rows at most): each K/V unit is loaded once for the whole tile instead of once
+    // per token and head pair, which in a 512-token prefill re-read a block from L2 for every
+    // later token.
+    const int heads = std::min(group, kAttnMaxRows);
+    const int chunks = (group + heads - 1) / heads;
+    const int tile = kAttnMaxRows / heads;
+    int64_t tasks = 0, tokens = 0;
+    for (int s = 0; s < b.n_seqs; s++) {
+        attn_seq_tasks_[static_cast<size_t>(s)] = tasks;
+        attn_seq_tokens_[static_cast<size_t>(s)] = tokens;
+        tasks += static_cast<int64_t>(hp.n_head_kv) * chunks * ((b.seqs[s].n_tokens + tile - 1) / tile);
+        tokens += b.seqs[s].n_tokens;
+    }
 
-    // One head of token t over its whole context; the online softmax goes one block at a time,
-    // so there is no scratch proportional to the context length.
-    auto attend_one = [&](int64_t t, int h, float* acc, float* scores) {
-        const TokenRef& r = tokens_[static_cast<size_t>(t)];
-        const int32_t* table = b.seqs[r.seq].block_table;
-        const int g = h / group;
-        const float* qh = q_.data() + t * qd + h * hd;
-        std::fill(acc, acc + hd, 0.0f);
-        float m = -std::numeric_limits<float>::infinity();
-        float sum = 0;
-        const int n_ctx = r.pos + 1;
-        for (int blk = 0; blk * bs < n_ctx; blk++) {
-            const int block = table[blk];
-            const int n_here = std::min(bs, n_ctx - blk * bs);
-            const uint8_t* kb = kv_.k(block, layer);
-            const uint8_t* vb = kv_.v(block, layer);
-            const size_t head_off = static_cast<size_t>(g) * hd;
-            if (f16 ? k.attn_block_f16 != nullptr &&
-                          k.attn_block_f16(qh, reinterpret_cast<const uint16_t*>(kb) + head_off,
-                                           reinterpret_cast<const uint16_t*>(vb) + head_off,
-                                           static_cast<size_t>(kd), n_here, hd, scale, scores, &m, &sum, acc)
-                    : k.attn_block_f32 != nullptr &&
-                          k.attn_block_f32(qh, reinterpret_cast<const float*>(kb) + head_off,
-                                           reinterpret_cast<const float*>(vb) + head_off,
-                                           static_cast<size_t>(kd), n_here, hd, scale, scores, &m, &sum, acc)) {
-                continue;
-            }
-            float bmax = -std::numeric_limits<float>::infinity();
-            for (int s = 0; s < n_here; s++) {
-                const size_t off = static_cast<size_t>(s) * kd + static_cast<size_t>(g) * hd;
-                const float sc = (f16 ? k.dot_f16(reinterpret_cast<const uint16_t*>(kb) + off, qh, hd)
-                                      : k.dot_f32(reinterpret_cast<const float*>(kb) + off, qh, hd)) * scale;
-                scores[s] = sc;
-                bmax = std::max(bmax, sc);
-            }
-            if (bmax > m) {
-                const float corr = exp_attn(m - bmax);
-                k.scale(acc, corr, hd);
-                sum *= corr;
-                m = bmax;
-            }
-            for (int s = 0; s < n_here; s++) {
-                const float p = exp_attn(scores[s] - m);
-                sum += p;
-                const size_t off = static_cast<size_t>(s) * kd + static_cast<size_t>(g) * hd;
-                if (f16) {
-                    k.axpy_f16(p, reinterpret_cast<const uint16_t*>(vb) + off, acc, hd);
-                } else {
-                    k.axpy_f32(p, reinterpret_cast<const float*>(vb) + off, acc, hd);
-                }
-            }
-        }
-        float* out = att_.data() + t * qd + h * hd;
-        const float inv = 1.0f / sum;
-        for (int i = 0; i < hd; i++) out[i] = acc[i] * inv;
-    };
-
-    // Heads h and h + 1 (same K/V head) of token t with the two-head kernel; false when the
-    // kernel does not cover this head size (nothing has been written then).
-    auto attend_two = [&](int64_t t, int h, float* acc0, float* acc1, float* scores) {
-        const bool have = f16 ? k.attn_block2_f16 != nullptr : k.attn_block2_f32 != nullptr;
-        if (!have || (hd != 16 && hd != 32 && hd != 64 && hd != 128)) {
-            return false;
-        }
-        const TokenRef& r = tokens_[static_cast<size_t>(t)];
-        const int32_t* table = b.seqs[r.seq].block_table;
-        const size_t head_off = static_cast<size_t>(h / group) * hd;
-        const float* q0 = q_.data() + t * qd + h * hd;
-        const float* q1 = q0 + hd;
-        std::fill(acc0, acc0 + hd, 0.0f);
-        std::fill(acc1, acc1 + hd, 0.0f);
-        float m[2] = {-std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity()};
-        float sum[2] = {0, 0};
-        const int n_ctx = r.pos + 1;
-        for (int blk = 0; blk * bs < n_ctx; blk++) {
-            const int block = table[blk];
-            const int n_here = std::min(bs, n_ctx - blk * bs);
-            const uint8_t* kb = kv_.k(block, layer);
-            const uint8_t* vb = kv_.v(block, layer);
-            if (f16) {
-                k.attn_block2_f16(q0, q1, reinterpret_cast<const uint16_t*>(kb) + head_off,
-                                  reinterpret_cast<const uint16_t*>(vb) + head_off, static_cast<size_t>(kd), n_here, hd,
-                                  scale, scores, m, sum, acc0, acc1);
-            } else {
-                k.attn_block2_f32(q0, q1, reinterpret_cast<const float*>(kb) + head_off,
-                                  reinterpret_cast<const float*>(vb) + head_off, static_cast<size_t>(kd), n_here, hd,
-                                  scale, scores, m, sum, acc0, acc1);
-            }
-        }
-        float* out0 = att_.data() + t * qd + h * hd;
-        float* out1 = out0 + hd;
-        const float inv0 = 1.0f / sum[0], inv1 = 1.0f / sum[1];
-        for (int i = 0; i < hd; i++) out0[i] = acc0[i] * inv0;
-        for (int i = 0; i < hd; i++) out1[i] = acc1[i] * inv1;
-        return true;
-    };
-
-    // Tasks claimed one at a time: rows of late positions cost more than early ones, and a
-    // thread that lost its core leaves its tasks to the others. Within a sequence they go out
-    // K/V head by K/V head, token by token, then the head pairs sharing that K/V head: a
-    // 512-token prefill then reads one K/V head's blocks (256 KiB on the default model) at a
-    // time from cache instead of all of them per token, which two threads sharing the sweep
-    // made 1.5x slower; a decode batch (one token per sequence) keeps token order.
+    // Tasks claimed one at a time: late tiles cost more than early ones, and a thread that lost
+    // its core leaves its tasks to the others. Within a sequence they go out K/V head by K/V head
+    // (its blocks stay in cache while both threads sweep it), longest tile first so that the
+    // short ones even out the threads' finish.
     pool_->run_chunks(tasks, 1, [&](int64_t task0, int64_t task1, int ith) {
-        float* acc0 = thread_scratch_.data() + static_cast<int64_t>(ith) * thread_stride_ + model_.max_in_dim();
-        float* acc1 = acc0 + hd;
-        float* scores = acc1 + hd;
+        float* scratch = thread_scratch_.data() + static_cast<int64_t>(ith) * thread_stride_ + model_.max_in_dim();
         for (int64_t task = task0; task < task1; task++) {
-            // Tasks of a sequence fill [first·per_token, (first + n)·per_token) in either order.
-            const TokenRef& seq = tokens_[static_cast<size_t>(task / per_token)];
-            const int64_t local = task - static_cast<int64_t>(seq.seq_first) * per_token;
-            const int64_t per_kv_head = static_cast<int64_t>(seq.seq_tokens) * pairs;
-            const int g = static_cast<int>(local / per_kv_head);
-            const int64_t t = seq.seq_first + local % per_kv_head / pairs;
-            const int h = g * group + 2 * static_cast<int>(local % pairs);
-            if (h + 1 < (g + 1) * group && attend_two(t, h, acc0, acc1, scores)) {
-                continue;
-            }
-            attend_one(t, h, acc0, scores);
-            if (h + 1 < (g + 1) * group) {
-                attend_one(t, h + 1, acc0, scores);
-            }
+            const int64_t* firsts = attn_seq_tasks_.data();
+            const int s = static_cast<int>(std::upper_bound(firsts, firsts + b.n_seqs, task) - firsts) - 1;
+            const int n_tokens = b.seqs[s].n_tokens;
+            const int64_t tiles = (n_tokens + tile - 1) / tile;
+            const int64_t local = task - firsts[s];
+            const int g = static_cast<int>(local / (chunks * tiles));
+            const int chunk = static_cast<int>(local / tiles % chunks);
+            const int64_t tile_index = tiles - 1 - local % tiles;
+            const int64_t seq_first = attn_seq_tokens_[static_cast<size_t>(s)];
+            const int64_t t0 = seq_first + tile_index * tile;
+            const int64_t t1 = std::min<int64_t>(t0 + tile, seq_first + n_tokens);
+            const int h0 = g * group + chunk * heads;
+            const int h1 = std::min(h0 + heads, (g + 1) * group);
+            attend_tile(layer, b, t0, t1, h0, h1, scratch);
         }
     });
+}
+
+// Tokens [t0, t1) of one sequence (consecutive positions) and query heads [h0, h1) of one K/V
+// head, over the context up to each token's own position, one unit of cache slots at a time.
+void Context::attend_tile(int layer, const dyn_batch& b, int64_t t0, int64_t t1, int h0, int h1, float* scratch) {
+    const HParams& hp = model_.hp();
+    const KernelTable& k = kernels();
+    const int hd = hp.head_dim, qd = hp.q_dim(), kd = hp.kv_dim();
+    const int bs = kv_.block_size();
+    const int nh = h1 - h0;
+    const int rows = static_cast<int>(t1 - t0) * nh;
+    const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+    const size_t head_off = static_cast<size_t>(h0 / (hp.n_head / hp.n_head_kv)) * hd;
+    float* acc = scratch;
+    float* scores = acc + kAttnMaxRows * hd;
+    float* m = scores + kAttnMaxRows * kAttnUnit;
+    float* sum = m + kAttnMaxRows;
+    const float* q[kAttnMaxRows];
+    int n[kAttnMaxRows];
+    for (int r = 0; r < rows; r++) {
+        q[r] = q_.data() + (t0 + r / nh) * qd + (h0 + r % nh) * hd;
+        m[r] = -std::numeric_limits<float>::infinity();
+        sum[r] = 0;
+    }
+    std::fill(acc, acc + static_cast<size_t>(rows) * hd, 0.0f);
+
+    const TokenRef& first = tokens_[static_cast<size_t>(t0)];
+    const int32_t* table = b.seqs[first.seq].block_table;
+    const int last = first.pos + static_cast<int>(t1 - t0) - 1;
+    // Units never cross a block and restart at every block's first slot, so each row sees the
+    // same units (the same arithmetic) whatever tile it is in.
+    for (int start = 0; start <= last;) {
+        const int off = start % bs;
+        const int len = std::min({kAttnUnit, bs - off, last + 1 - start});
+        const int i0 = std::max(0, start - first.pos);  // tokens before i0 end before this unit
+        const int r0 = i0 * nh;
+        for (int i = i0, r = r0; r < rows; i++) {
+            const int seen = std::min(len, first.pos + i + 1 - start);
+            for (int h = 0; h < nh; h++) n[r++] = seen;
+        }
+        const int block = table[start / bs];
+        const size_t slot = static_cast<size_t>(off) * kd + head_off;
+        if (kv_.type() == DYN_KV_F16) {
+            k.attn_rows_f16(q + r0, rows - r0, reinterpret_cast<const uint16_t*>(kv_.k(block, layer)) + slot,
+                            reinterpret_cast<const uint16_t*>(kv_.v(block, layer)) + slot, static_cast<size_t>(kd),
+                            n + r0, hd, scale, scores, m + r0, sum + r0, acc + static_cast<size_t>(r0) * hd);
+        } else {
+            k.attn_rows_f32(q + r0, rows - r0, reinterpret_cast<const float*>(kv_.k(block, layer)) + slot,
+                            reinterpret_cast<const float*>(kv_.v(block, layer)) + slot, static_cast<size_t>(kd), n + r0,
+                            hd, scale, scores, m + r0, sum + r0, acc + static_cast<size_t>(r0) * hd);
+        }
+        start += len;
+    }
+    for (int r = 0; r < rows; r++) {
+        float* out = att_.data() + (t0 + r / nh) * qd + (h0 + r % nh) * hd;
+        const float* a = acc + static_cast<size_t>(r) * hd;
+        const float inv = 1.0f / sum[r];
+        for (int i = 0; i < hd; i++) out[i] = a[i] * inv;
+    }
 }
 
 }  // namespace dyn

@@ -32,12 +32,11 @@ private:
     struct TokenRef {
         int32_t seq;
         int32_t pos;
-        int32_t seq_first;   // batch index of the sequence's first token
-        int32_t seq_tokens;  // the sequence's token count in this batch
     };
 
     int validate(const dyn_batch& batch);
     void attention_layer(int layer, int64_t n_tokens, const dyn_batch& batch);
+    void attend_tile(int layer, const dyn_batch& batch, int64_t t0, int64_t t1, int h0, int h1, float* scratch);
     void rope_and_store(int layer, int64_t n_tokens, const dyn_batch& batch);
     void allocate_thread_scratch();
 
@@ -57,6 +56,8 @@ private:
     int64_t thread_stride_ = 0;
     std::vector<TokenRef> tokens_;
     std::vector<int32_t> out_rows_;      // token index of each requested logits row
+    std::vector<int64_t> attn_seq_tasks_;   // per sequence of the step: its first attention task
+    std::vector<int64_t> attn_seq_tokens_;  // per sequence of the step: its first token
     StepProfile profile_;
 };
 

@@ -15,12 +15,15 @@ const KernelTable* detect() {
         const KernelTable& base = __builtin_cpu_supports("avxvnni") ? avxvnni_kernels() : avx2_kernels();
         if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
             __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni")) {
-            // The AVX2 set plus the AVX-512 GEMM for batches (same integers, same float order).
+            // The AVX2 set plus the AVX-512 GEMM for batches and attention (same integers, same
+            // float order).
             static KernelTable with_gemm = base;
             with_gemm.name = &base == &avxvnni_kernels() ? "avx2-vnni+avx512-gemm" : "avx2+avx512-gemm";
             with_gemm.gemm_q8_0 = gemm_q8_0_avx512;
             with_gemm.gemm_f32 = gemm_f32_avx512;
             with_gemm.gemm_f16 = gemm_f16_avx512;
+            with_gemm.attn_rows_f32 = attn_rows_f32_avx512;
+            with_gemm.attn_rows_f16 = attn_rows_f16_avx512;
             return &with_gemm;
         }
         return &base;

@@ -7,6 +7,12 @@
 
 namespace dyn {
 
+// Cache slots per attention kernel call (KernelTable::attn_rows_*): a block is walked in units of
+// at most this many slots, so per-unit scores fit two 8-lane registers whatever the block size.
+constexpr int kAttnUnit = 16;
+// Query rows per attn_rows_* call at most.
+constexpr int kAttnMaxRows = 16;
+
 struct KernelTable {
     const char* name;
     float (*dot_f32)(const float* a, const float* b, int n);
@@ -23,26 +29,28 @@ struct KernelTable {
     void (*dot4_f16)(const uint16_t* w, const float* x, size_t x_stride, int n, float* out);
     void (*dot4_q8_0)(const void* w, const void* x, size_t x_stride, int n, float* out);
     void (*dot4_q4_0)(const void* w, const void* x, size_t x_stride, int n, float* out);
-    // y += a * x, for attention's value accumulation.
-    void (*axpy_f32)(float a, const float* x, float* y, int n);
-    void (*axpy_f16)(float a, const uint16_t* x, float* y, int n);
-    void (*scale)(float* y, float a, int n);
-    // Attention over one K/V block for one query head (KV cache as F32 / F16): n slots whose
-    // rows are `stride` elements apart, head size hd. The online-softmax state (m, sum and acc
-    // of hd floats) is updated exactly as the generic loop in forward.cpp does it, with
-    // dot_f32/dot_f16, std::exp, scale and axpy_f32/axpy_f16, but with q and acc held in
-    // registers. Null, or false returned, where that loop must run instead.
-    bool (*attn_block_f32)(const float* q, const float* k, const float* v, size_t stride, int n, int hd, float scale,
-                           float* scores, float* m, float* sum, float* acc);
-    bool (*attn_block_f16)(const float* q, const uint16_t* k, const uint16_t* v, size_t stride, int n, int hd,
-                           float scale, float* scores, float* m, float* sum, float* acc);
-    // The same for two query heads that share the K/V head (grouped-query attention): each
-    // head's state (m[i], sum[i], acc_i) is updated exactly as attn_block does it, but every K
-    // and V row is read once for both. scores holds 2 * n floats. Null where absent.
-    bool (*attn_block2_f32)(const float* q0, const float* q1, const float* k, const float* v, size_t stride, int n,
-                            int hd, float scale, float* scores, float* m, float* sum, float* acc0, float* acc1);
-    bool (*attn_block2_f16)(const float* q0, const float* q1, const uint16_t* k, const uint16_t* v, size_t stride,
-                            int n, int hd, float scale, float* scores, float* m, float* sum, float* acc0, float* acc1);
+    // Attention of `rows` query rows (q[r], hd floats each) that share one K/V head, over one unit
+    // of at most kAttnUnit consecutive cache slots (K and V rows `stride` elements apart); row r
+    // sees the unit's first n[r] slots (1 <= n[r] <= kAttnUnit, rows <= kAttnMaxRows). Each row's
+    // online-softmax state (m[r], sum[r], acc + r * hd) is updated by one fixed sequence of
+    // operations, whatever the other rows are, so a token's output never depends on what shares
+    // its step:
+    //   score_j = reduce(lanes) * scale, where lane l (0..7) is the fused multiply-add chain of
+    //             q[d] * k_j[d] over d = l, l + 8, ... from +0, and reduce is
+    //             ((l0 + l1) + (l2 + l3)) + ((l4 + l5) + (l6 + l7));
+    //   bmax = max of the n scores; if bmax > m: corr = exp_attn(m - bmax), sum *= corr,
+    //             acc *= corr, m = bmax;
+    //   p_j = exp_attn(score_j - m) for j < n, 0 for n <= j < 16; with x_i = p_i + p_(i+8) and
+    //             y_i = x_i + x_(i+4): sum += (y0 + y1) + (y2 + y3);
+    //   acc = fma(p_j, v_j, acc) for j = 0 .. n - 1 in order.
+    // The scalar set computes exactly this with std::fma; the AVX2 set in vector lanes (scores
+    // of four slots per register, each K and V vector loaded once for two query rows); the
+    // AVX-512 set (kernels_avx512.cpp) two rows per register, two row pairs per K/V load. The
+    // bits do not depend on the set. scores holds rows * kAttnUnit floats of scratch. Never null.
+    void (*attn_rows_f32)(const float* const* q, int rows, const float* k, const float* v, size_t stride, const int* n,
+                          int hd, float scale, float* scores, float* m, float* sum, float* acc);
+    void (*attn_rows_f16)(const float* const* q, int rows, const uint16_t* k, const uint16_t* v, size_t stride,
+                          const int* n, int hd, float scale, float* scores, float* m, float* sum, float* acc);
     // Null unless the CPU has AVX-512 VNNI. Rows [r0, r1) of a Q8_0 weight of
     // `rows` rows and nb blocks per row in the q8x16 layout, against T activation rows prepared by
     // q8x16_prepare: y[t * ldy + r] (+)= W_r · X_t in q8x16.h's order, bit for bit what
@@ -74,6 +82,11 @@ const KernelTable& avxvnni_kernels();  // AVX2 + AVX-VNNI (kernels_avxvnni.cpp)
 // The softmax exponential of the AVX2 attention kernel (fast_exp.h's exp_attn, 8 lanes at a time).
 void exp_attn_avx2(const float* x, float* y, int n);
 void silu_mul_avx2(float* g, const float* u, int64_t n);
+// kernels_avx512.cpp: attn_rows_* two rows per 512-bit register, the same values bit for bit.
+void attn_rows_f32_avx512(const float* const* q, int rows, const float* k, const float* v, size_t stride, const int* n,
+                          int hd, float scale, float* scores, float* m, float* sum, float* acc);
+void attn_rows_f16_avx512(const float* const* q, int rows, const uint16_t* k, const uint16_t* v, size_t stride,
+                          const int* n, int hd, float scale, float* scores, float* m, float* sum, float* acc);
 // kernels_avx512.cpp, built with -mavx512f/bw/vl/vnni.
 void gemm_q8_0_avx512(const uint8_t* w, int64_t nb, int64_t rows, int64_t r0, int64_t r1, const void* x, int64_t T,
                       float* y, int64_t ldy, bool accumulate);

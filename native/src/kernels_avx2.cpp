@@ -221,35 +221,8 @@ void quantize_q8_0(const float* x, void* y, int n) {
     }
 }
 
-void axpy_f32(float a, const float* x, float* y, int n) {
-    const __m256 va = _mm256_set1_ps(a);
-    int i = 0;
-    for (; i + 8 <= n; i += 8) {
-        _mm256_storeu_ps(y + i, _mm256_fmadd_ps(va, _mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
-    }
-    for (; i < n; i++) y[i] += a * x[i];
-}
-
-void axpy_f16(float a, const uint16_t* x, float* y, int n) {
-    const __m256 va = _mm256_set1_ps(a);
-    int i = 0;
-    for (; i + 8 <= n; i += 8) {
-        _mm256_storeu_ps(y + i, _mm256_fmadd_ps(va, load_f16(x + i), _mm256_loadu_ps(y + i)));
-    }
-    for (; i < n; i++) y[i] += a * fp16_to_fp32(x[i]);
-}
-
-void scale(float* y, float a, int n) {
-    const __m256 va = _mm256_set1_ps(a);
-    int i = 0;
-    for (; i + 8 <= n; i += 8) {
-        _mm256_storeu_ps(y + i, _mm256_mul_ps(va, _mm256_loadu_ps(y + i)));
-    }
-    for (; i < n; i++) y[i] *= a;
-}
-
 // exp_attn (fast_exp.h) on four lanes in double, operation for operation, so both give the same
-// bits. Only for lanes inside [kMin, kMax]; exp8_attn sends the others to exp_attn.
+// bits. Only for lanes inside [kMin, kMax]; exp8v sends the others to exp_attn.
 inline __m128 exp4_attn(__m128 x) {
     using namespace expc;
     const __m256d xd = _mm256_cvtps_pd(x);
@@ -265,187 +238,219 @@ inline __m128 exp4_attn(__m128 x) {
     return _mm256_cvtpd_ps(_mm256_mul_pd(p, _mm256_castsi256_pd(e)));
 }
 
-inline void exp8_attn(const float* x, float sub, float* y) {
+// exp_attn of eight lanes in registers; lanes outside [kMin, kMax] go to exp_attn itself.
+inline __m256 exp8v(__m256 v) {
     using namespace expc;
-    const __m256 v = _mm256_sub_ps(_mm256_loadu_ps(x), _mm256_set1_ps(sub));
     const __m256 in = _mm256_and_ps(_mm256_cmp_ps(v, _mm256_set1_ps(kMin), _CMP_GE_OQ),
                                     _mm256_cmp_ps(v, _mm256_set1_ps(kMax), _CMP_LE_OQ));
-    const __m128 lo = exp4_attn(_mm256_castps256_ps128(v));
-    const __m128 hi = exp4_attn(_mm256_extractf128_ps(v, 1));
-    _mm256_storeu_ps(y, _mm256_set_m128(hi, lo));
-    if (_mm256_movemask_ps(in) != 0xff) {
-        alignas(32) float vs[8];
-        _mm256_store_ps(vs, v);
-        for (int i = 0; i < 8; i++) {
-            if (!(vs[i] >= kMin && vs[i] <= kMax)) y[i] = exp_attn(vs[i]);
+    const __m256 y = _mm256_set_m128(exp4_attn(_mm256_extractf128_ps(v, 1)), exp4_attn(_mm256_castps256_ps128(v)));
+    if (_mm256_movemask_ps(in) == 0xff) {
+        return y;
+    }
+    alignas(32) float vs[8], ys[8];
+    _mm256_store_ps(vs, v);
+    _mm256_store_ps(ys, y);
+    for (int i = 0; i < 8; i++) {
+        if (!(vs[i] >= kMin && vs[i] <= kMax)) ys[i] = exp_attn(vs[i]);
+    }
+    return _mm256_load_ps(ys);
+}
+
+inline __m256 load8(const float* p) { return _mm256_loadu_ps(p); }
+inline __m256 load8(const uint16_t* p) { return load_f16(p); }
+
+// A K or V vector used by two rows' FMAs: kept in a register. Left to itself GCC folds the load
+// into both FMAs, and two loads per FMA pair made the attention loops load-bound.
+template <typename T>
+inline __m256 load8_reg(const T* p) {
+    __m256 x = load8(p);
+    __asm__("" : "+x"(x));
+    return x;
+}
+
+// Four slots' lane sums reduced in attn_rows' order: hadd pairs lanes (l0 + l1, l2 + l3) within
+// each 128-bit half, the second hadd adds those pairs, and the halves' sum is the last addition.
+inline __m128 reduce4(const __m256* a) {
+    const __m256 u = _mm256_hadd_ps(_mm256_hadd_ps(a[0], a[1]), _mm256_hadd_ps(a[2], a[3]));
+    return _mm_add_ps(_mm256_castps256_ps128(u), _mm256_extractf128_ps(u, 1));
+}
+
+// Scores of R query rows against J slots (J / 4 groups of four): R·J independent accumulators,
+// eight in flight for the FMA latency, each K vector loaded once for all R rows. Every lane is
+// the same fused chain whatever R and J are, so the pairing of rows never changes a score.
+template <int R, int J, typename T>
+inline void score_tile(const float* const* q, const T* const* ks, int c8, __m128 scale, float* const* out) {
+    __m256 acc[R][J];
+    for (int r = 0; r < R; r++) {
+        for (int j = 0; j < J; j++) acc[r][j] = _mm256_setzero_ps();
+    }
+    for (int c = 0; c < c8; c++) {
+        __m256 qv[R];
+        for (int r = 0; r < R; r++) qv[r] = _mm256_loadu_ps(q[r] + 8 * c);
+        for (int j = 0; j < J; j++) {
+            const __m256 kv = R > 1 ? load8_reg(ks[j] + 8 * c) : load8(ks[j] + 8 * c);
+            for (int r = 0; r < R; r++) acc[r][j] = _mm256_fmadd_ps(qv[r], kv, acc[r][j]);
+        }
+    }
+    for (int r = 0; r < R; r++) {
+        for (int j = 0; j < J; j += 4) _mm_storeu_ps(out[r] + j, _mm_mul_ps(reduce4(&acc[r][j]), scale));
+    }
+}
+
+inline __m256 lanes_below(int n, int first) {
+    return _mm256_castsi256_ps(_mm256_cmpgt_epi32(_mm256_set1_epi32(n - first), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)));
+}
+
+// The softmax update of every row once the scores are in: block maxima row by row, then the
+// rescale factors eight rows at a time, branch-free (corr is 1 where the maximum did not grow,
+// and x·1 = x, so always scaling equals attn_rows' conditional one), then each row's
+// probabilities in place (slots past n zeroed) and its running sum. Rows do not wait on one
+// another: a branch per row on "did the maximum grow" mispredicted about half the time.
+inline void softmax_rows(float* scores, const int* n, int rows, float* m, float* sum, float* corr) {
+    const __m256 ninf = _mm256_set1_ps(-INFINITY);
+    alignas(32) float bmax[kAttnMaxRows];
+    for (int r = 0; r < rows; r++) {
+        const float* sc = scores + static_cast<size_t>(r) * kAttnUnit;
+        const __m256 mx = _mm256_max_ps(_mm256_blendv_ps(ninf, _mm256_loadu_ps(sc), lanes_below(n[r], 0)),
+                                        _mm256_blendv_ps(ninf, _mm256_loadu_ps(sc + 8), lanes_below(n[r], 8)));
+        __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(mx), _mm256_extractf128_ps(mx, 1));
+        m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+        m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
+        bmax[r] = _mm_cvtss_f32(m4);
+    }
+    for (int r = 0; r < rows; r += 8) {
+        const __m256i valid = _mm256_castps_si256(lanes_below(rows, r));
+        const __m256 mo = _mm256_maskload_ps(m + r, valid);
+        const __m256 bm = _mm256_maskload_ps(bmax + r, valid);
+        const __m256 grow = _mm256_and_ps(_mm256_cmp_ps(bm, mo, _CMP_GT_OQ), _mm256_castsi256_ps(valid));
+        const __m256 c = exp8v(_mm256_blendv_ps(_mm256_setzero_ps(), _mm256_sub_ps(mo, bm), grow));
+        _mm256_maskstore_ps(corr + r, valid, c);
+        _mm256_maskstore_ps(sum + r, valid, _mm256_mul_ps(_mm256_maskload_ps(sum + r, valid), c));
+        _mm256_maskstore_ps(m + r, valid, _mm256_blendv_ps(mo, bm, grow));
+    }
+    for (int r = 0; r < rows; r++) {
+        float* sc = scores + static_cast<size_t>(r) * kAttnUnit;
+        const __m256 v0 = lanes_below(n[r], 0), v1 = lanes_below(n[r], 8);
+        // Masked lanes take exp(0) on the way (never the slow path), then become 0.
+        const __m256 mv = _mm256_set1_ps(m[r]);
+        const __m256 p0 = _mm256_and_ps(exp8v(_mm256_sub_ps(_mm256_blendv_ps(mv, _mm256_loadu_ps(sc), v0), mv)), v0);
+        const __m256 p1 = n[r] > 8
+                              ? _mm256_and_ps(exp8v(_mm256_sub_ps(_mm256_blendv_ps(mv, _mm256_loadu_ps(sc + 8), v1), mv)), v1)
+                              : _mm256_setzero_ps();
+        _mm256_storeu_ps(sc, p0);
+        _mm256_storeu_ps(sc + 8, p1);
+        sum[r] += hsum(_mm256_add_ps(p0, p1));
+    }
+}
+
+// acc (P vectors of R rows, rows' accumulators already offset to this pass) += p_j · v_j over
+// the slots all R rows see, then each row alone over its remaining slots. V vectors are loaded
+// once per slot for all R rows.
+template <int R, int P, typename T>
+inline void value_pass(float* const* acc, const float* const* p, const int* n, const T* v, size_t stride,
+                       const float* corr) {
+    __m256 x[R][P];
+    for (int r = 0; r < R; r++) {
+        for (int i = 0; i < P; i++) x[r][i] = _mm256_mul_ps(_mm256_set1_ps(corr[r]), _mm256_loadu_ps(acc[r] + 8 * i));
+    }
+    int common = n[0];
+    for (int r = 1; r < R; r++) common = n[r] < common ? n[r] : common;
+    for (int j = 0; j < common; j++) {
+        const T* vj = v + static_cast<size_t>(j) * stride;
+        __m256 pv[R];
+        for (int r = 0; r < R; r++) pv[r] = _mm256_set1_ps(p[r][j]);
+        for (int i = 0; i < P; i++) {
+            const __m256 vv = R > 1 ? load8_reg(vj + 8 * i) : load8(vj + 8 * i);
+            for (int r = 0; r < R; r++) x[r][i] = _mm256_fmadd_ps(pv[r], vv, x[r][i]);
+        }
+    }
+    for (int r = 0; r < R; r++) {
+        for (int j = common; j < n[r]; j++) {
+            const T* vj = v + static_cast<size_t>(j) * stride;
+            const __m256 pv = _mm256_set1_ps(p[r][j]);
+            for (int i = 0; i < P; i++) x[r][i] = _mm256_fmadd_ps(pv, load8(vj + 8 * i), x[r][i]);
+        }
+    }
+    for (int r = 0; r < R; r++) {
+        for (int i = 0; i < P; i++) _mm256_storeu_ps(acc[r] + 8 * i, x[r][i]);
+    }
+}
+
+// The value update of R rows (1 or 2) over hd = 8·c8 dimensions, four vectors per row at a time.
+template <int R, typename T>
+inline void value_rows(float* const* acc, const float* const* p, const int* n, const T* v, size_t stride, int c8,
+                       const float* corr) {
+    for (int c = 0; c < c8; c += 4) {
+        float* a[R];
+        for (int r = 0; r < R; r++) a[r] = acc[r] + 8 * c;
+        const T* vc = v + 8 * c;
+        switch (c8 - c < 4 ? c8 - c : 4) {
+            case 1: value_pass<R, 1>(a, p, n, vc, stride, corr); break;
+            case 2: value_pass<R, 2>(a, p, n, vc, stride, corr); break;
+            case 3: value_pass<R, 3>(a, p, n, vc, stride, corr); break;
+            default: value_pass<R, 4>(a, p, n, vc, stride, corr); break;
         }
     }
 }
 
-// One K/V block of attention for one query head, with q and the accumulator in registers
-// (2·C vectors each, hd = 16·C). The arithmetic is the generic loop's, operation for operation:
-// each score is dot_rows<1> (two accumulators over 16-element steps, the same hsum) times the
-// scale; a larger block maximum rescales acc and sum by std::exp(m − max); then per slot
-// p = std::exp(score − m), sum += p, acc = p·v + acc. So results equal the generic path's.
-// The online-softmax update of one head after its block scores are in: rescale when the block
-// maximum is larger, exponentials in place, running sum. Returns the factor for acc (1 if none).
-inline float softmax_block(float* scores, int n, float bmax, float* m, float* sum, bool* rescale) {
-    float corr = 1.0f;
-    *rescale = bmax > *m;
-    if (*rescale) {
-        corr = exp_attn(*m - bmax);
-        *sum *= corr;
-        *m = bmax;
-    }
-    const float mx = *m;
-    int s8 = 0;
-    for (; s8 + 8 <= n; s8 += 8) exp8_attn(scores + s8, mx, scores + s8);
-    for (; s8 < n; s8++) scores[s8] = exp_attn(scores[s8] - mx);
-    float total = *sum;
-    for (int s = 0; s < n; s++) total += scores[s];
-    *sum = total;
-    return corr;
-}
-
-template <int C, typename T, typename Load>
-void attn_block(const float* q, const T* k, const T* v, size_t stride, int n, float scl, float* scores, float* m,
-                float* sum, float* acc_mem, Load load) {
-    __m256 qv[2 * C];
-    for (int i = 0; i < 2 * C; i++) qv[i] = _mm256_loadu_ps(q + 8 * i);
-    float bmax = -INFINITY;
-    for (int s = 0; s < n; s++) {
-        const T* ks = k + static_cast<size_t>(s) * stride;
-        __m256 a = _mm256_setzero_ps(), b = _mm256_setzero_ps();
-        for (int c = 0; c < C; c++) {
-            a = _mm256_fmadd_ps(load(ks + 16 * c), qv[2 * c], a);
-            b = _mm256_fmadd_ps(load(ks + 16 * c + 8), qv[2 * c + 1], b);
+// attn_rows (kernels.h) for head sizes that are a multiple of 8. Rows go in pairs: the scores of
+// a pair take four slots at a time, a lone row eight; K rows past the longest row's n are never
+// read (their pointers repeat the last valid row).
+template <typename T>
+void attn_rows_v(const float* const* q, int rows, const T* k, const T* v, size_t stride, const int* n, int hd,
+                 float scale, float* scores, float* m, float* sum, float* acc) {
+    const int c8 = hd / 8;
+    const __m128 vscale = _mm_set1_ps(scale);
+    for (int r = 0; r < rows; r += 2) {
+        const int R = rows - r >= 2 ? 2 : 1;
+        int nmax = n[r];
+        if (R == 2 && n[r + 1] > nmax) nmax = n[r + 1];
+        float* out[2] = {scores + static_cast<size_t>(r) * kAttnUnit, scores + static_cast<size_t>(r + 1) * kAttnUnit};
+        for (int j = 0; j < nmax;) {
+            const T* ks[8];
+            for (int i = 0; i < 8; i++) ks[i] = k + static_cast<size_t>(j + i < nmax ? j + i : nmax - 1) * stride;
+            float* o[2] = {out[0] + j, out[1] + j};
+            if (R == 2) {
+                score_tile<2, 4>(q + r, ks, c8, vscale, o);
+                j += 4;
+            } else if (nmax - j > 4) {
+                score_tile<1, 8>(q + r, ks, c8, vscale, o);
+                j += 8;
+            } else {
+                score_tile<1, 4>(q + r, ks, c8, vscale, o);
+                j += 4;
+            }
         }
-        const float sc = hsum(_mm256_add_ps(a, b)) * scl;
-        scores[s] = sc;
-        bmax = bmax < sc ? sc : bmax;
     }
-    // The exponentials first, eight at a time, with the accumulators not yet live.
-    bool rescale;
-    const float corr = softmax_block(scores, n, bmax, m, sum, &rescale);
-    __m256 acc[2 * C];
-    for (int i = 0; i < 2 * C; i++) acc[i] = _mm256_loadu_ps(acc_mem + 8 * i);
-    if (rescale) {
-        const __m256 vc = _mm256_set1_ps(corr);
-        for (int i = 0; i < 2 * C; i++) acc[i] = _mm256_mul_ps(vc, acc[i]);
-    }
-    for (int s = 0; s < n; s++) {
-        const __m256 vp = _mm256_set1_ps(scores[s]);
-        const T* vs = v + static_cast<size_t>(s) * stride;
-        for (int i = 0; i < 2 * C; i++) acc[i] = _mm256_fmadd_ps(vp, load(vs + 8 * i), acc[i]);
-    }
-    for (int i = 0; i < 2 * C; i++) _mm256_storeu_ps(acc_mem + 8 * i, acc[i]);
-}
-
-
-// attn_block for two query heads over one K/V block, every value computed by the same
-// operations in the same order as attn_block computes it for each head alone (products are
-// k·q either way; each accumulator sees the same sequence of fused adds). The point is memory:
-// each K and V row is read once for both heads, which halves the traffic of a long prefill.
-// The value loop goes two vectors of both heads at a time over the block (4 accumulators in
-// registers); the block's V rows stay in L1 between those passes.
-template <int C, typename T, typename Load>
-void attn_block2(const float* q0, const float* q1, const T* k, const T* v, size_t stride, int n, float scl,
-                 float* scores, float* m, float* sum, float* acc0, float* acc1, Load load) {
-    float* sc0 = scores;
-    float* sc1 = scores + n;
-    float bmax0 = -INFINITY, bmax1 = -INFINITY;
-    for (int s = 0; s < n; s++) {
-        const T* ks = k + static_cast<size_t>(s) * stride;
-        __m256 a0 = _mm256_setzero_ps(), b0 = _mm256_setzero_ps();
-        __m256 a1 = _mm256_setzero_ps(), b1 = _mm256_setzero_ps();
-        for (int c = 0; c < C; c++) {
-            const __m256 k0 = load(ks + 16 * c), k1 = load(ks + 16 * c + 8);
-            a0 = _mm256_fmadd_ps(k0, _mm256_loadu_ps(q0 + 16 * c), a0);
-            b0 = _mm256_fmadd_ps(k1, _mm256_loadu_ps(q0 + 16 * c + 8), b0);
-            a1 = _mm256_fmadd_ps(k0, _mm256_loadu_ps(q1 + 16 * c), a1);
-            b1 = _mm256_fmadd_ps(k1, _mm256_loadu_ps(q1 + 16 * c + 8), b1);
+    float corr[kAttnMaxRows];
+    softmax_rows(scores, n, rows, m, sum, corr);
+    for (int r = 0; r < rows; r += 2) {
+        float* a[2] = {acc + static_cast<size_t>(r) * hd, acc + static_cast<size_t>(r + 1) * hd};
+        const float* p[2] = {scores + static_cast<size_t>(r) * kAttnUnit, scores + static_cast<size_t>(r + 1) * kAttnUnit};
+        if (rows - r >= 2) {
+            value_rows<2>(a, p, n + r, v, stride, c8, corr + r);
+        } else {
+            value_rows<1>(a, p, n + r, v, stride, c8, corr + r);
         }
-        const float s0 = hsum(_mm256_add_ps(a0, b0)) * scl;
-        const float s1 = hsum(_mm256_add_ps(a1, b1)) * scl;
-        sc0[s] = s0;
-        sc1[s] = s1;
-        bmax0 = bmax0 < s0 ? s0 : bmax0;
-        bmax1 = bmax1 < s1 ? s1 : bmax1;
-    }
-    bool rescale0, rescale1;
-    const __m256 corr0 = _mm256_set1_ps(softmax_block(sc0, n, bmax0, &m[0], &sum[0], &rescale0));
-    const __m256 corr1 = _mm256_set1_ps(softmax_block(sc1, n, bmax1, &m[1], &sum[1], &rescale1));
-    for (int i = 0; i < 2 * C; i += 2) {
-        __m256 x0 = _mm256_loadu_ps(acc0 + 8 * i), y0 = _mm256_loadu_ps(acc0 + 8 * i + 8);
-        __m256 x1 = _mm256_loadu_ps(acc1 + 8 * i), y1 = _mm256_loadu_ps(acc1 + 8 * i + 8);
-        if (rescale0) {
-            x0 = _mm256_mul_ps(corr0, x0);
-            y0 = _mm256_mul_ps(corr0, y0);
-        }
-        if (rescale1) {
-            x1 = _mm256_mul_ps(corr1, x1);
-            y1 = _mm256_mul_ps(corr1, y1);
-        }
-        for (int s = 0; s < n; s++) {
-            const T* vs = v + static_cast<size_t>(s) * stride + 8 * i;
-            const __m256 v0 = load(vs), v1 = load(vs + 8);
-            const __m256 p0 = _mm256_set1_ps(sc0[s]), p1 = _mm256_set1_ps(sc1[s]);
-            x0 = _mm256_fmadd_ps(p0, v0, x0);
-            y0 = _mm256_fmadd_ps(p0, v1, y0);
-            x1 = _mm256_fmadd_ps(p1, v0, x1);
-            y1 = _mm256_fmadd_ps(p1, v1, y1);
-        }
-        _mm256_storeu_ps(acc0 + 8 * i, x0);
-        _mm256_storeu_ps(acc0 + 8 * i + 8, y0);
-        _mm256_storeu_ps(acc1 + 8 * i, x1);
-        _mm256_storeu_ps(acc1 + 8 * i + 8, y1);
     }
 }
 
-template <typename T, typename Load>
-bool attn_block2_any(const float* q0, const float* q1, const T* k, const T* v, size_t stride, int n, int hd, float scl,
-                     float* scores, float* m, float* sum, float* acc0, float* acc1, Load load) {
-    switch (hd) {
-        case 16: attn_block2<1>(q0, q1, k, v, stride, n, scl, scores, m, sum, acc0, acc1, load); return true;
-        case 32: attn_block2<2>(q0, q1, k, v, stride, n, scl, scores, m, sum, acc0, acc1, load); return true;
-        case 64: attn_block2<4>(q0, q1, k, v, stride, n, scl, scores, m, sum, acc0, acc1, load); return true;
-        case 128: attn_block2<8>(q0, q1, k, v, stride, n, scl, scores, m, sum, acc0, acc1, load); return true;
-        default: return false;
+void attn_rows_f32(const float* const* q, int rows, const float* k, const float* v, size_t stride, const int* n, int hd,
+                   float scale, float* scores, float* m, float* sum, float* acc) {
+    if (hd % 8 != 0) {
+        scalar_kernels().attn_rows_f32(q, rows, k, v, stride, n, hd, scale, scores, m, sum, acc);
+        return;
     }
+    attn_rows_v(q, rows, k, v, stride, n, hd, scale, scores, m, sum, acc);
 }
 
-bool attn_block2_f32(const float* q0, const float* q1, const float* k, const float* v, size_t stride, int n, int hd,
-                     float scl, float* scores, float* m, float* sum, float* acc0, float* acc1) {
-    return attn_block2_any(q0, q1, k, v, stride, n, hd, scl, scores, m, sum, acc0, acc1,
-                           [](const float* p) { return _mm256_loadu_ps(p); });
-}
-
-bool attn_block2_f16(const float* q0, const float* q1, const uint16_t* k, const uint16_t* v, size_t stride, int n,
-                     int hd, float scl, float* scores, float* m, float* sum, float* acc0, float* acc1) {
-    return attn_block2_any(q0, q1, k, v, stride, n, hd, scl, scores, m, sum, acc0, acc1, load_f16);
-}
-
-template <typename T, typename Load>
-bool attn_block_any(const float* q, const T* k, const T* v, size_t stride, int n, int hd, float scl, float* scores,
-                    float* m, float* sum, float* acc, Load load) {
-    switch (hd) {
-        case 16: attn_block<1>(q, k, v, stride, n, scl, scores, m, sum, acc, load); return true;
-        case 32: attn_block<2>(q, k, v, stride, n, scl, scores, m, sum, acc, load); return true;
-        case 64: attn_block<4>(q, k, v, stride, n, scl, scores, m, sum, acc, load); return true;
-        case 128: attn_block<8>(q, k, v, stride, n, scl, scores, m, sum, acc, load); return true;
-        default: return false;
+void attn_rows_f16(const float* const* q, int rows, const uint16_t* k, const uint16_t* v, size_t stride, const int* n,
+                   int hd, float scale, float* scores, float* m, float* sum, float* acc) {
+    if (hd % 8 != 0) {
+        scalar_kernels().attn_rows_f16(q, rows, k, v, stride, n, hd, scale, scores, m, sum, acc);
+        return;
     }
-}
-
-bool attn_block_f32(const float* q, const float* k, const float* v, size_t stride, int n, int hd, float scl,
-                    float* scores, float* m, float* sum, float* acc) {
-    return attn_block_any(q, k, v, stride, n, hd, scl, scores, m, sum, acc,
-                          [](const float* p) { return _mm256_loadu_ps(p); });
-}
-
-bool attn_block_f16(const float* q, const uint16_t* k, const uint16_t* v, size_t stride, int n, int hd, float scl,
-                    float* scores, float* m, float* sum, float* acc) {
-    return attn_block_any(q, k, v, stride, n, hd, scl, scores, m, sum, acc, load_f16);
+    attn_rows_v(q, rows, k, v, stride, n, hd, scale, scores, m, sum, acc);
 }
 
 }  // namespace
@@ -453,7 +458,7 @@ bool attn_block_f16(const float* q, const uint16_t* k, const uint16_t* v, size_t
 #if !defined(DYN_AVXVNNI)
 void exp_attn_avx2(const float* x, float* y, int n) {
     int i = 0;
-    for (; i + 8 <= n; i += 8) exp8_attn(x + i, 0.0f, y + i);
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, exp8v(_mm256_loadu_ps(x + i)));
     for (; i < n; i++) y[i] = exp_attn(x[i]);
 }
 
@@ -487,8 +492,8 @@ void silu_mul_avx2(float* g, const float* u, int64_t n) {
 const KernelTable& avxvnni_kernels() {
     static const KernelTable table{"avx2-vnni", dot_f32, dot_f16, dot_bf16, dot_q8_0, dot_q4_0,
                                    quantize_q8_0,
-                                   dot4_f32, dot4_f16, dot4_q8_0, dot4_q4_0, axpy_f32, axpy_f16, scale,
-                                   attn_block_f32, attn_block_f16, attn_block2_f32, attn_block2_f16,
+                                   dot4_f32, dot4_f16, dot4_q8_0, dot4_q4_0,
+                                   attn_rows_f32, attn_rows_f16,
                                    nullptr, nullptr, nullptr};
     return table;
 }
@@ -496,8 +501,8 @@ const KernelTable& avxvnni_kernels() {
 const KernelTable& avx2_kernels() {
     static const KernelTable table{"avx2", dot_f32, dot_f16, dot_bf16, dot_q8_0, dot_q4_0,
                                    quantize_q8_0,
-                                   dot4_f32, dot4_f16, dot4_q8_0, dot4_q4_0, axpy_f32, axpy_f16, scale,
-                                   attn_block_f32, attn_block_f16, attn_block2_f32, attn_block2_f16,
+                                   dot4_f32, dot4_f16, dot4_q8_0, dot4_q4_0,
+                                   attn_rows_f32, attn_rows_f16,
                                    nullptr, nullptr, nullptr};
     return table;
 }

@@ -2,6 +2,7 @@
 #include <cmath>
 
 #include "common.h"
+#include "fast_exp.h"
 #include "kernels.h"
 
 namespace dyn {
@@ -75,16 +76,51 @@ void dot4(const W* w, const X* x, size_t x_stride, int n, float* out) {
     }
 }
 
-void axpy_f32(float a, const float* x, float* y, int n) {
-    for (int i = 0; i < n; i++) y[i] += a * x[i];
+// The attention arithmetic that kernels.h defines for attn_rows, one row and one value at a time:
+// the reference the AVX2 kernel reproduces in vector lanes.
+template <typename T, typename ToFloat>
+void attn_rows(const float* const* q, int rows, const T* k, const T* v, size_t stride, const int* n, int hd,
+               float scale, float* scores, float* m, float* sum, float* acc, ToFloat to_float) {
+    for (int r = 0; r < rows; r++) {
+        const float* qr = q[r];
+        float* p = scores + static_cast<size_t>(r) * kAttnUnit;
+        const int nr = n[r];
+        float bmax = -INFINITY;
+        for (int j = 0; j < nr; j++) {
+            const T* kj = k + static_cast<size_t>(j) * stride;
+            float lane[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+            for (int d = 0; d < hd; d++) lane[d % 8] = std::fma(qr[d], to_float(kj[d]), lane[d % 8]);
+            const float dot = ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7]));
+            p[j] = dot * scale;
+            bmax = bmax < p[j] ? p[j] : bmax;
+        }
+        float* a = acc + static_cast<size_t>(r) * hd;
+        if (bmax > m[r]) {
+            const float corr = exp_attn(m[r] - bmax);
+            sum[r] *= corr;
+            for (int d = 0; d < hd; d++) a[d] *= corr;
+            m[r] = bmax;
+        }
+        for (int j = 0; j < kAttnUnit; j++) p[j] = j < nr ? exp_attn(p[j] - m[r]) : 0.0f;
+        float x[8], y[4];
+        for (int i = 0; i < 8; i++) x[i] = p[i] + p[i + 8];
+        for (int i = 0; i < 4; i++) y[i] = x[i] + x[i + 4];
+        sum[r] += (y[0] + y[1]) + (y[2] + y[3]);
+        for (int j = 0; j < nr; j++) {
+            const T* vj = v + static_cast<size_t>(j) * stride;
+            for (int d = 0; d < hd; d++) a[d] = std::fma(p[j], to_float(vj[d]), a[d]);
+        }
+    }
 }
 
-void axpy_f16(float a, const uint16_t* x, float* y, int n) {
-    for (int i = 0; i < n; i++) y[i] += a * fp16_to_fp32(x[i]);
+void attn_rows_f32(const float* const* q, int rows, const float* k, const float* v, size_t stride, const int* n, int hd,
+                   float scale, float* scores, float* m, float* sum, float* acc) {
+    attn_rows(q, rows, k, v, stride, n, hd, scale, scores, m, sum, acc, [](float x) { return x; });
 }
 
-void scale(float* y, float a, int n) {
-    for (int i = 0; i < n; i++) y[i] *= a;
+void attn_rows_f16(const float* const* q, int rows, const uint16_t* k, const uint16_t* v, size_t stride, const int* n,
+                   int hd, float scale, float* scores, float* m, float* sum, float* acc) {
+    attn_rows(q, rows, k, v, stride, n, hd, scale, scores, m, sum, acc, fp16_to_fp32);
 }
 
 }  // namespace
@@ -94,7 +130,7 @@ const KernelTable& scalar_kernels() {
                                    quantize_q8_0,
                                    dot4<float, float, dot_f32>, dot4<uint16_t, float, dot_f16>,
                                    dot4<void, void, dot_q8_0>, dot4<void, void, dot_q4_0>,
-                                   axpy_f32, axpy_f16, scale, nullptr, nullptr, nullptr, nullptr,
+                                   attn_rows_f32, attn_rows_f16,
                                    nullptr, nullptr, nullptr};
     return table;
 }
