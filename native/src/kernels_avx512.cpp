@@ -1,10 +1,11 @@
 // The AVX-512 kernels: Q8_0 weights in the q8x16 layout (q8x16.h) against any number of activation
-// rows, and F32/F16 GEMMs for batches. This translation unit alone is compiled with -mavx512f
+// rows, F32/F16 GEMMs for batches, and attention two query rows per register (attn_rows_*). This translation unit alone is compiled with -mavx512f
 // -mavx512bw -mavx512vl -mavx512vnni; kernels.cpp routes here only after checking the CPU.
 //
 // Q8_0 follows q8x16.h's order for every batch size (one token or many, the same arithmetic per
 // output), so a token's logits stay bitwise independent of batch composition; the F32/F16 GEMMs
-// keep the AVX2 dot product's summation order.
+// keep the AVX2 dot product's summation order, attention the arithmetic kernels.h spells out.
+//
 // GCC 12 flags the deliberately undefined upper lanes inside some AVX-512 intrinsics
 // (`__m512 __Y = __Y;`) as (maybe-)uninitialized; the warning is about the header, not this code.
 #pragma GCC diagnostic push
