@@ -15,6 +15,7 @@
 #pragma GCC diagnostic pop
 
 #include <cstring>
+#include <type_traits>
 
 #include "common.h"
 #include "fast_exp.h"
@@ -429,28 +430,36 @@ void attn_pairs(const float* const* q, int pairs, const T* k, const T* v, size_t
     }
 }
 
+// Row pairs through attn_pairs; a lone last row (or a head size that is no multiple of 8) through
+// the AVX2 kernel, whose values are the same bits.
+template <typename KV>
+void attn_rows_avx512(const float* const* q, int rows, const KV* k, const KV* v, size_t stride, const int* n, int hd,
+                      float scale, float* scores, float* m, float* sum, float* acc) {
+    const int pairs = hd % 8 == 0 ? rows / 2 : 0;
+    if (pairs > 0) attn_pairs(q, pairs, k, v, stride, n, hd, scale, scores, m, sum, acc);
+    const int r = 2 * pairs;
+    if (r < rows) {
+        auto rest = [&](auto kernel) {
+            kernel(q + r, rows - r, k, v, stride, n + r, hd, scale, scores, m + r, sum + r, acc + static_cast<size_t>(r) * hd);
+        };
+        if constexpr (std::is_same_v<KV, float>) {
+            rest(avx2_kernels().attn_rows_f32);
+        } else {
+            rest(avx2_kernels().attn_rows_f16);
+        }
+    }
+}
+
 }  // namespace
 
 void attn_rows_f32_avx512(const float* const* q, int rows, const float* k, const float* v, size_t stride, const int* n,
                           int hd, float scale, float* scores, float* m, float* sum, float* acc) {
-    const int pairs = hd % 8 == 0 ? rows / 2 : 0;
-    if (pairs > 0) attn_pairs(q, pairs, k, v, stride, n, hd, scale, scores, m, sum, acc);
-    const int r = 2 * pairs;
-    if (r < rows) {
-        avx2_kernels().attn_rows_f32(q + r, rows - r, k, v, stride, n + r, hd, scale, scores, m + r, sum + r,
-                                     acc + static_cast<size_t>(r) * hd);
-    }
+    attn_rows_avx512(q, rows, k, v, stride, n, hd, scale, scores, m, sum, acc);
 }
 
 void attn_rows_f16_avx512(const float* const* q, int rows, const uint16_t* k, const uint16_t* v, size_t stride,
                           const int* n, int hd, float scale, float* scores, float* m, float* sum, float* acc) {
-    const int pairs = hd % 8 == 0 ? rows / 2 : 0;
-    if (pairs > 0) attn_pairs(q, pairs, k, v, stride, n, hd, scale, scores, m, sum, acc);
-    const int r = 2 * pairs;
-    if (r < rows) {
-        avx2_kernels().attn_rows_f16(q + r, rows - r, k, v, stride, n + r, hd, scale, scores, m + r, sum + r,
-                                     acc + static_cast<size_t>(r) * hd);
-    }
+    attn_rows_avx512(q, rows, k, v, stride, n, hd, scale, scores, m, sum, acc);
 }
 
 }  // namespace dyn
