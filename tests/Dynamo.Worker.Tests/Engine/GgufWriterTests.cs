@@ -10,22 +10,7 @@ public sealed class GgufWriterTests : IDisposable
     [Fact]
     public void WriteTo_EveryValueType_RoundTrips()
     {
-        var writer = new GgufWriter();
-        writer.Add("u8", (byte)200);
-        writer.Add("i8", (sbyte)-5);
-        writer.Add("u16", (ushort)60000);
-        writer.Add("i16", (short)-30000);
-        writer.Add("u32", 4_000_000_000u);
-        writer.Add("i32", -2_000_000_000);
-        writer.Add("u64", ulong.MaxValue);
-        writer.Add("i64", long.MinValue);
-        writer.Add("f32", 1.5f);
-        writer.Add("f64", Math.PI);
-        writer.Add("bool", true);
-        writer.Add("str", "héllo ▁world");
-        writer.AddArray("strs", ["a", "", "ü"]);
-        writer.AddArray<float>("floats", [1f, -2.5f]);
-        writer.AddArray<int>("ints", [3, -4, 5]);
+        var writer = EveryValueType();
 
         using var file = GgufReader.Open(Write(writer));
 
@@ -49,25 +34,7 @@ public sealed class GgufWriterTests : IDisposable
     [Fact]
     public void Add_MetadataValuesOfAReader_CopyTheFileByteForByte()
     {
-        var writer = new GgufWriter();
-        writer.Add("u8", (byte)200);
-        writer.Add("i8", (sbyte)-5);
-        writer.Add("u16", (ushort)60000);
-        writer.Add("i16", (short)-30000);
-        writer.Add("u32", 4_000_000_000u);
-        writer.Add("i32", -2_000_000_000);
-        writer.Add("u64", ulong.MaxValue);
-        writer.Add("i64", long.MinValue);
-        writer.Add("f32", 1.5f);
-        writer.Add("f64", Math.PI);
-        writer.Add("bool", true);
-        writer.Add("str", "héllo ▁world");
-        writer.AddArray("strs", ["a", "", "ü"]);
-        writer.AddArray<bool>("bools", [true, false]);
-        writer.AddArray<ushort>("u16s", [1, 65535]);
-        writer.AddArray<long>("i64s", [long.MinValue, 7]);
-        writer.AddArray<double>("f64s", [0.25, -1e300]);
-        var original = Write(writer);
+        var original = Write(EveryValueType());
 
         var copy = new GgufWriter();
         using (var file = GgufReader.Open(original))
@@ -122,6 +89,32 @@ public sealed class GgufWriterTests : IDisposable
     }
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    /// <summary>A writer holding a value of every scalar type and arrays of several element types.</summary>
+    private static GgufWriter EveryValueType()
+    {
+        var writer = new GgufWriter();
+        writer.Add("u8", (byte)200);
+        writer.Add("i8", (sbyte)-5);
+        writer.Add("u16", (ushort)60000);
+        writer.Add("i16", (short)-30000);
+        writer.Add("u32", 4_000_000_000u);
+        writer.Add("i32", -2_000_000_000);
+        writer.Add("u64", ulong.MaxValue);
+        writer.Add("i64", long.MinValue);
+        writer.Add("f32", 1.5f);
+        writer.Add("f64", Math.PI);
+        writer.Add("bool", true);
+        writer.Add("str", "héllo ▁world");
+        writer.AddArray("strs", ["a", "", "ü"]);
+        writer.AddArray<float>("floats", [1f, -2.5f]);
+        writer.AddArray<int>("ints", [3, -4, 5]);
+        writer.AddArray<bool>("bools", [true, false]);
+        writer.AddArray<ushort>("u16s", [1, 65535]);
+        writer.AddArray<long>("i64s", [long.MinValue, 7]);
+        writer.AddArray<double>("f64s", [0.25, -1e300]);
+        return writer;
+    }
 
     private string Write(GgufWriter writer)
     {
