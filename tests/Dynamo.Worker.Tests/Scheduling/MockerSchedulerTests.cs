@@ -37,13 +37,12 @@ public sealed class MockerSchedulerTests
         await using var harness = new SchedulerHarness(64, 4);
         var prompt = Prompt(100);
         await CompleteAsync(harness.Scheduler.Submit(Request("first", prompt, maxTokens: 1)));
-        var before = harness.Mocker.SimulatedTime;
 
-        var again = await CompleteAsync(harness.Scheduler.Submit(Request("again", prompt, maxTokens: 1)));
+        var (cached, prefillMs) = await ResubmitAsync(harness, prompt);
 
         // 24 full blocks of 4 are matchable (the last token is always computed), so 4 tokens are prefilled.
-        Assert.Equal(96, again[^1].CachedTokens);
-        Assert.Equal(MockerTimingModel.PrefillMs(4) / 10, (harness.Mocker.SimulatedTime - before).TotalMilliseconds, 3);
+        Assert.Equal(96, cached);
+        Assert.Equal(MockerTimingModel.PrefillMs(4) / 10, prefillMs, 3);
     }
 
     [Fact]
@@ -53,13 +52,12 @@ public sealed class MockerSchedulerTests
         var prompt = Prompt(100);
         await CompleteAsync(harness.Scheduler.Submit(Request("first", prompt, maxTokens: 1)));
         await CompleteAsync(harness.Scheduler.Submit(Request("other", Prompt(120, first: 5000), maxTokens: 8)));
-        var before = harness.Mocker.SimulatedTime;
 
-        var again = await CompleteAsync(harness.Scheduler.Submit(Request("again", prompt, maxTokens: 1)));
+        var (cached, prefillMs) = await ResubmitAsync(harness, prompt);
 
         // The other request (120 prompt + 8 output tokens) comes to need all 32 blocks, so every block of the first is evicted.
-        Assert.Equal(0, again[^1].CachedTokens);
-        Assert.Equal(MockerTimingModel.PrefillMs(100) / 10, (harness.Mocker.SimulatedTime - before).TotalMilliseconds, 3);
+        Assert.Equal(0, cached);
+        Assert.Equal(MockerTimingModel.PrefillMs(100) / 10, prefillMs, 3);
     }
 
     [Fact]
@@ -126,5 +124,13 @@ public sealed class MockerSchedulerTests
                 await harness.DisposeAsync();
             }
         }
+    }
+
+    /// <summary>Submits the prompt once more: the cached tokens it reported and the simulated milliseconds it cost.</summary>
+    private static async Task<(int CachedTokens, double Ms)> ResubmitAsync(SchedulerHarness harness, int[] prompt)
+    {
+        var before = harness.Mocker.SimulatedTime;
+        var again = await CompleteAsync(harness.Scheduler.Submit(Request("again", prompt, maxTokens: 1)));
+        return (again[^1].CachedTokens, (harness.Mocker.SimulatedTime - before).TotalMilliseconds);
     }
 }
