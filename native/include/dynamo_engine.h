@@ -154,10 +154,10 @@ DYN_API int32_t dyn_context_profile(dyn_context* ctx, char* buf, int32_t len);
 DYN_API int32_t dyn_test_exp(const float* x, float* y, int32_t n, int32_t simd);
 /* Kernel self-test: a Q8_0 weight (rows × cols, GGUF layout, cols a multiple of 32) against T
  * float activation rows, y[t * rows + r]. y_engine comes from the matmul a step runs (on a pool
- * of `threads`, with the weight repacked and the kernels dispatched as a model's are on this
- * CPU), y_reference from plain code in the same order of arithmetic: the q8x16 reference where
- * weights are repacked (AVX-512 VNNI), else the one-row dot product. The engine promises the two
- * bit for bit equal. Returns 1, or 0 on invalid arguments. */
+ * of `threads`, with the weight repacked — on as many threads — and the kernels dispatched as a
+ * model's are on this CPU), y_reference from plain code over the GGUF rows in the same order of
+ * arithmetic: q8x16.h's (exact block sums, one FMA per block) where weights are repacked (AVX-512
+ * VNNI), else the one-row dot product. The engine promises the two bit for bit equal. Returns 1, or 0 on invalid arguments. */
 DYN_API int32_t dyn_test_matmul_q8_0(const void* w, int64_t rows, int32_t cols, const float* x, int32_t T,
                                      int32_t threads, float* y_engine, float* y_reference);
 DYN_API dyn_status dyn_step(dyn_context* ctx, const dyn_batch* batch);

@@ -1,6 +1,7 @@
 // The C boundary: every entry point validates its pointers, runs the C++ code
 // inside guard(), and turns any exception into a status plus a thread-local message.
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -234,7 +235,7 @@ int32_t dyn_test_matmul_q8_0(const void* w, int64_t rows, int32_t cols, const fl
             if (packed == nullptr) {
                 return 0;
             }
-            dyn::q8x16_pack(mat.data, mat.row_bytes, rows, cols, packed.get());
+            dyn::q8x16_pack(mat.data, mat.row_bytes, rows, cols, packed.get(), threads);
         }
         const uint8_t* gguf_rows = mat.data;
         if (packed != nullptr) {
@@ -252,9 +253,20 @@ int32_t dyn_test_matmul_q8_0(const void* w, int64_t rows, int32_t cols, const fl
         dyn::matmul(pool, mat, act, y_engine, rows, false, scratch.data(), cols);
         const auto* xq = reinterpret_cast<const dyn::BlockQ8_0A*>(q8.data());
         if (packed != nullptr) {
-            std::vector<dyn::ActQ8x> ref_x(static_cast<size_t>(T * nb));
-            dyn::q8x16_prepare(xq, T, nb, ref_x.data());
-            dyn::q8x16_gemm_ref(packed.get(), nb, 0, rows, ref_x.data(), T, y_reference, rows, false);
+            // q8x16.h's order straight from the GGUF rows, so the packing is checked as well.
+            for (int64_t t = 0; t < T; t++) {
+                for (int64_t r = 0; r < rows; r++) {
+                    const auto* wb = reinterpret_cast<const dyn::BlockQ8_0*>(gguf_rows + static_cast<size_t>(r) * mat.row_bytes);
+                    float acc = 0.0f;
+                    for (int64_t k = 0; k < nb; k++) {
+                        const dyn::BlockQ8_0A& xb = xq[t * nb + k];
+                        int32_t sum = 0;
+                        for (int j = 0; j < 32; j++) sum += wb[k].qs[j] * xb.qs[j];
+                        acc = std::fma(dyn::fp16_to_fp32(wb[k].d) * xb.d, static_cast<float>(sum), acc);
+                    }
+                    y_reference[t * rows + r] = acc;
+                }
+            }
         } else {
             const dyn::KernelTable& k = dyn::kernels();
             for (int64_t t = 0; t < T; t++) {

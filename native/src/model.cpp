@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <thread>
 #include <vector>
 
 #include "kernels.h"
@@ -105,10 +106,14 @@ void Model::repack_q8x16() {
     uint8_t* next = q8x16_.get();
     for (Mat* m : mats) {
         if (m->type != GGML_Q8_0) continue;
-        q8x16_pack(m->data, m->row_bytes, m->rows, m->cols, next);
+        // A large model's weights (gigabytes) are packed on every core, one per 16 MB, so loading
+        // stays I/O-bound; small matrices are not worth a thread.
+        const size_t bytes = q8x16_bytes(m->rows, m->cols);
+        const int threads = static_cast<int>(std::min<size_t>(std::max(1u, std::thread::hardware_concurrency()), std::max<size_t>(1, bytes >> 24)));
+        q8x16_pack(m->data, m->row_bytes, m->rows, m->cols, next, threads);
         m->data = next;
         m->q8x16 = true;
-        next += q8x16_bytes(m->rows, m->cols);
+        next += bytes;
     }
 }
 

@@ -41,12 +41,10 @@ void pack_groups(const uint8_t* src, size_t row_bytes, int64_t rows, int64_t nb,
 
 }  // namespace
 
-void q8x16_pack(const uint8_t* src, size_t row_bytes, int64_t rows, int64_t cols, uint8_t* dst) {
+void q8x16_pack(const uint8_t* src, size_t row_bytes, int64_t rows, int64_t cols, uint8_t* dst, int threads) {
     const int64_t nb = cols / 32;
     const int64_t groups = q8x16_groups(rows);
-    // A large model's weights (gigabytes) are packed by every core: loading stays I/O-bound.
-    const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-    const int64_t n = std::min<int64_t>(cores, std::max<int64_t>(1, static_cast<int64_t>(q8x16_bytes(rows, cols) >> 24)));
+    const int64_t n = std::clamp<int64_t>(threads, 1, groups);
     if (n == 1) {
         pack_groups(src, row_bytes, rows, nb, 0, groups, dst);
         return;

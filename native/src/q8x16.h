@@ -40,8 +40,9 @@ inline size_t q8x16_bytes(int64_t rows, int64_t cols) {
     return static_cast<size_t>(q8x16_groups(rows)) * q8x16_group_bytes(cols / 32);
 }
 
-// Repacks rows × cols Q8_0 rows (GGUF layout, row_bytes apart) into dst (q8x16_bytes, 64-byte aligned).
-void q8x16_pack(const uint8_t* src, size_t row_bytes, int64_t rows, int64_t cols, uint8_t* dst);
+// Repacks rows × cols Q8_0 rows (GGUF layout, row_bytes apart) into dst (q8x16_bytes, 64-byte aligned),
+// splitting the groups over `threads` threads (1: on the caller's).
+void q8x16_pack(const uint8_t* src, size_t row_bytes, int64_t rows, int64_t cols, uint8_t* dst, int threads);
 
 // The q8x16 operand of T Q8_0 activation rows (nb blocks each).
 void q8x16_prepare(const BlockQ8_0A* x, int64_t T, int64_t nb, ActQ8x* out);

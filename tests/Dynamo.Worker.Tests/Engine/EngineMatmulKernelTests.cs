@@ -5,12 +5,14 @@ using Dynamo.Worker.Models;
 namespace Dynamo.Worker.Tests.Engine;
 
 /// <summary>
-/// A token's logits must not depend on how many other rows share its step, so the Q8_0 matmul a step runs
-/// (on AVX-512 VNNI CPUs: weights repacked into 16-row groups, one kernel for one token or many; elsewhere
-/// the AVX2 tiles) must return, bit for bit, what plain code in the same order of arithmetic returns: the
-/// q8x16 reference where weights are repacked, the one-row dot product otherwise. The model-level tests use
-/// a tiny model whose shapes never reach a partial 16-row group or many blocks per row; these shapes do.
+/// A token's logits must not depend on how many other rows share its step, so the Q8_0 matmul a step runs (on
+/// AVX-512 VNNI CPUs: weights repacked into 16-row groups, one kernel for one token or many; elsewhere the AVX2
+/// tiles) must return, bit for bit, what plain code in the same order of arithmetic returns: q8x16.h's order
+/// computed straight from the GGUF rows where weights are repacked (so the packing, on as many threads as the
+/// matmul, is checked too), the one-row dot product otherwise. The model-level tests use a tiny model whose
+/// shapes never reach a partial 16-row group or many blocks per row; these shapes do.
 /// </summary>
+[Collection(EngineCollection.Name)]
 public sealed class EngineMatmulKernelTests
 {
     [Theory]
@@ -24,6 +26,29 @@ public sealed class EngineMatmulKernelTests
     [InlineData(130, 512, 9, 2)]
     [InlineData(19, 96, 33, 2)]
     public void MatmulQ8_EveryBatchAndShape_EqualsThePlainReferenceBitForBit(int rows, int cols, int batch, int threads)
+    {
+        AssertEngineEqualsReference(rows, cols, batch, threads);
+    }
+
+    [Theory]
+    [InlineData(37, 544, 1, 2)]
+    [InlineData(130, 512, 9, 3)]
+    public void MatmulQ8_ForcedScalarKernels_EqualTheReferenceBitForBit(int rows, int cols, int batch, int threads)
+    {
+        // Forced scalar kernels still meet repacked weights (a model loaded before the switch) and compute them
+        // with the plain q8x16 reference, which must give the kernel's bits.
+        NativeModel.ForceScalarKernels(true);
+        try
+        {
+            AssertEngineEqualsReference(rows, cols, batch, threads);
+        }
+        finally
+        {
+            NativeModel.ForceScalarKernels(false);
+        }
+    }
+
+    private static void AssertEngineEqualsReference(int rows, int cols, int batch, int threads)
     {
         var random = new Random(rows * 7919 + cols * 31 + batch);
         var weights = TensorEncoding.Encode(Values(random, rows * cols), GgmlType.Q8_0);
