@@ -90,6 +90,12 @@ public sealed class EngineReferenceTests(EngineModelsFixture models)
 
         // Same quantization, different float summation order only.
         AssertClose(scalar.Select(v => (double)v).ToArray(), simd, 1e-4);
+        if (model == "llama-q8_0" && NativeModel.KernelsName.Contains("avx512", StringComparison.Ordinal))
+        {
+            // With the q8x16 kernels every Q8_0 step has one order of arithmetic (matmuls, attention, SiLU, the
+            // activation quantization), whichever kernel set computes it.
+            Assert.Equal(simd, scalar);
+        }
     }
 
     [Fact]
