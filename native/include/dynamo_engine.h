@@ -152,6 +152,9 @@ DYN_API int32_t dyn_context_profile(dyn_context* ctx, char* buf, int32_t len);
 /* Kernel self-test: the attention softmax's exp over x[0..n) into y, scalar (simd = 0) or with
  * the AVX2 kernel (simd = 1). Returns 1, or 0 when that kernel is unavailable here. */
 DYN_API int32_t dyn_test_exp(const float* x, float* y, int32_t n, int32_t simd);
+/* Kernel self-test: SwiGLU's gate g[i] = g[i] / (1 + exp(-g[i])) * u[i] over n values in place, scalar
+ * (simd = 0) or with the AVX2 kernel (simd = 1). Returns 1, or 0 when that kernel is unavailable here. */
+DYN_API int32_t dyn_test_silu(float* g, const float* u, int32_t n, int32_t simd);
 /* Kernel self-test: a Q8_0 weight (rows × cols, GGUF layout, cols a multiple of 32) against T
  * float activation rows, y[t * rows + r]. y_engine comes from the matmul a step runs (on a pool
  * of `threads`, with the weight repacked — on as many threads — and the kernels dispatched as a

@@ -214,6 +214,24 @@ int32_t dyn_test_exp(const float* x, float* y, int32_t n, int32_t simd) {
     return 0;
 }
 
+int32_t dyn_test_silu(float* g, const float* u, int32_t n, int32_t simd) {
+    if (g == nullptr || u == nullptr || n < 0) {
+        return 0;
+    }
+    if (simd == 0) {
+        dyn::silu_mul_scalar(g, u, n);
+        return 1;
+    }
+#if defined(DYN_HAVE_AVX2)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+        dyn::silu_mul_avx2(g, u, n);
+        return 1;
+    }
+#endif
+    return 0;
+}
+
 int32_t dyn_test_matmul_q8_0(const void* w, int64_t rows, int32_t cols, const float* x, int32_t T, int32_t threads,
                              float* y_engine, float* y_reference) {
     if (w == nullptr || x == nullptr || y_engine == nullptr || y_reference == nullptr || rows <= 0 || cols <= 0 ||

@@ -58,6 +58,10 @@ void silu_mul(float* g, const float* u, int64_t n) {
         return;
     }
 #endif
+    silu_mul_scalar(g, u, n);
+}
+
+void silu_mul_scalar(float* g, const float* u, int64_t n) {
     for (int64_t i = 0; i < n; i++) g[i] = g[i] / (1.0f + exp_attn(-g[i])) * u[i];
 }
 

@@ -74,6 +74,8 @@ bool q8x16_kernels_available();
 // SwiGLU's gate: g[i] = g[i] / (1 + exp(-g[i])) · u[i], with the softmax's exp (fast_exp.h), so the
 // AVX2 version and the scalar loop give the same bits; dispatched like kernels().
 void silu_mul(float* g, const float* u, int64_t n);
+// The plain loop silu_mul runs without AVX2 (and the self-test's reference).
+void silu_mul_scalar(float* g, const float* u, int64_t n);
 
 const KernelTable& scalar_kernels();
 #if defined(DYN_HAVE_AVX2)

@@ -78,6 +78,9 @@ internal static unsafe partial class NativeMethods
     public static partial int dyn_test_exp(float* x, float* y, int n, int simd);
 
     [LibraryImport(Library)]
+    public static partial int dyn_test_silu(float* g, float* u, int n, int simd);
+
+    [LibraryImport(Library)]
     public static partial int dyn_test_matmul_q8_0(byte* w, long rows, int cols, float* x, int t, int threads, float* yEngine, float* yReference);
 
     [LibraryImport(Library)]

@@ -98,6 +98,24 @@ public sealed class NativeModel : IDisposable
     }
 
     /// <summary>
+    /// Kernel self-test: SwiGLU's gate <c>g = g / (1 + exp(-g)) · u</c> in place, scalar or with the AVX2 kernel.
+    /// False when the SIMD kernel is unavailable on this CPU.
+    /// </summary>
+    public static unsafe bool SiluMul(Span<float> g, ReadOnlySpan<float> u, bool simd)
+    {
+        if (u.Length < g.Length)
+        {
+            throw new ArgumentException("The up projection is shorter than the gate.", nameof(u));
+        }
+
+        fixed (float* pg = g)
+        fixed (float* pu = u)
+        {
+            return NativeMethods.dyn_test_silu(pg, pu, g.Length, simd ? 1 : 0) == 1;
+        }
+    }
+
+    /// <summary>
     /// Kernel self-test: a Q8_0 weight of <paramref name="rows"/> × <paramref name="cols"/> (GGUF blocks)
     /// against <paramref name="x"/>'s activation rows, once through the matmul a step runs (on a pool of
     /// <paramref name="threads"/>, the weight repacked as a model's is on this CPU) and once through plain code

@@ -34,6 +34,33 @@ public sealed class EngineSoftmaxExpTests
     }
 
     [Fact]
+    public void SiluMul_SimdKernel_EqualsScalarBitForBit()
+    {
+        // SwiGLU's gate reuses this exp; its vector form must keep the scalar loop's bits too (divide, then multiply),
+        // including inputs whose exp leaves the fast range (|g| > 87) and a tail shorter than a register.
+        var random = new Random(11);
+        var g = Enumerable.Range(0, 4099).Select(i => (float)((random.NextDouble() * 2 - 1) * (i % 50 == 0 ? 120 : 12))).ToArray();
+        var u = Enumerable.Range(0, g.Length).Select(_ => (float)(random.NextDouble() * 4 - 2)).ToArray();
+        var scalar = g.ToArray();
+        var simd = g.ToArray();
+
+        Assert.True(NativeModel.SiluMul(scalar, u, simd: false));
+        if (!NativeModel.SiluMul(simd, u, simd: true))
+        {
+            Assert.Equal("scalar", NativeModel.KernelsName);
+            return;
+        }
+
+        for (var i = 0; i < g.Length; i++)
+        {
+            Assert.True(BitConverter.SingleToInt32Bits(scalar[i]) == BitConverter.SingleToInt32Bits(simd[i]),
+                $"silu({g[i]:R}) · {u[i]:R}: scalar {scalar[i]:R}, simd {simd[i]:R}");
+        }
+
+        Assert.Contains(scalar, v => v != 0f);
+    }
+
+    [Fact]
     public void SoftmaxExp_Scalar_IsCorrectlyRounded()
     {
         var x = Inputs().Where(v => v is >= -87f and <= 88f).ToArray();
